@@ -1,0 +1,71 @@
+using System.Security.Claims;
+using Marhaba.Hosting;
+using Marhaba.Sailings;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Marhaba.Crossings;
+
+public record CancelCrossing(string? Reason);
+
+public static class CancelCrossingEndpoint
+{
+    public static ProblemDetails Validate(CancelCrossing command) =>
+        string.IsNullOrWhiteSpace(command.Reason) || command.Reason.Length > 200
+            ? Problems.BadRequest("reason", "reason is required, at most 200 characters.")
+            : WolverineContinue.NoProblems;
+
+    [WolverinePost("/api/crossings/{crossingId}/cancel", OperationId = "CancelCrossing")]
+    [Authorize(Policy = Policies.Booking)]
+    [ProducesResponseType<CrossingAtPortResult>(200)]
+    public static async Task<IResult> Post(
+        Guid crossingId, CancelCrossing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<Crossing>(crossingId, ct);
+        if (stream.Aggregate is not { } crossing) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
+        if (CrossingRules.CanCancel(crossing) is { } refused) return refused.ToResult();
+
+        stream.AppendOne(new CrossingCancelled(command.Reason!.Trim(), clock.GetUtcNow(), user.StaffId()));
+        await SailingPlaces.ReleaseAsync(session, crossing, "cancelled", ct);
+        return Results.Ok(new CrossingAtPortResult(crossing.Id, crossing.BookingReference, CrossingStatus.Cancelled));
+    }
+}
+
+/// <summary>At the departure port, after the sailing left: the party never came.</summary>
+public static class MarkNoShowEndpoint
+{
+    public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
+        PortDesk.Validate(port, request, user, clock.GetUtcNow());
+
+    [WolverinePost("/api/ports/{port}/no-shows", OperationId = "MarkNoShow")]
+    [Authorize(Policy = Policies.PortStaff)]
+    [ProducesResponseType<CrossingAtPortResult>(200)]
+    public static async Task<IResult> Post(
+        string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        Crossing? marked = null;
+        var (done, refused) = await PortDesk.DecideAndAppendAsync(session, PortDesk.Normalised(port), request, now, (c, at) =>
+        {
+            if (CrossingRules.CanMarkNoShow(c, PortDesk.Normalised(port), now) is { } no) return no;
+            marked = c;
+            return Decision.Append(new CrossingMarkedNoShow(c.Origin, at, user.StaffId()));
+        }, ct);
+        if (refused is not null) return refused.ToResult();
+        await SailingPlaces.ReleaseAsync(session, marked!, "no-show", ct);
+        return Results.Ok(done);
+    }
+}
+
+public static class SailingPlaces
+{
+    /// <summary>Gives a crossing's places back to its sailing, under the sailing's row lock like every sailing write.</summary>
+    public static async Task ReleaseAsync(IDocumentSession session, Crossing crossing, string reason, CancellationToken ct)
+    {
+        var sailing = await session.Events.FetchForExclusiveWriting<Sailing>(crossing.SailingId, ct);
+        if (sailing.Aggregate?.Reservations.TryGetValue(crossing.Id, out var held) == true)
+            sailing.AppendOne(new PlacesReleased(crossing.Id, held.Passengers, held.LaneMetres, reason));
+    }
+}

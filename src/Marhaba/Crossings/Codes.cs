@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Marhaba.Crossings;
+
+/// <summary>
+/// Booking references and access codes people read out at a counter or type on a phone: an alphabet
+/// without look-alike characters (no 0/O, 1/I/L, 5/S, 2/Z, 8/B, U/V).
+/// </summary>
+public static class Codes
+{
+    private const string Alphabet = "34679ACDEFGHJKMNPQRTWXY"; // 23 symbols, ~4.52 bits each
+
+    /// <summary>MRH- and 10 symbols (~45 bits): unique across seasons of millions of crossings.</summary>
+    public static string NewBookingReference() => "MRH-" + Random(10);
+
+    /// <summary>10 symbols, ~45 bits of entropy: guessing it is hopeless under rate limiting.</summary>
+    public static string NewAccessCode() => Random(10);
+
+    public static string Normalise(string value) =>
+        new(value.Trim().ToUpperInvariant().Where(ch => ch != ' ').ToArray());
+
+    /// <summary>Codes are stored only as a hash salted with the crossing's id.</summary>
+    public static string HashAccessCode(Guid crossingId, string accessCode) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{crossingId:N}:{Normalise(accessCode).Replace("-", "")}")));
+
+    public static bool AccessCodeMatches(Guid crossingId, string storedHash, string? offered) =>
+        offered is not null &&
+        CryptographicOperations.FixedTimeEquals(
+            Convert.FromHexString(storedHash), Convert.FromHexString(HashAccessCode(crossingId, offered)));
+
+    private static string Random(int length)
+    {
+        var chars = new char[length];
+        for (var i = 0; i < length; i++) chars[i] = Alphabet[RandomNumberGenerator.GetInt32(Alphabet.Length)];
+        return new string(chars);
+    }
+}

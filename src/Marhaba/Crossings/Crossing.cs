@@ -1,0 +1,185 @@
+using Marhaba.Hosting;
+using Marhaba.Ports;
+using Marhaba.Sailings;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Marhaba.Crossings;
+
+// Events of a crossing's stream: ids and counts, never names or document numbers.
+// "At" fields are business time, when it happened at the port; Marten records its own timestamp apart.
+
+public record CrossingBooked(
+    Guid CrossingId, string BookingReference, string AccessCodeHash, Guid SailingId, string RouteCode,
+    Direction Direction, string Origin, string Destination, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt,
+    int Adults, int Children, VehicleKind? Vehicle, DateTimeOffset BookedAt, string BookedBy);
+
+public record CrossingCheckedIn(string Port, string? Lane, DateTimeOffset CheckedInAt, string RecordedBy);
+
+public record CrossingEmbarked(string Port, Guid SailingId, DateTimeOffset EmbarkedAt, string RecordedBy);
+
+public record CrossingArrived(
+    string Port, string? Lane, DateTimeOffset ArrivedAt, string RecordedBy,
+    int Passengers, VehicleKind? Vehicle, Direction Direction, string RouteCode);
+
+public record CrossingCleared(string Port, DateTimeOffset ClearedAt, string RecordedBy, int Passengers, VehicleKind? Vehicle);
+
+public record CrossingCompleted(DateTimeOffset CompletedAt, string RecordedBy);
+
+public record CrossingCancelled(string Reason, DateTimeOffset CancelledAt, string CancelledBy);
+
+public record CrossingMarkedNoShow(string Port, DateTimeOffset MarkedAt, string RecordedBy);
+
+public enum CrossingStatus { Booked, CheckedIn, Embarked, Arrived, Cleared, Completed, Cancelled, NoShow }
+
+/// <summary>
+/// One party's journey (travellers and perhaps a vehicle) on one sailing. Kept inline as a
+/// document, so that whoever writes reads their own write.
+/// </summary>
+public class Crossing
+{
+    public Guid Id { get; set; }
+    public int Version { get; set; }
+    public string BookingReference { get; set; } = "";
+    public string AccessCodeHash { get; set; } = "";
+    public Guid SailingId { get; set; }
+    public string RouteCode { get; set; } = "";
+    public Direction Direction { get; set; }
+    public string Origin { get; set; } = "";
+    public string Destination { get; set; } = "";
+    public DateTimeOffset DepartureAt { get; set; }
+    public DateTimeOffset ArrivalAt { get; set; }
+    public int Adults { get; set; }
+    public int Children { get; set; }
+    public VehicleKind? Vehicle { get; set; }
+    public CrossingStatus Status { get; set; }
+    public DateTimeOffset BookedAt { get; set; }
+    public DateTimeOffset? CheckedInAt { get; set; }
+    public DateTimeOffset? EmbarkedAt { get; set; }
+    public DateTimeOffset? ArrivedAt { get; set; }
+    public string? ArrivalLane { get; set; }
+    public DateTimeOffset? ClearedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public DateTimeOffset? CancelledAt { get; set; }
+    public string? CancellationReason { get; set; }
+
+    public int Passengers => Adults + Children;
+    public int LaneMetres => VehicleRoom.LaneMetres(Vehicle);
+
+    public static Crossing Create(CrossingBooked e) => new()
+    {
+        Id = e.CrossingId, BookingReference = e.BookingReference, AccessCodeHash = e.AccessCodeHash,
+        SailingId = e.SailingId, RouteCode = e.RouteCode, Direction = e.Direction, Origin = e.Origin,
+        Destination = e.Destination, DepartureAt = e.DepartureAt, ArrivalAt = e.ArrivalAt, Adults = e.Adults,
+        Children = e.Children, Vehicle = e.Vehicle, Status = CrossingStatus.Booked, BookedAt = e.BookedAt
+    };
+
+    public void Apply(CrossingCheckedIn e) { Status = CrossingStatus.CheckedIn; CheckedInAt = e.CheckedInAt; }
+    public void Apply(CrossingEmbarked e) { Status = CrossingStatus.Embarked; EmbarkedAt = e.EmbarkedAt; }
+    public void Apply(CrossingArrived e) { Status = CrossingStatus.Arrived; ArrivedAt = e.ArrivedAt; ArrivalLane = e.Lane; }
+    public void Apply(CrossingCleared e) { Status = CrossingStatus.Cleared; ClearedAt = e.ClearedAt; }
+    public void Apply(CrossingCompleted e) { Status = CrossingStatus.Completed; CompletedAt = e.CompletedAt; }
+    public void Apply(CrossingCancelled e) { Status = CrossingStatus.Cancelled; CancelledAt = e.CancelledAt; CancellationReason = e.Reason; }
+    public void Apply(CrossingMarkedNoShow e) { Status = CrossingStatus.NoShow; }
+
+    public bool IsOver => Status is CrossingStatus.Cancelled or CrossingStatus.NoShow or CrossingStatus.Completed;
+    public bool HoldsPlaceOnSailing => Status is CrossingStatus.Booked or CrossingStatus.CheckedIn;
+}
+
+/// <summary>
+/// The rules of a crossing's life, as pure decisions: the current crossing and the request in,
+/// the new event or the reason it is refused out. Endpoints only load, call and append.
+/// </summary>
+public static class CrossingRules
+{
+    /// <summary>Business times may be late (poor connectivity at the quay) but not in the future.</summary>
+    public static readonly TimeSpan AllowedClockSkew = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan LatestBackdating = TimeSpan.FromDays(3);
+
+    public static ProblemDetails? CheckBusinessTime(DateTimeOffset at, DateTimeOffset now, string field) =>
+        at > now + AllowedClockSkew ? Problems.BadRequest(field, $"{field} {at:O} is in the future.")
+        : at < now - LatestBackdating ? Problems.BadRequest(field, $"{field} {at:O} is more than {LatestBackdating.TotalDays} days ago.")
+        : null;
+
+    public static ProblemDetails? RefuseIfOver(Crossing c) => c.Status switch
+    {
+        CrossingStatus.Cancelled => Problems.Conflict($"Crossing {c.BookingReference} was cancelled ({c.CancellationReason})."),
+        CrossingStatus.NoShow => Problems.Conflict($"Crossing {c.BookingReference} was marked as a no-show."),
+        CrossingStatus.Completed => Problems.Conflict($"Crossing {c.BookingReference} is already completed."),
+        _ => null
+    };
+
+    public static ProblemDetails? CanCheckIn(Crossing c, string port) =>
+        RefuseIfOver(c)
+        ?? (!string.Equals(port, c.Origin, StringComparison.OrdinalIgnoreCase)
+            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
+            : c.Status != CrossingStatus.Booked
+                ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}; it can be checked in only once.")
+                : null);
+
+    public static ProblemDetails? CanEmbark(Crossing c, string port) =>
+        RefuseIfOver(c)
+        ?? (!string.Equals(port, c.Origin, StringComparison.OrdinalIgnoreCase)
+            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
+            : c.Status == CrossingStatus.Booked
+                ? Problems.Conflict($"Crossing {c.BookingReference} has not been checked in at {c.Origin}; check it in before boarding.")
+                : c.Status != CrossingStatus.CheckedIn
+                    ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}.")
+                    : null);
+
+    /// <summary>
+    /// An arrival is what port staff see at the quay: it is accepted even when check-in or boarding
+    /// was not recorded (the departure port may have been offline), but only at the crossing's
+    /// destination, once, and never for a cancelled crossing or a no-show.
+    /// </summary>
+    public static ProblemDetails? CanArrive(Crossing c, string port) =>
+        RefuseIfOver(c)
+        ?? (!string.Equals(port, c.Destination, StringComparison.OrdinalIgnoreCase)
+            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
+            : c.Status is CrossingStatus.Arrived or CrossingStatus.Cleared
+                ? Problems.Conflict($"Crossing {c.BookingReference} already arrived at {c.Destination} at {c.ArrivedAt:yyyy-MM-dd HH:mm}Z.")
+                : null);
+
+    public static ProblemDetails? CanClear(Crossing c, string port) =>
+        RefuseIfOver(c)
+        ?? (!string.Equals(port, c.Destination, StringComparison.OrdinalIgnoreCase)
+            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
+            : c.Status != CrossingStatus.Arrived
+                ? Problems.Conflict(c.Status == CrossingStatus.Cleared
+                    ? $"Crossing {c.BookingReference} is already cleared."
+                    : $"Crossing {c.BookingReference} has not arrived yet; record its arrival first.")
+                : null);
+
+    public static ProblemDetails? CanComplete(Crossing c, string port) =>
+        RefuseIfOver(c)
+        ?? (!string.Equals(port, c.Destination, StringComparison.OrdinalIgnoreCase)
+            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
+            : c.Status != CrossingStatus.Cleared
+            ? Problems.Conflict($"Crossing {c.BookingReference} is {Describe(c)}; only a cleared crossing can be completed.")
+            : null);
+
+    public static ProblemDetails? CanCancel(Crossing c) =>
+        RefuseIfOver(c)
+        ?? (!c.HoldsPlaceOnSailing
+            ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}; it can no longer be cancelled.")
+            : null);
+
+    public static ProblemDetails? CanMarkNoShow(Crossing c, string port, DateTimeOffset now) =>
+        RefuseIfOver(c)
+        ?? (!string.Equals(port, c.Origin, StringComparison.OrdinalIgnoreCase)
+            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
+            : !c.HoldsPlaceOnSailing
+                ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}.")
+                : now < c.DepartureAt
+                    ? Problems.Conflict($"Sailing of crossing {c.BookingReference} departs at {c.DepartureAt:yyyy-MM-dd HH:mm}Z; a no-show is recorded only after departure.")
+                    : null);
+
+    public static string Describe(Crossing c) => c.Status switch
+    {
+        CrossingStatus.CheckedIn => $"checked in at {c.Origin}",
+        CrossingStatus.Embarked => "embarked",
+        CrossingStatus.Arrived => $"arrived at {c.Destination}",
+        CrossingStatus.Cleared => $"cleared at {c.Destination}",
+        CrossingStatus.NoShow => "a no-show",
+        _ => c.Status.ToString().ToLowerInvariant()
+    };
+}

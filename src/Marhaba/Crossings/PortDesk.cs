@@ -1,0 +1,123 @@
+using System.Security.Claims;
+using Marhaba.Hosting;
+using Marhaba.Ports;
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Marhaba.Crossings;
+
+/// <summary>
+/// What port staff send when a crossing passes their desk: the crossing by booking reference or by
+/// vehicle plate, the lane or booth, and when it happened (now when left out).
+/// </summary>
+public record CrossingAtPort(string? BookingReference, string? Plate, string? Lane, DateTimeOffset? OccurredAt);
+
+public record CrossingAtPortResult(Guid CrossingId, string BookingReference, CrossingStatus Status);
+
+/// <summary>A decision on one crossing: the event to append, or why not.</summary>
+public readonly record struct Decision(object? Event, ProblemDetails? Refused)
+{
+    public static Decision Append(object e) => new(e, null);
+    public static implicit operator Decision(ProblemDetails refused) => new(null, refused);
+}
+
+/// <summary>
+/// The shared path of every port-side action (check-in, boarding, arrival, clearance, exit):
+/// check the request, find the crossing, let the pure rule decide, append its event.
+/// </summary>
+public static class PortDesk
+{
+    public const int MaxLaneLength = 32;
+
+    public static ProblemDetails CheckPort(string port, ClaimsPrincipal user)
+    {
+        if (!ReferenceData.TryGetPort(port, out var known))
+            return Problems.BadRequest("port", $"Unknown port '{port}': use a UN/LOCODE of the operation ({ReferenceData.KnownPortCodes}).");
+        if (!user.CanActAt(known.Code))
+            return Problems.Forbidden($"Your account may act at {string.Join(", ", user.FindAll(Claims.Port).Select(c => c.Value).DefaultIfEmpty("no port"))}, not at {known.Code}.");
+        return WolverineContinue.NoProblems;
+    }
+
+    public static ProblemDetails Validate(string port, CrossingAtPort? request, ClaimsPrincipal user, DateTimeOffset now, string prefix = "")
+    {
+        var portProblem = CheckPort(port, user);
+        if (portProblem != WolverineContinue.NoProblems) return portProblem;
+        return ValidateItem(request, now, prefix) ?? WolverineContinue.NoProblems;
+    }
+
+    public static ProblemDetails? ValidateItem(CrossingAtPort? request, DateTimeOffset now, string prefix = "")
+    {
+        if (request is null) return Problems.BadRequest(prefix + "body", "A JSON body with bookingReference or plate is required.");
+        if (string.IsNullOrWhiteSpace(request.BookingReference) && string.IsNullOrWhiteSpace(request.Plate))
+            return Problems.BadRequest(prefix + "bookingReference", "Give the crossing's bookingReference or its vehicle plate.");
+        if (request.BookingReference is { Length: > 32 })
+            return Problems.BadRequest(prefix + "bookingReference", "bookingReference is too long.");
+        if (request.Plate is not null && Plates.Normalise(request.Plate) is null)
+            return Problems.BadRequest(prefix + "plate", "plate must have 2 to 12 letters and digits.");
+        if (request.Lane is { Length: > MaxLaneLength })
+            return Problems.BadRequest(prefix + "lane", $"lane is at most {MaxLaneLength} characters.");
+        return request.OccurredAt is { } at ? CrossingRules.CheckBusinessTime(at, now, prefix + "occurredAt") : null;
+    }
+
+    /// <summary>Finds the crossing the request names, among those that use <paramref name="port"/>.</summary>
+    public static async Task<Crossing?> FindAsync(IQuerySession session, string port, CrossingAtPort request, DateTimeOffset now, CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(request.BookingReference))
+        {
+            var reference = Codes.Normalise(request.BookingReference);
+            return await session.Query<Crossing>().FirstOrDefaultAsync(c => c.BookingReference == reference, ct);
+        }
+
+        // By plate: the vehicle's live crossing through this port, the one whose sailing is nearest in time.
+        var plate = Plates.Normalise(request.Plate)!;
+        var ids = await session.Query<CrossingVehicle>().Where(v => v.Plate == plate).Select(v => v.Id).ToListAsync(ct);
+        if (ids.Count == 0) return null;
+        var crossings = await session.LoadManyAsync<Crossing>(ct, ids);
+        return crossings
+            .Where(c => !c.IsOver && (c.Origin == port || c.Destination == port))
+            .OrderBy(c => (c.ArrivalAt - now).Duration())
+            .FirstOrDefault();
+    }
+
+    public static async Task<(CrossingAtPortResult? Done, ProblemDetails? Refused)> DecideAndAppendAsync(
+        IDocumentSession session, string port, CrossingAtPort request, DateTimeOffset now,
+        Func<Crossing, DateTimeOffset, Decision> decide, CancellationToken ct)
+    {
+        var found = await FindAsync(session, port, request, now, ct);
+        if (found is null)
+            return (null, Problems.NotFound(request.BookingReference is { Length: > 0 }
+                ? $"No crossing with booking reference {Codes.Normalise(request.BookingReference)}."
+                : $"No crossing through {port} for vehicle plate {Plates.Normalise(request.Plate)}."));
+
+        var stream = await session.Events.FetchForWriting<Crossing>(found.Id, ct);
+        var crossing = stream.Aggregate ?? found;
+        var decision = decide(crossing, request.OccurredAt ?? now);
+        if (decision.Refused is not null) return (null, decision.Refused);
+
+        stream.AppendOne(decision.Event!);
+        return (new CrossingAtPortResult(crossing.Id, crossing.BookingReference, StatusAfter(decision.Event!)), null);
+    }
+
+    public static async Task<IResult> RecordAsync(
+        IDocumentSession session, string port, CrossingAtPort request, TimeProvider clock,
+        Func<Crossing, DateTimeOffset, Decision> decide, CancellationToken ct)
+    {
+        var (done, refused) = await DecideAndAppendAsync(session, Normalised(port), request, clock.GetUtcNow(), decide, ct);
+        return refused is not null ? refused.ToResult() : Results.Ok(done);
+    }
+
+    public static string Normalised(string port) => ReferenceData.Port(port.Trim()).Code;
+
+    private static CrossingStatus StatusAfter(object e) => e switch
+    {
+        CrossingCheckedIn => CrossingStatus.CheckedIn,
+        CrossingEmbarked => CrossingStatus.Embarked,
+        CrossingArrived => CrossingStatus.Arrived,
+        CrossingCleared => CrossingStatus.Cleared,
+        CrossingCompleted => CrossingStatus.Completed,
+        CrossingMarkedNoShow => CrossingStatus.NoShow,
+        CrossingCancelled => CrossingStatus.Cancelled,
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name)
+    };
+}

@@ -1,0 +1,5 @@
+namespace Marhaba.Demo;
+public sealed class DemoData : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+}

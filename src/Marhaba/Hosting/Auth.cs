@@ -1,0 +1,123 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Marhaba.Hosting;
+
+/// <summary>The staff roles of the platform, as carried in the bearer token's <c>role</c> claims.</summary>
+public static class Roles
+{
+    public const string PortStaff = "port-staff";
+    public const string Agent = "agent";
+    public const string Planner = "planner";
+    public const string Admin = "admin";
+    /// <summary>A ferry operator's booking system: books and cancels crossings.</summary>
+    public const string Operator = "operator";
+
+    public static readonly string[] All = [PortStaff, Agent, Planner, Admin, Operator];
+}
+
+/// <summary>Authorisation policies named after who may do a thing; admins may do everything.</summary>
+public static class Policies
+{
+    public const string PortStaff = "PortStaff";
+    public const string Booking = "Booking";
+    public const string Planner = "Planner";
+    public const string Agent = "Agent";
+    public const string Staff = "Staff";
+    public const string Admin = "Admin";
+}
+
+public sealed class AuthOptions
+{
+    public const string Section = "Auth";
+    /// <summary>HMAC-SHA256 key for staff tokens, at least 32 bytes. Only from configuration or environment.</summary>
+    public string? SigningKey { get; set; }
+    public string Issuer { get; set; } = "marhaba";
+    public string Audience { get; set; } = "marhaba";
+}
+
+public static class Claims
+{
+    public const string Role = "role";
+    public const string Port = "port";
+    public const string Subject = "sub";
+
+    public static string StaffId(this ClaimsPrincipal user) => user.FindFirstValue(Subject) ?? "unknown";
+
+    /// <summary>Port staff act only at the ports named in their token; admins anywhere.</summary>
+    public static bool CanActAt(this ClaimsPrincipal user, string portCode) =>
+        user.IsInRole(Roles.Admin) ||
+        user.FindAll(Port).Any(c => string.Equals(c.Value, portCode, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>Mints and validates the staff bearer tokens (standard JWT, HMAC-SHA256).</summary>
+public sealed class TokenIssuer(AuthOptions options)
+{
+    private readonly SymmetricSecurityKey _key = new(Encoding.UTF8.GetBytes(options.SigningKey!));
+
+    public string Mint(string subject, IEnumerable<string> roles, IEnumerable<string>? ports = null, TimeSpan? lifetime = null)
+    {
+        var claims = new List<Claim> { new(Claims.Subject, subject) };
+        claims.AddRange(roles.Select(r => new Claim(Claims.Role, r)));
+        claims.AddRange((ports ?? []).Select(p => new Claim(Claims.Port, p.ToUpperInvariant())));
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Subject = new ClaimsIdentity(claims),
+            Issuer = options.Issuer,
+            Audience = options.Audience,
+            Expires = DateTime.UtcNow.Add(lifetime ?? TimeSpan.FromHours(12)),
+            SigningCredentials = new SigningCredentials(_key, SecurityAlgorithms.HmacSha256)
+        });
+    }
+
+    public void Configure(JwtBearerOptions jwt)
+    {
+        jwt.MapInboundClaims = false;
+        jwt.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidIssuer = options.Issuer,
+            ValidAudience = options.Audience,
+            IssuerSigningKey = _key,
+            RoleClaimType = Claims.Role,
+            NameClaimType = Claims.Subject,
+            ClockSkew = TimeSpan.FromSeconds(30)
+        };
+    }
+
+    /// <summary>
+    /// The signing key: from configuration when set; for the embedded default, a random key kept
+    /// beside the private cluster (never in the repository); otherwise start-up stops with what to set.
+    /// </summary>
+    public static AuthOptions ResolveOptions(IConfiguration configuration, EmbeddedPostgres? embedded)
+    {
+        var options = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        if (string.IsNullOrWhiteSpace(options.SigningKey) && embedded is not null)
+        {
+            var file = Path.Combine(Path.GetDirectoryName(embedded.DataDirectory)!, "signing-key");
+            if (!File.Exists(file))
+                File.WriteAllText(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
+            options.SigningKey = File.ReadAllText(file).Trim();
+        }
+        if (string.IsNullOrWhiteSpace(options.SigningKey) || Encoding.UTF8.GetByteCount(options.SigningKey) < 32)
+            throw new InvalidOperationException(
+                "Auth:SigningKey must be set (at least 32 characters) when a connection string is configured: " +
+                "set the environment variable Auth__SigningKey.");
+        return options;
+    }
+
+    /// <summary>The demo users printed by the run command and minted by the <c>token</c> command.</summary>
+    public static IEnumerable<(string Subject, string[] Roles, string[] Ports)> DemoUsers =>
+    [
+        ("staff-tanger-med", [Roles.PortStaff], ["MAPTM"]),
+        ("staff-nador", [Roles.PortStaff], ["MANDR"]),
+        ("staff-genova", [Roles.PortStaff], ["ITGOA"]),
+        ("agent-tanger-med", [Roles.Agent], ["MAPTM"]),
+        ("planner", [Roles.Planner], []),
+        ("operator-gnv", [Roles.Operator], []),
+        ("admin", [Roles.Admin], []),
+    ];
+}

@@ -1,0 +1,66 @@
+using Marhaba.Crossings;
+using Marhaba.Sailings;
+using Marten;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using Weasel.Core;
+
+namespace Marhaba.Hosting;
+
+public static class Database
+{
+    public const string ConnectionName = "Marhaba";
+
+    /// <summary>
+    /// The configured connection string, or the embedded cluster's, started on demand.
+    /// <c>Database:Name</c> chooses the database inside the embedded cluster (tests use their own).
+    /// </summary>
+    public static async Task<(string ConnectionString, EmbeddedPostgres? Embedded)> ResolveAsync(IConfiguration configuration)
+    {
+        if (configuration.GetConnectionString(ConnectionName) is { Length: > 0 } configured) return (configured, null);
+        var embedded = EmbeddedPostgres.ForWorkingTree(configuration["Database:WorkingTree"]);
+        var connectionString = await embedded.EnsureStartedAsync(configuration["Database:Name"] ?? "marhaba");
+        return (connectionString, embedded);
+    }
+
+    /// <summary>The event store and documents; each feature registers its own streams and projections.</summary>
+    public static void ConfigureMarten(StoreOptions opts, string connectionString)
+    {
+        opts.Connection(connectionString);
+        opts.DatabaseSchemaName = "marhaba";
+        opts.UseSystemTextJsonForSerialization(EnumStorage.AsString);
+        opts.Schema.For<IdempotentRequest>();
+        opts.AddSailings();
+        opts.AddCrossings();
+    }
+}
+
+/// <summary>Readiness: the database answers a query within two seconds.</summary>
+public sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            await using var session = store.QuerySession();
+            await using var cmd = new NpgsqlCommand("select 1", (NpgsqlConnection)session.Connection!);
+            await session.Connection!.OpenIfClosedAsync(timeout.Token);
+            await cmd.ExecuteScalarAsync(timeout.Token);
+            return HealthCheckResult.Healthy("PostgreSQL answers.");
+        }
+        catch (Exception e)
+        {
+            return HealthCheckResult.Unhealthy("PostgreSQL does not answer.", e);
+        }
+    }
+}
+
+internal static class ConnectionExtensions
+{
+    public static async Task OpenIfClosedAsync(this System.Data.Common.DbConnection connection, CancellationToken ct)
+    {
+        if (connection.State != System.Data.ConnectionState.Open) await connection.OpenAsync(ct);
+    }
+}

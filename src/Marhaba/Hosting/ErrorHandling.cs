@@ -1,0 +1,32 @@
+using JasperFx;
+using JasperFx.Events;
+using Marten.Exceptions;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Marhaba.Hosting;
+
+/// <summary>
+/// Turns the exceptions that are the caller's or the moment's, not the server's, into 4xx/503
+/// problem details: a concurrent change of the same stream, a body that is not what was asked.
+/// </summary>
+public sealed class KnownExceptionHandler(ILogger<KnownExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+    {
+        var problem = exception switch
+        {
+            ConcurrencyException or EventStreamUnexpectedMaxEventIdException or JasperFx.Events.ExistingStreamIdCollisionException
+                or Marten.Exceptions.ExistingStreamIdCollisionException or DocumentAlreadyExistsException =>
+                Problems.Conflict("Someone changed this at the same moment; read it again and retry."),
+            BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Bad request", bad.Message),
+            Npgsql.NpgsqlException { IsTransient: true } or TimeoutException =>
+                Problems.Make(503, "Service unavailable", "The database is not reachable right now; retry with the same Idempotency-Key."),
+            _ => null
+        };
+        if (problem is null) return false;
+        logger.LogInformation("Answered {Status} for {Exception}", problem.Status, exception.GetType().Name);
+        context.Response.StatusCode = problem.Status!.Value;
+        await Results.Problem(problem).ExecuteAsync(context);
+        return true;
+    }
+}

@@ -1,0 +1,165 @@
+using System.Security.Cryptography;
+using System.Text;
+using Marten;
+using JasperFx;
+using Marten.Exceptions;
+
+namespace Marhaba.Hosting;
+
+/// <summary>
+/// A state-changing request answered once under an Idempotency-Key, kept so that a repeat (a double
+/// tap at the quay, a retry over a poor connection) gets the same answer and changes nothing.
+/// </summary>
+public class IdempotentRequest
+{
+    public string Id { get; set; } = "";
+    public string Fingerprint { get; set; } = "";
+    public bool Completed { get; set; }
+    public int StatusCode { get; set; }
+    public string? ContentType { get; set; }
+    public string? Location { get; set; }
+    public string Body { get; set; } = "";
+    public DateTimeOffset StartedAt { get; set; }
+}
+
+/// <summary>
+/// Implements the Idempotency-Key header (IETF httpapi draft) for POST, PUT, PATCH and DELETE:
+/// the first request with a key claims it, runs, and stores its answer; a repeat with the same
+/// body gets that answer again (header Idempotent-Replayed: true); a repeat with another body is
+/// refused with 422; a repeat while the first still runs gets 409. Keys are per caller.
+/// Server errors are not stored, so the client may retry them.
+/// </summary>
+public sealed class IdempotencyMiddleware(RequestDelegate next)
+{
+    public const string Header = "Idempotency-Key";
+    public const int MaxKeyLength = 128;
+    /// <summary>A claim older than this was left by a process that died mid-request; it may be taken over.</summary>
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromSeconds(30);
+
+    public async Task InvokeAsync(HttpContext context, IDocumentStore store, TimeProvider clock)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method) && !HttpMethods.IsPut(context.Request.Method) &&
+            !HttpMethods.IsPatch(context.Request.Method) && !HttpMethods.IsDelete(context.Request.Method) ||
+            !context.Request.Headers.TryGetValue(Header, out var values))
+        {
+            await next(context);
+            return;
+        }
+
+        var key = values.Count == 1 ? values[0] : null;
+        if (string.IsNullOrWhiteSpace(key) || key.Length > MaxKeyLength)
+        {
+            await Results.Problem(Problems.BadRequest(Header, $"{Header} must be one value of 1 to {MaxKeyLength} characters.")).ExecuteAsync(context);
+            return;
+        }
+
+        context.Request.EnableBuffering();
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        context.Request.Body.Position = 0;
+
+        var caller = context.User.Identity?.IsAuthenticated == true ? context.User.StaffId() : "anonymous";
+        var id = Hash($"{caller}\n{context.Request.Method} {context.Request.Path}\n{key}");
+        var fingerprint = Convert.ToHexString(SHA256.HashData(body.ToArray()));
+        var now = clock.GetUtcNow();
+
+        var claimed = await TryClaimAsync(store, id, fingerprint, now, context.RequestAborted);
+        if (claimed is not null)
+        {
+            await AnswerRepeatAsync(context, claimed, fingerprint);
+            return;
+        }
+
+        var originalBody = context.Response.Body;
+        using var captured = new MemoryStream();
+        context.Response.Body = captured;
+        try
+        {
+            await next(context);
+        }
+        catch
+        {
+            context.Response.Body = originalBody;
+            await ReleaseAsync(store, id);
+            throw;
+        }
+
+        context.Response.Body = originalBody;
+        captured.Position = 0;
+        if (context.Response.StatusCode >= 500)
+        {
+            await ReleaseAsync(store, id);
+        }
+        else
+        {
+            await using var session = store.LightweightSession();
+            session.Store(new IdempotentRequest
+            {
+                Id = id, Fingerprint = fingerprint, Completed = true, StatusCode = context.Response.StatusCode,
+                ContentType = context.Response.ContentType, Location = context.Response.Headers.Location,
+                Body = Encoding.UTF8.GetString(captured.ToArray()), StartedAt = now
+            });
+            await session.SaveChangesAsync(CancellationToken.None);
+        }
+        await captured.CopyToAsync(originalBody, context.RequestAborted);
+    }
+
+    /// <summary>Claims the key; returns null when claimed, or the earlier request holding it.</summary>
+    private static async Task<IdempotentRequest?> TryClaimAsync(IDocumentStore store, string id, string fingerprint, DateTimeOffset now, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            await using var session = store.LightweightSession();
+            session.Insert(new IdempotentRequest { Id = id, Fingerprint = fingerprint, StartedAt = now });
+            try
+            {
+                await session.SaveChangesAsync(ct);
+                return null;
+            }
+            catch (DocumentAlreadyExistsException)
+            {
+            }
+
+            await using var query = store.QuerySession();
+            var existing = await query.LoadAsync<IdempotentRequest>(id, ct);
+            if (existing is null) continue; // released meanwhile: claim it again
+            if (!existing.Completed && now - existing.StartedAt > AbandonedAfter && existing.Fingerprint == fingerprint)
+            {
+                await ReleaseAsync(store, id);
+                continue;
+            }
+            return existing;
+        }
+        return new IdempotentRequest { Id = id, Fingerprint = fingerprint };
+    }
+
+    private static async Task AnswerRepeatAsync(HttpContext context, IdempotentRequest earlier, string fingerprint)
+    {
+        if (earlier.Fingerprint != fingerprint)
+        {
+            await Results.Problem(Problems.Make(422, "Idempotency-Key reused",
+                $"This {Header} was used for a different request; use a new key for a new request.", Header)).ExecuteAsync(context);
+            return;
+        }
+        if (!earlier.Completed)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            await Results.Problem(Problems.Conflict($"A request with this {Header} is still being processed; retry in a moment.")).ExecuteAsync(context);
+            return;
+        }
+        context.Response.StatusCode = earlier.StatusCode;
+        context.Response.Headers["Idempotent-Replayed"] = "true";
+        if (earlier.ContentType is not null) context.Response.ContentType = earlier.ContentType;
+        if (earlier.Location is not null) context.Response.Headers.Location = earlier.Location;
+        await context.Response.WriteAsync(earlier.Body, context.RequestAborted);
+    }
+
+    private static async Task ReleaseAsync(IDocumentStore store, string id)
+    {
+        await using var session = store.LightweightSession();
+        session.Delete<IdempotentRequest>(id);
+        await session.SaveChangesAsync(CancellationToken.None);
+    }
+
+    private static string Hash(string value) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+}

@@ -1,0 +1,44 @@
+using JasperFx.CommandLine;
+
+namespace Marhaba.Hosting;
+
+public class TokenInput : NetCoreInput
+{
+    [Description("Subject (staff id) of the token")]
+    public string SubjectFlag { get; set; } = "demo-user";
+
+    [Description("Role: port-staff, agent, planner, admin or operator")]
+    public string RoleFlag { get; set; } = Roles.PortStaff;
+
+    [Description("Ports (UN/LOCODE) the staff member works at, comma separated")]
+    public string PortsFlag { get; set; } = "";
+
+    [Description("Print a token for each demo user instead")]
+    public bool DemoFlag { get; set; }
+}
+
+[Description("Mints a staff bearer token signed with this installation's key")]
+public class TokenCommand : JasperFxAsyncCommand<TokenInput>
+{
+    public TokenCommand() => Usage("Mint one token").Arguments();
+
+    public override async Task<bool> Execute(TokenInput input)
+    {
+        using var host = input.BuildHost();
+        var issuer = host.Services.GetRequiredService<TokenIssuer>();
+        if (input.DemoFlag)
+        {
+            foreach (var (subject, roles, ports) in TokenIssuer.DemoUsers)
+                Console.WriteLine($"{subject,-18} {issuer.Mint(subject, roles, ports)}");
+            return true;
+        }
+        if (!Roles.All.Contains(input.RoleFlag))
+        {
+            await Console.Error.WriteLineAsync($"Unknown role '{input.RoleFlag}': use one of {string.Join(", ", Roles.All)}.");
+            return false;
+        }
+        Console.WriteLine(issuer.Mint(input.SubjectFlag, [input.RoleFlag],
+            input.PortsFlag.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+        return true;
+    }
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Marhaba.Ports;
+
+public enum Country { MA, ES, FR, IT }
+
+/// <summary>A port of the operation, named by its UN/LOCODE (country + 3 letters, e.g. MAPTM).</summary>
+public sealed record Port(string Code, string Name, Country Country, string TimeZone)
+{
+    public bool InMorocco => Country == Country.MA;
+    public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+}
+
+/// <summary>A ferry line between a European port and a Moroccan port; it runs both ways.</summary>
+public sealed record Route(string Code, string EuropeanPort, string MoroccanPort, TimeSpan TypicalDuration, string[] Operators)
+{
+    public string OriginFor(Direction direction) => direction == Direction.Inbound ? EuropeanPort : MoroccanPort;
+    public string DestinationFor(Direction direction) => direction == Direction.Inbound ? MoroccanPort : EuropeanPort;
+}
+
+/// <summary>Inbound is the journey home to Morocco; outbound the return to Europe.</summary>
+public enum Direction { Inbound, Outbound }
+
+/// <summary>
+/// The ports and lines of the summer operation. Codes checked against UN/LOCODE; durations are the
+/// typical published crossing times (approximate where the operators publish ranges).
+/// </summary>
+public static class ReferenceData
+{
+    public static readonly IReadOnlyList<Port> Ports =
+    [
+        new("MAPTM", "Tanger Med", Country.MA, "Africa/Casablanca"),
+        new("MATNG", "Tanger Ville", Country.MA, "Africa/Casablanca"),
+        new("MANDR", "Nador", Country.MA, "Africa/Casablanca"),
+        new("MAAHU", "Al Hoceima", Country.MA, "Africa/Casablanca"),
+        new("ITGOA", "Genova", Country.IT, "Europe/Rome"),
+        new("ITSVN", "Savona", Country.IT, "Europe/Rome"),
+        new("ITCVV", "Civitavecchia", Country.IT, "Europe/Rome"),
+        new("FRSET", "Sète", Country.FR, "Europe/Paris"),
+        new("FRMRS", "Marseille", Country.FR, "Europe/Paris"),
+        new("ESBCN", "Barcelona", Country.ES, "Europe/Madrid"),
+        new("ESALG", "Algeciras", Country.ES, "Europe/Madrid"),
+        new("ESTAR", "Tarifa", Country.ES, "Europe/Madrid"),
+        new("ESLEI", "Almería", Country.ES, "Europe/Madrid"),
+        new("ESMOT", "Motril", Country.ES, "Europe/Madrid"),
+    ];
+
+    public static readonly IReadOnlyList<Route> Routes =
+    [
+        new("ITGOA-MAPTM", "ITGOA", "MAPTM", TimeSpan.FromHours(48), ["GNV"]),
+        new("ITSVN-MAPTM", "ITSVN", "MAPTM", TimeSpan.FromHours(46), ["Grimaldi Lines"]),
+        new("ITCVV-MAPTM", "ITCVV", "MAPTM", TimeSpan.FromHours(36), ["GNV"]),
+        new("FRSET-MAPTM", "FRSET", "MAPTM", TimeSpan.FromHours(34), ["GNV"]),
+        new("FRSET-MANDR", "FRSET", "MANDR", TimeSpan.FromHours(29), ["GNV"]),
+        new("FRMRS-MAPTM", "FRMRS", "MAPTM", TimeSpan.FromHours(39), ["La Méridionale"]),
+        new("ESBCN-MAPTM", "ESBCN", "MAPTM", TimeSpan.FromHours(28), ["GNV", "Grimaldi Lines"]),
+        new("ESALG-MAPTM", "ESALG", "MAPTM", TimeSpan.FromMinutes(90), ["FRS", "Baleària", "Africa Morocco Link", "Inter Shipping"]),
+        new("ESTAR-MATNG", "ESTAR", "MATNG", TimeSpan.FromMinutes(45), ["Baleària"]),
+        new("ESLEI-MANDR", "ESLEI", "MANDR", TimeSpan.FromHours(4), ["Naviera Armas", "Baleària"]),
+        new("ESMOT-MANDR", "ESMOT", "MANDR", TimeSpan.FromHours(6), ["Naviera Armas"]),
+        new("ESMOT-MAPTM", "ESMOT", "MAPTM", TimeSpan.FromHours(5), ["Naviera Armas"]),
+        new("ESMOT-MAAHU", "ESMOT", "MAAHU", TimeSpan.FromHours(5), ["Naviera Armas"]),
+    ];
+
+    private static readonly Dictionary<string, Port> PortsByCode = Ports.ToDictionary(p => p.Code, StringComparer.OrdinalIgnoreCase);
+    private static readonly Dictionary<string, Route> RoutesByCode = Routes.ToDictionary(r => r.Code, StringComparer.OrdinalIgnoreCase);
+
+    public static bool TryGetPort(string? code, [NotNullWhen(true)] out Port? port)
+    {
+        port = null;
+        return code is not null && PortsByCode.TryGetValue(code.Trim(), out port);
+    }
+
+    public static Port Port(string code) => PortsByCode[code];
+
+    public static bool TryGetRoute(string? code, [NotNullWhen(true)] out Route? route)
+    {
+        route = null;
+        return code is not null && RoutesByCode.TryGetValue(code.Trim(), out route);
+    }
+
+    public static Route Route(string code) => RoutesByCode[code];
+
+    public static string KnownPortCodes => string.Join(", ", Ports.Select(p => p.Code));
+    public static string KnownRouteCodes => string.Join(", ", Routes.Select(r => r.Code));
+}

@@ -1,0 +1,80 @@
+using JasperFx;
+using JasperFx.Events.Daemon;
+using Marhaba.Demo;
+using Marhaba.Hosting;
+using Marten;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using OpenTelemetry.Trace;
+using Scalar.AspNetCore;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+[assembly: JasperFxAssembly]
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Database: a configured PostgreSQL, or the private embedded cluster.
+var (connectionString, embedded) = await Database.ResolveAsync(builder.Configuration);
+builder.Services.AddSingleton(TimeProvider.System);
+
+// Event store, documents, projections; the daemon runs the asynchronous projections on one node at a time.
+builder.Services.AddMarten(opts => Database.ConfigureMarten(opts, connectionString))
+    .UseLightweightSessions()
+    .AddAsyncDaemon(DaemonMode.HotCold)
+    .IntegrateWithWolverine();
+
+// Commands and HTTP endpoints; state changes commit with their outgoing messages (durable outbox).
+builder.Host.UseWolverine(opts =>
+{
+    opts.ApplicationAssembly = typeof(Program).Assembly;
+    opts.Policies.AutoApplyTransactions();
+    opts.Policies.UseDurableLocalQueues();
+    opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
+});
+builder.Services.AddWolverineHttp();
+
+// Staff authenticate with bearer tokens; every state-changing endpoint names who may call it.
+var authOptions = TokenIssuer.ResolveOptions(builder.Configuration, embedded);
+var tokens = new TokenIssuer(authOptions);
+builder.Services.AddSingleton(tokens);
+builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(tokens.Configure);
+builder.Services.AddAuthorizationBuilder()
+    .AddPolicy(Policies.PortStaff, p => p.RequireRole(Roles.PortStaff, Roles.Admin))
+    .AddPolicy(Policies.Booking, p => p.RequireRole(Roles.Operator, Roles.Admin))
+    .AddPolicy(Policies.Planner, p => p.RequireRole(Roles.Planner, Roles.Admin))
+    .AddPolicy(Policies.Agent, p => p.RequireRole(Roles.Agent, Roles.Admin))
+    .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
+    .AddPolicy(Policies.Staff, p => p.RequireRole(Roles.All));
+
+// Errors as problem details; OpenAPI with a docs page; health; telemetry when an endpoint is configured.
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<KnownExceptionHandler>();
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
+builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
+if (builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
+    builder.Services.AddOpenTelemetry().WithTracing(t => t
+        .AddSource("Wolverine", "Marten").AddAspNetCoreInstrumentation().AddOtlpExporter());
+
+// Demo data for the embedded default, on an empty database.
+if (builder.Configuration.GetValue("Demo:Seed", false)) builder.Services.AddHostedService<DemoData>();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseMiddleware<IdempotencyMiddleware>();
+
+app.MapOpenApi().AllowAnonymous();
+app.MapScalarApiReference("/docs").AllowAnonymous();
+app.MapGet("/", () => Results.Redirect("/docs")).ExcludeFromDescription();
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+app.MapWolverineEndpoints(opts => opts.RequireAuthorizeOnAll());
+
+return await app.RunJasperFxCommands(args);
+
+public partial class Program;
