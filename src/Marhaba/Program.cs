@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using JasperFx;
 using JasperFx.Events.Daemon;
 using Marhaba.Demo;
@@ -34,6 +35,7 @@ builder.Host.UseWolverine(opts =>
     opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
 });
 builder.Services.AddWolverineHttp();
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 
 // Staff authenticate with bearer tokens; every state-changing endpoint names who may call it.
 var authOptions = TokenIssuer.ResolveOptions(builder.Configuration, embedded);
@@ -73,7 +75,11 @@ app.MapScalarApiReference("/docs").AllowAnonymous();
 app.MapGet("/", () => Results.Redirect("/docs")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
-app.MapWolverineEndpoints(opts => opts.RequireAuthorizeOnAll());
+app.MapWolverineEndpoints(opts =>
+{
+    opts.RequireAuthorizeOnAll();
+    opts.RejectUnparseableQueryValues = true;
+});
 
 return await app.RunJasperFxCommands(args);
 

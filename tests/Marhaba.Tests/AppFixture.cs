@@ -1,0 +1,127 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Alba;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marhaba.Ports;
+using Marhaba.Sailings;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Wolverine;
+
+namespace Marhaba.Tests;
+
+/// <summary>
+/// The whole server, once per test run, on this test project's own database of the embedded
+/// cluster (or of the PostgreSQL named by ConnectionStrings__Marhaba), so that other test
+/// projects and the running demo keep their data.
+/// </summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    public const string DatabaseName = "marhaba_tests";
+    public IAlbaHost Host { get; private set; } = null!;
+    public TokenIssuer Tokens => Host.Services.GetRequiredService<TokenIssuer>();
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    /// <summary>Business time of the tests; starts at the real now, moved forward by the tests that need it.</summary>
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    public async Task InitializeAsync()
+    {
+        Host = await AlbaHost.For<Program>(x =>
+        {
+            x.UseSetting("Database:Name", DatabaseName);
+            x.UseSetting("Auth:SigningKey", Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
+            x.UseSetting("Demo:Seed", "false");
+            x.ConfigureServices(services =>
+            {
+                services.AddSingleton<TimeProvider>(Clock);
+                services.RunWolverineInSoloMode();
+                services.DisableAllExternalWolverineTransports();
+            });
+        });
+    }
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppCollection : ICollectionFixture<AppFixture>
+{
+    public const string Name = "app";
+}
+
+/// <summary>Each scenario starts from an empty store, on the shared running server.</summary>
+[Collection(AppCollection.Name)]
+public abstract class Scenario(AppFixture app) : IAsyncLifetime
+{
+    protected AppFixture App { get; } = app;
+    protected IAlbaHost Host => App.Host;
+
+    public virtual async Task InitializeAsync()
+    {
+        App.Clock.SetUtcNow(DateTimeOffset.UtcNow);
+        await Host.ResetAllMartenDataAsync();
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    protected string Token(string role, params string[] ports) => App.Tokens.Mint($"test-{role}-{string.Join("-", ports)}", [role], ports);
+
+    protected string PortStaff(string port) => Token(Roles.PortStaff, port);
+    protected string Operator => Token(Roles.Operator);
+    protected string Planner => Token(Roles.Planner);
+
+    protected HttpClient Client(string? token = null)
+    {
+        var client = Host.Server.CreateClient();
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>A planner schedules a sailing through the API.</summary>
+    protected async Task<SailingSummary> ScheduleSailing(
+        string route = "ITGOA-MAPTM", Direction direction = Direction.Inbound, int passengers = 1200, int laneMetres = 1800,
+        DateTimeOffset? departure = null)
+    {
+        var result = await Host.Scenario(s =>
+        {
+            s.WithBearerToken(Planner);
+            s.Post.Json(new ScheduleSailing(route, direction, "GNV", "GNV Victory", departure ?? App.Clock.GetUtcNow().AddHours(6),
+                null, passengers, laneMetres)).ToUrl("/api/sailings");
+            s.StatusCodeShouldBe(201);
+        });
+        return (await result.ReadAsJsonAsync<SailingSummary>())!;
+    }
+
+    /// <summary>An operator books a party onto a sailing through the API.</summary>
+    protected async Task<CrossingBookedResponse> Book(Guid sailingId, int adults = 2, int children = 2, VehicleDetails? vehicle = null)
+    {
+        var result = await Host.Scenario(s =>
+        {
+            s.WithBearerToken(Operator);
+            s.Post.Json(new BookCrossing(sailingId, adults, children, vehicle)).ToUrl("/api/crossings");
+            s.StatusCodeShouldBe(201);
+        });
+        return (await result.ReadAsJsonAsync<CrossingBookedResponse>())!;
+    }
+
+    /// <summary>A family with a car booked on a new sailing of the route.</summary>
+    protected async Task<(CrossingBookedResponse Booking, SailingSummary Sailing)> Booked(VehicleDetails? vehicle = null, string route = "ITGOA-MAPTM")
+    {
+        var sailing = await ScheduleSailing(route);
+        return (await Book(sailing.Id, 2, 2, vehicle ?? new VehicleDetails(VehicleKind.Car, "AB-123-CD", "F")), sailing);
+    }
+
+    /// <summary>Port staff post at their desk (arrivals, check-ins, ...) and expect a status.</summary>
+    protected Task<IScenarioResult> Record(string port, string token, object body, int status, string? key = null, string action = "arrivals") =>
+        Host.Scenario(s =>
+        {
+            s.WithBearerToken(token);
+            if (key is not null) s.WithRequestHeader(IdempotencyMiddleware.Header, key);
+            s.Post.Json(body).ToUrl($"/api/ports/{port}/{action}");
+            s.StatusCodeShouldBe(status);
+        });
+}
