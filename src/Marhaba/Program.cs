@@ -39,9 +39,9 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 
 // Staff authenticate with bearer tokens; every state-changing endpoint names who may call it.
 var authOptions = TokenIssuer.ResolveOptions(builder.Configuration, embedded);
-var tokens = new TokenIssuer(authOptions);
-builder.Services.AddSingleton(tokens);
-builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(tokens.Configure);
+builder.Services.AddSingleton(authOptions);
+builder.Services.AddSingleton<TokenIssuer>();
+builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt => TokenIssuer.Configure(jwt, authOptions));
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Policies.PortStaff, p => p.RequireRole(Roles.PortStaff, Roles.Admin))
     .AddPolicy(Policies.Booking, p => p.RequireRole(Roles.Operator, Roles.Admin))

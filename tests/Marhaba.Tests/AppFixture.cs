@@ -62,7 +62,8 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        App.Clock.SetUtcNow(DateTimeOffset.UtcNow);
+        // Business time only moves forward; a scenario that needs a later hour advances it.
+        if (DateTimeOffset.UtcNow > App.Clock.GetUtcNow()) App.Clock.SetUtcNow(DateTimeOffset.UtcNow);
         await Host.ResetAllMartenDataAsync();
     }
 

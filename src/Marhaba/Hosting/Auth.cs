@@ -55,6 +55,7 @@ public static class Claims
 }
 
 /// <summary>Mints and validates the staff bearer tokens (standard JWT, HMAC-SHA256).</summary>
+/// <remarks>Token lifetimes run on the wall clock, as the validation does, not on business time.</remarks>
 public sealed class TokenIssuer(AuthOptions options)
 {
     private readonly SymmetricSecurityKey _key = new(Encoding.UTF8.GetBytes(options.SigningKey!));
@@ -74,14 +75,14 @@ public sealed class TokenIssuer(AuthOptions options)
         });
     }
 
-    public void Configure(JwtBearerOptions jwt)
+    public static void Configure(JwtBearerOptions jwt, AuthOptions options)
     {
         jwt.MapInboundClaims = false;
         jwt.TokenValidationParameters = new TokenValidationParameters
         {
             ValidIssuer = options.Issuer,
             ValidAudience = options.Audience,
-            IssuerSigningKey = _key,
+            IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(options.SigningKey!)),
             RoleClaimType = Claims.Role,
             NameClaimType = Claims.Subject,
             ClockSkew = TimeSpan.FromSeconds(30)
