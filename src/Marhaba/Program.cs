@@ -12,12 +12,11 @@ using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
 
-[assembly: JasperFxAssembly]
 
 var builder = WebApplication.CreateBuilder(args);
 
-// Database: a configured PostgreSQL, or the private embedded cluster.
-var (connectionString, embedded) = await Database.ResolveAsync(builder.Configuration);
+// Database: a configured PostgreSQL, or the private embedded cluster (not started for local-db, which manages it).
+var (connectionString, embedded) = await Database.ResolveAsync(builder.Configuration, startEmbedded: args.FirstOrDefault() != "local-db");
 builder.Services.AddSingleton(TimeProvider.System);
 
 // Event store, documents, projections; the daemon runs the asynchronous projections on one node at a time.

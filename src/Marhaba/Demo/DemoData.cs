@@ -1,5 +1,151 @@
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marhaba.Ports;
+using Marhaba.Sailings;
+using Marten;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
 namespace Marhaba.Demo;
-public sealed class DemoData : BackgroundService
+
+/// <summary>
+/// Fills an empty database with a few days of the operation around today (sailings on the main
+/// lines, a few hundred crossings, the past ones arrived), then prints where to go and the demo
+/// tokens. The same seed gives the same demo.
+/// </summary>
+public sealed class DemoData(
+    IDocumentStore store, TimeProvider clock, TokenIssuer tokens, IServer server,
+    IHostApplicationLifetime lifetime, ILogger<DemoData> logger) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+    /// <summary>Sailings per day each way, passenger capacity, lane-metres, vessel: a demo-sized slice of the 2025 network.</summary>
+    private static readonly (string Route, double PerDay, int Passengers, int LaneMetres, string Vessel)[] Lines =
+    [
+        ("ESALG-MAPTM", 4, 1000, 1250, "Baleària Ceuta Jet"),
+        ("ESTAR-MATNG", 3, 600, 500, "Baleària Kattegat"),
+        ("ESLEI-MANDR", 1, 1400, 2125, "Nissos Chios"),
+        ("ESMOT-MAAHU", 1, 900, 1000, "Volcán de Tamasite"),
+        ("ITGOA-MAPTM", 0.5, 1200, 1800, "GNV Victory"),
+        ("FRSET-MANDR", 0.5, 1000, 1500, "GNV Majestic"),
+        ("FRMRS-MAPTM", 0.34, 1000, 1400, "Piana"),
+    ];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await WaitForStartAsync(stoppingToken);
+        string? traveller = null;
+        await using (var query = store.QuerySession())
+        {
+            if (!await query.Query<Sailing>().AnyAsync(stoppingToken))
+                traveller = await SeedAsync(stoppingToken);
+        }
+        PrintWelcome(traveller);
+    }
+
+    private async Task<string> SeedAsync(CancellationToken ct)
+    {
+        var random = new Random(2025);
+        var now = clock.GetUtcNow();
+        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        var shown = "";
+        var crossings = 0;
+
+        await using var session = store.LightweightSession();
+        foreach (var (routeCode, perDay, passengers, laneMetres, vessel) in Lines)
+        {
+            var route = ReferenceData.Route(routeCode);
+            foreach (var direction in Enum.GetValues<Direction>())
+            {
+                var gap = TimeSpan.FromHours(24 / perDay);
+                for (var departure = today.AddDays(-3).AddHours(7 + random.Next(0, 5)); departure < today.AddDays(4); departure += gap)
+                {
+                    var sailingId = Guid.CreateVersion7();
+                    var scheduled = ScheduleSailingEndpoint.Schedule(
+                        new ScheduleSailing(routeCode, direction, route.Operators[random.Next(route.Operators.Length)], vessel,
+                            departure, null, passengers, laneMetres), sailingId, "demo-planner");
+                    session.Events.StartStream<Sailing>(sailingId, scheduled);
+
+                    var parties = random.Next(3, 9);
+                    for (var p = 0; p < parties; p++)
+                    {
+                        var code = Codes.NewAccessCode();
+                        var (crossingId, reference) = Book(session, scheduled, random, code);
+                        if (shown == "" && scheduled.ArrivalAt < now) shown = $"{reference} / access code {code}";
+                        crossings++;
+                    }
+                }
+            }
+            await session.SaveChangesAsync(ct);
+        }
+        logger.LogInformation("Demo data: {Crossings} crossings on the sailings from {From:d} to {To:d}", crossings, today.AddDays(-3), today.AddDays(4));
+        return shown;
+
+        (Guid, string) Book(IDocumentSession s, SailingScheduled sailing, Random r, string code)
+        {
+            var id = Guid.CreateVersion7();
+            var adults = r.Next(1, 4);
+            var children = r.Next(0, 4);
+            VehicleKind? vehicle = r.NextDouble() switch
+            {
+                < 0.30 => null,
+                < 0.82 => VehicleKind.Car,
+                < 0.90 => VehicleKind.Van,
+                < 0.94 => VehicleKind.Camper,
+                < 0.97 => VehicleKind.CarWithTrailer,
+                _ => VehicleKind.Motorbike
+            };
+            var reference = Codes.NewBookingReference();
+            var bookedAt = sailing.DepartureAt.AddDays(-r.Next(2, 60));
+            s.Events.Append(sailing.SailingId, new PlacesReserved(id, adults + children, VehicleRoom.LaneMetres(vehicle)));
+            var events = new List<object>
+            {
+                new CrossingBooked(id, reference, Codes.HashAccessCode(id, code), sailing.SailingId, sailing.RouteCode, sailing.Direction,
+                    sailing.Origin, sailing.Destination, sailing.DepartureAt, sailing.ArrivalAt, adults, children, vehicle, bookedAt, "demo-operator")
+            };
+            if (vehicle is not null)
+                s.Store(new CrossingVehicle { Id = id, Plate = $"{(char)('A' + r.Next(26))}{(char)('A' + r.Next(26))}{r.Next(100, 999)}{(char)('A' + r.Next(26))}{(char)('A' + r.Next(26))}", Country = sailing.Origin[..1] });
+
+            var now = clock.GetUtcNow();
+            var checkIn = sailing.DepartureAt.AddHours(-3).AddMinutes(r.Next(0, 120));
+            if (checkIn < now && r.NextDouble() < 0.96)
+            {
+                events.Add(new CrossingCheckedIn(sailing.Origin, $"Booth {r.Next(1, 9)}", checkIn, "demo-staff"));
+                if (sailing.DepartureAt < now) events.Add(new CrossingEmbarked(sailing.Origin, sailing.SailingId, sailing.DepartureAt.AddMinutes(-20), "demo-staff"));
+                var arrived = sailing.ArrivalAt.AddMinutes(r.Next(10, 180));
+                if (arrived < now)
+                {
+                    events.Add(new CrossingArrived(sailing.Destination, $"Lane {r.Next(1, 13)}", arrived, "demo-staff", adults + children, vehicle, sailing.Direction, sailing.RouteCode));
+                    var cleared = arrived.AddMinutes(r.Next(20, 150));
+                    if (cleared < now) events.Add(new CrossingCleared(sailing.Destination, cleared, "demo-staff", adults + children, vehicle));
+                }
+            }
+            s.Events.StartStream<Crossing>(id, events.ToArray());
+            return (id, reference);
+        }
+    }
+
+    private void PrintWelcome(string? traveller)
+    {
+        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080";
+        var lines = new List<string>
+        {
+            "", "Marhaba is running.",
+            $"  API docs (OpenAPI):  {address}/docs",
+            $"  OpenAPI document:    {address}/openapi/v1.json",
+            $"  Readiness:           {address}/health/ready",
+        };
+        if (!string.IsNullOrEmpty(traveller)) lines.Add($"  A demo traveller:    {traveller}  (POST {address}/api/traveller/status)");
+        lines.Add("  Demo tokens (Authorization: Bearer <token>):");
+        lines.AddRange(TokenIssuer.DemoUsers.Select(u =>
+            $"    {u.Subject,-17} {string.Join(",", u.Roles)}{(u.Ports.Length > 0 ? " @ " + string.Join(",", u.Ports) : ""),-20} {tokens.Mint(u.Subject, u.Roles, u.Ports)}"));
+        lines.Add("");
+        Console.WriteLine(string.Join(Environment.NewLine, lines));
+    }
+
+    private Task WaitForStartAsync(CancellationToken ct)
+    {
+        var started = new TaskCompletionSource();
+        lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        ct.Register(() => started.TrySetCanceled());
+        return started.Task;
+    }
 }

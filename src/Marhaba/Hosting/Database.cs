@@ -15,11 +15,12 @@ public static class Database
     /// The configured connection string, or the embedded cluster's, started on demand.
     /// <c>Database:Name</c> chooses the database inside the embedded cluster (tests use their own).
     /// </summary>
-    public static async Task<(string ConnectionString, EmbeddedPostgres? Embedded)> ResolveAsync(IConfiguration configuration)
+    public static async Task<(string ConnectionString, EmbeddedPostgres? Embedded)> ResolveAsync(IConfiguration configuration, bool startEmbedded = true)
     {
         if (configuration.GetConnectionString(ConnectionName) is { Length: > 0 } configured) return (configured, null);
         var embedded = EmbeddedPostgres.ForWorkingTree(configuration["Database:WorkingTree"]);
-        var connectionString = await embedded.EnsureStartedAsync(configuration["Database:Name"] ?? "marhaba");
+        var database = configuration["Database:Name"] ?? "marhaba";
+        var connectionString = startEmbedded ? await embedded.EnsureStartedAsync(database) : embedded.ConnectionString(database);
         return (connectionString, embedded);
     }
 

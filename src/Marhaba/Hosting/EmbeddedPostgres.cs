@@ -23,6 +23,7 @@ public sealed class EmbeddedPostgres
     {
         DataDirectory = dataDirectory;
         BinDirectory = binDirectory;
+        Port = File.Exists(PortFile) && int.TryParse(File.ReadAllText(PortFile), out var port) ? port : 5432;
     }
 
     /// <summary>The cluster for this working tree: under <c>.data/postgres</c> of the repository root.</summary>
