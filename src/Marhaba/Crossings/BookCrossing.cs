@@ -41,14 +41,6 @@ public static class BookCrossingEndpoint
         return WolverineContinue.NoProblems;
     }
 
-    /// <summary>Whether the party fits on the sailing now; null when it does.</summary>
-    public static ProblemDetails? CanBook(Sailing sailing, int passengers, int laneMetres, DateTimeOffset now) =>
-        sailing.DepartureAt <= now
-            ? Problems.Conflict($"Sailing {sailing.Vessel} {sailing.DepartureAt:yyyy-MM-dd HH:mm}Z has already departed.")
-            : sailing.WhyItDoesNotFit(passengers, laneMetres) is { } why
-                ? Problems.Conflict(why)
-                : null;
-
     [WolverinePost("/api/crossings", OperationId = "BookCrossing")]
     [Authorize(Policy = Policies.Booking)]
     [ProducesResponseType<CrossingBookedResponse>(201)]
@@ -66,7 +58,7 @@ public static class BookCrossingEndpoint
         var now = clock.GetUtcNow();
         var passengers = command.Adults!.Value + (command.Children ?? 0);
         var laneMetres = VehicleRoom.LaneMetres(command.Vehicle?.Kind);
-        if (CanBook(sailing.Aggregate, passengers, laneMetres, now) is { } refused) return refused.ToResult();
+        if (sailing.Aggregate.WhyNotBookable(passengers, laneMetres, now) is { } refused) return Problems.Conflict(refused).ToResult();
 
         var s = sailing.Aggregate;
         var crossingId = Guid.CreateVersion7();

@@ -27,7 +27,7 @@ public static class CancelCrossingEndpoint
         if (stream.Aggregate is not { } crossing) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
         if (CrossingRules.CanCancel(crossing) is { } refused) return refused.ToResult();
 
-        stream.AppendOne(new CrossingCancelled(command.Reason!.Trim(), clock.GetUtcNow(), user.StaffId()));
+        stream.AppendOne(new CrossingCancelled(command.Reason!.Trim(), clock.GetUtcNow(), user.StaffId(), crossing.SailingId, crossing.Passengers, crossing.Vehicle));
         await SailingPlaces.ReleaseAsync(session, crossing, "cancelled", ct);
         return Results.Ok(new CrossingAtPortResult(crossing.Id, crossing.BookingReference, CrossingStatus.Cancelled));
     }
@@ -51,7 +51,7 @@ public static class MarkNoShowEndpoint
         {
             if (CrossingRules.CanMarkNoShow(c, PortDesk.Normalised(port), now) is { } no) return no;
             marked = c;
-            return Decision.Append(new CrossingMarkedNoShow(c.Origin, at, user.StaffId()));
+            return Decision.Append(new CrossingMarkedNoShow(c.Origin, at, user.StaffId(), c.SailingId, c.Passengers, c.Vehicle));
         }, ct);
         if (refused is not null) return refused.ToResult();
         await SailingPlaces.ReleaseAsync(session, marked!, "no-show", ct);

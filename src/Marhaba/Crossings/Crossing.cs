@@ -13,21 +13,29 @@ public record CrossingBooked(
     Direction Direction, string Origin, string Destination, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt,
     int Adults, int Children, VehicleKind? Vehicle, DateTimeOffset BookedAt, string BookedBy);
 
-public record CrossingCheckedIn(string Port, string? Lane, DateTimeOffset CheckedInAt, string RecordedBy);
+// The sailing and the party's size ride along on each step, so that the load views
+// (per sailing, port and day) are projected from the events alone.
 
-public record CrossingEmbarked(string Port, Guid SailingId, DateTimeOffset EmbarkedAt, string RecordedBy);
+public record CrossingCheckedIn(string Port, string? Lane, DateTimeOffset CheckedInAt, string RecordedBy, Guid SailingId, int Passengers, VehicleKind? Vehicle);
+
+public record CrossingEmbarked(string Port, Guid SailingId, DateTimeOffset EmbarkedAt, string RecordedBy, int Passengers, VehicleKind? Vehicle);
 
 public record CrossingArrived(
     string Port, string? Lane, DateTimeOffset ArrivedAt, string RecordedBy,
-    int Passengers, VehicleKind? Vehicle, Direction Direction, string RouteCode);
+    int Passengers, VehicleKind? Vehicle, Direction Direction, string RouteCode, Guid SailingId);
 
 public record CrossingCleared(string Port, DateTimeOffset ClearedAt, string RecordedBy, int Passengers, VehicleKind? Vehicle);
 
 public record CrossingCompleted(DateTimeOffset CompletedAt, string RecordedBy);
 
-public record CrossingCancelled(string Reason, DateTimeOffset CancelledAt, string CancelledBy);
+public record CrossingCancelled(string Reason, DateTimeOffset CancelledAt, string CancelledBy, Guid SailingId, int Passengers, VehicleKind? Vehicle);
 
-public record CrossingMarkedNoShow(string Port, DateTimeOffset MarkedAt, string RecordedBy);
+public record CrossingMarkedNoShow(string Port, DateTimeOffset MarkedAt, string RecordedBy, Guid SailingId, int Passengers, VehicleKind? Vehicle);
+
+/// <summary>Moved to another sailing (by the operator, or because its sailing was cancelled).</summary>
+public record CrossingRebooked(
+    Guid FromSailingId, Guid ToSailingId, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, string Reason,
+    DateTimeOffset RebookedAt, string RebookedBy, int Passengers, VehicleKind? Vehicle);
 
 public enum CrossingStatus { Booked, CheckedIn, Embarked, Arrived, Cleared, Completed, Cancelled, NoShow }
 
@@ -80,6 +88,12 @@ public class Crossing
     public void Apply(CrossingCompleted e) { Status = CrossingStatus.Completed; CompletedAt = e.CompletedAt; }
     public void Apply(CrossingCancelled e) { Status = CrossingStatus.Cancelled; CancelledAt = e.CancelledAt; CancellationReason = e.Reason; }
     public void Apply(CrossingMarkedNoShow e) { Status = CrossingStatus.NoShow; }
+    public void Apply(CrossingRebooked e)
+    {
+        // A new sailing means a new check-in at the departure port.
+        SailingId = e.ToSailingId; DepartureAt = e.DepartureAt; ArrivalAt = e.ArrivalAt;
+        Status = CrossingStatus.Booked; CheckedInAt = null;
+    }
 
     public bool IsOver => Status is CrossingStatus.Cancelled or CrossingStatus.NoShow or CrossingStatus.Completed;
     public bool HoldsPlaceOnSailing => Status is CrossingStatus.Booked or CrossingStatus.CheckedIn;
@@ -172,6 +186,18 @@ public static class CrossingRules
                 : now < c.DepartureAt
                     ? Problems.Conflict($"Sailing of crossing {c.BookingReference} departs at {c.DepartureAt:yyyy-MM-dd HH:mm}Z; a no-show is recorded only after departure.")
                     : null);
+
+    public static ProblemDetails? CanRebook(Crossing c, Sailing to, DateTimeOffset now) =>
+        RefuseIfOver(c)
+        ?? (!c.HoldsPlaceOnSailing
+            ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}; it can no longer be rebooked.")
+            : to.Id == c.SailingId
+                ? Problems.Conflict($"Crossing {c.BookingReference} is already on that sailing.")
+                : to.Origin != c.Origin || to.Destination != c.Destination
+                    ? Problems.BadRequest("sailingId", $"Crossing {c.BookingReference} goes {c.Origin} to {c.Destination}; that sailing goes {to.Origin} to {to.Destination}.")
+                    : to.WhyNotBookable(c.Passengers, c.LaneMetres, now) is { } why
+                        ? Problems.Conflict(why)
+                        : null);
 
     public static string Describe(Crossing c) => c.Status switch
     {

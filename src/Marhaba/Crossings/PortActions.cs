@@ -19,7 +19,7 @@ public static class CheckInEndpoint
     public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
         PortDesk.RecordAsync(session, port, request, clock, (c, at) =>
             CrossingRules.CanCheckIn(c, PortDesk.Normalised(port)) is { } no ? no
-                : Decision.Append(new CrossingCheckedIn(c.Origin, request.Lane, at, user.StaffId())), ct);
+                : Decision.Append(new CrossingCheckedIn(c.Origin, request.Lane, at, user.StaffId(), c.SailingId, c.Passengers, c.Vehicle)), ct);
 }
 
 public static class EmbarkEndpoint
@@ -33,7 +33,7 @@ public static class EmbarkEndpoint
     public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
         PortDesk.RecordAsync(session, port, request, clock, (c, at) =>
             CrossingRules.CanEmbark(c, PortDesk.Normalised(port)) is { } no ? no
-                : Decision.Append(new CrossingEmbarked(c.Origin, c.SailingId, at, user.StaffId())), ct);
+                : Decision.Append(new CrossingEmbarked(c.Origin, c.SailingId, at, user.StaffId(), c.Passengers, c.Vehicle)), ct);
 }
 
 /// <summary>Port staff record a crossing arriving at its Moroccan (or return) port.</summary>
@@ -50,7 +50,7 @@ public static class RecordArrivalEndpoint
 
     public static Decision Arrive(Crossing c, string port, string? lane, DateTimeOffset at, string staff) =>
         CrossingRules.CanArrive(c, port) is { } no ? no
-            : Decision.Append(new CrossingArrived(c.Destination, lane, at, staff, c.Passengers, c.Vehicle, c.Direction, c.RouteCode));
+            : Decision.Append(new CrossingArrived(c.Destination, lane, at, staff, c.Passengers, c.Vehicle, c.Direction, c.RouteCode, c.SailingId));
 }
 
 /// <summary>Border police and customs have cleared the crossing.</summary>

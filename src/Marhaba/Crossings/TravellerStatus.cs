@@ -58,6 +58,7 @@ public static class TravellerStatusEndpoint
         CrossingCompleted c => new(c.CompletedAt, "completed", null),
         CrossingCancelled c => new(c.CancelledAt, "cancelled", null),
         CrossingMarkedNoShow n => new(n.MarkedAt, "no-show", n.Port),
+        CrossingRebooked r => new(r.RebookedAt, "rebooked", null),
         _ => null
     };
 }

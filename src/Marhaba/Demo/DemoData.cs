@@ -108,12 +108,12 @@ public sealed class DemoData(
             var checkIn = sailing.DepartureAt.AddHours(-3).AddMinutes(r.Next(0, 120));
             if (checkIn < now && r.NextDouble() < 0.96)
             {
-                events.Add(new CrossingCheckedIn(sailing.Origin, $"Booth {r.Next(1, 9)}", checkIn, "demo-staff"));
-                if (sailing.DepartureAt < now) events.Add(new CrossingEmbarked(sailing.Origin, sailing.SailingId, sailing.DepartureAt.AddMinutes(-20), "demo-staff"));
+                events.Add(new CrossingCheckedIn(sailing.Origin, $"Booth {r.Next(1, 9)}", checkIn, "demo-staff", sailing.SailingId, adults + children, vehicle));
+                if (sailing.DepartureAt < now) events.Add(new CrossingEmbarked(sailing.Origin, sailing.SailingId, sailing.DepartureAt.AddMinutes(-20), "demo-staff", adults + children, vehicle));
                 var arrived = sailing.ArrivalAt.AddMinutes(r.Next(10, 180));
                 if (arrived < now)
                 {
-                    events.Add(new CrossingArrived(sailing.Destination, $"Lane {r.Next(1, 13)}", arrived, "demo-staff", adults + children, vehicle, sailing.Direction, sailing.RouteCode));
+                    events.Add(new CrossingArrived(sailing.Destination, $"Lane {r.Next(1, 13)}", arrived, "demo-staff", adults + children, vehicle, sailing.Direction, sailing.RouteCode, sailing.SailingId));
                     var cleared = arrived.AddMinutes(r.Next(20, 150));
                     if (cleared < now) events.Add(new CrossingCleared(sailing.Destination, cleared, "demo-staff", adults + children, vehicle));
                 }

@@ -11,7 +11,7 @@ namespace Marhaba.Sailings;
 public record SailingSummary(
     Guid Id, string RouteCode, Direction Direction, string Origin, string Destination, string Operator, string Vessel,
     DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, int PassengerCapacity, int ReservedPassengers,
-    int VehicleLaneMetres, int ReservedLaneMetres, int Crossings);
+    int VehicleLaneMetres, int ReservedLaneMetres, int Crossings, SailingStatus Status, string? StatusReason);
 
 public static class ListSailingsEndpoint
 {
@@ -44,5 +44,5 @@ public static class ListSailingsEndpoint
 
     public static SailingSummary Summary(Sailing s) => new(
         s.Id, s.RouteCode, s.Direction, s.Origin, s.Destination, s.Operator, s.Vessel, s.DepartureAt, s.ArrivalAt,
-        s.PassengerCapacity, s.ReservedPassengers, s.VehicleLaneMetres, s.ReservedLaneMetres, s.Crossings);
+        s.PassengerCapacity, s.ReservedPassengers, s.VehicleLaneMetres, s.ReservedLaneMetres, s.Crossings, s.Status, s.StatusReason);
 }

@@ -13,6 +13,21 @@ public record PlacesReserved(Guid CrossingId, int Passengers, int LaneMetres);
 
 public record PlacesReleased(Guid CrossingId, int Passengers, int LaneMetres, string Reason);
 
+public record SailingCapacityChanged(int PassengerCapacity, int VehicleLaneMetres, string Reason, DateTimeOffset ChangedAt, string ChangedBy);
+
+public record SailingBoardingStarted(DateTimeOffset StartedAt, string RecordedBy);
+
+/// <summary>Persons and vehicles on board as counted at departure (Directive 98/41/EC), when known.</summary>
+public record SailingDeparted(DateTimeOffset DepartedAt, int? PersonsOnBoard, int? VehiclesOnBoard, string RecordedBy);
+
+public record SailingDelayed(DateTimeOffset NewDepartureAt, DateTimeOffset NewArrivalAt, string Reason, DateTimeOffset AnnouncedAt, string RecordedBy);
+
+public record SailingCancelled(string Reason, DateTimeOffset CancelledAt, string CancelledBy);
+
+public record SailingArrived(DateTimeOffset ArrivedAt, string RecordedBy);
+
+public enum SailingStatus { Scheduled, Boarding, Delayed, Departed, Arrived, Cancelled }
+
 /// <summary>
 /// Vehicle room is counted in lane-metres, the unit ships declare (GNV Victory: 1,800 lane-m):
 /// a car takes one car-equivalent unit of 5 lane-m (4.5 m long plus the gap lashing needs), a
@@ -59,6 +74,10 @@ public class Sailing
     public int ReservedPassengers { get; set; }
     public int ReservedLaneMetres { get; set; }
     public int Crossings { get; set; }
+    public SailingStatus Status { get; set; }
+    public DateTimeOffset ScheduledDepartureAt { get; set; }
+    public DateTimeOffset ScheduledArrivalAt { get; set; }
+    public string? StatusReason { get; set; }
 
     /// <summary>What each crossing holds on board, so that a release gives back exactly that.</summary>
     public Dictionary<Guid, Reservation> Reservations { get; set; } = new();
@@ -67,8 +86,27 @@ public class Sailing
     {
         Id = e.SailingId, RouteCode = e.RouteCode, Direction = e.Direction, Origin = e.Origin,
         Destination = e.Destination, Operator = e.Operator, Vessel = e.Vessel, DepartureAt = e.DepartureAt,
-        ArrivalAt = e.ArrivalAt, PassengerCapacity = e.PassengerCapacity, VehicleLaneMetres = e.VehicleLaneMetres
+        ArrivalAt = e.ArrivalAt, PassengerCapacity = e.PassengerCapacity, VehicleLaneMetres = e.VehicleLaneMetres,
+        ScheduledDepartureAt = e.DepartureAt, ScheduledArrivalAt = e.ArrivalAt
     };
+
+    public void Apply(SailingCapacityChanged e) { PassengerCapacity = e.PassengerCapacity; VehicleLaneMetres = e.VehicleLaneMetres; }
+    public void Apply(SailingBoardingStarted _) => Status = SailingStatus.Boarding;
+    public void Apply(SailingDeparted e) { Status = SailingStatus.Departed; DepartureAt = e.DepartedAt; }
+    public void Apply(SailingArrived e) { Status = SailingStatus.Arrived; ArrivalAt = e.ArrivedAt; }
+    public void Apply(SailingCancelled e) { Status = SailingStatus.Cancelled; StatusReason = e.Reason; }
+
+    public void Apply(SailingDelayed e)
+    {
+        // Delayed before departure is a status; a later ETA once under way only moves the arrival.
+        if (Status is SailingStatus.Scheduled or SailingStatus.Boarding or SailingStatus.Delayed)
+        {
+            Status = SailingStatus.Delayed;
+            DepartureAt = e.NewDepartureAt;
+        }
+        ArrivalAt = e.NewArrivalAt;
+        StatusReason = e.Reason;
+    }
 
     public void Apply(PlacesReserved e)
     {
@@ -88,6 +126,33 @@ public class Sailing
 
     public int FreePassengerPlaces => PassengerCapacity - ReservedPassengers;
     public int FreeLaneMetres => VehicleLaneMetres - ReservedLaneMetres;
+
+    /// <summary>This sailing as it will be once <paramref name="e"/> is stored; this one stays untouched.</summary>
+    public Sailing With(object e)
+    {
+        var copy = (Sailing)MemberwiseClone();
+        copy.Reservations = new Dictionary<Guid, Reservation>(Reservations);
+        switch (e)
+        {
+            case PlacesReserved x: copy.Apply(x); break;
+            case PlacesReleased x: copy.Apply(x); break;
+            case SailingCapacityChanged x: copy.Apply(x); break;
+            case SailingBoardingStarted x: copy.Apply(x); break;
+            case SailingDeparted x: copy.Apply(x); break;
+            case SailingDelayed x: copy.Apply(x); break;
+            case SailingCancelled x: copy.Apply(x); break;
+            case SailingArrived x: copy.Apply(x); break;
+        }
+        return copy;
+    }
+
+    public bool TakesBookings => Status is SailingStatus.Scheduled or SailingStatus.Boarding or SailingStatus.Delayed;
+
+    /// <summary>Why a party of this size cannot be booked on this sailing now, or null when it can.</summary>
+    public string? WhyNotBookable(int passengers, int laneMetres, DateTimeOffset now) =>
+        Status == SailingStatus.Cancelled ? $"Sailing {Vessel} {DepartureAt:yyyy-MM-dd HH:mm}Z is cancelled ({StatusReason})."
+        : !TakesBookings || DepartureAt <= now ? $"Sailing {Vessel} {DepartureAt:yyyy-MM-dd HH:mm}Z has already departed."
+        : WhyItDoesNotFit(passengers, laneMetres);
 
     /// <summary>Why a party of this size does not fit, or null when it does.</summary>
     public string? WhyItDoesNotFit(int passengers, int laneMetres) =>

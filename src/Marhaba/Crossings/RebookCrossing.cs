@@ -1,0 +1,63 @@
+using System.Security.Claims;
+using Marhaba.Hosting;
+using Marhaba.Sailings;
+using Marten;
+using JasperFx.Events;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Marhaba.Crossings;
+
+public record RebookCrossing(Guid? SailingId, string? Reason);
+
+public record CrossingRebookedResponse(Guid CrossingId, string BookingReference, Guid FromSailingId, Guid ToSailingId, DateTimeOffset DepartureAt, CrossingStatus Status);
+
+public static class Rebooking
+{
+    /// <summary>
+    /// Moves a crossing to another sailing: its places are released on the old sailing and reserved
+    /// on the new one, both under their row locks, taken in id order so that two moves in opposite
+    /// directions cannot deadlock.
+    /// </summary>
+    public static async Task<(Sailing? To, ProblemDetails? Refused)> MoveAsync(
+        IDocumentSession session, IEventStream<Crossing> stream, Guid toSailingId, string reason, string by, DateTimeOffset now, CancellationToken ct)
+    {
+        var crossing = stream.Aggregate!;
+        var ids = new[] { crossing.SailingId, toSailingId }.Distinct().Order().ToArray();
+        var sailings = new Dictionary<Guid, IEventStream<Sailing>>();
+        foreach (var id in ids) sailings[id] = await session.Events.FetchForExclusiveWriting<Sailing>(id, ct);
+
+        if (sailings[toSailingId].Aggregate is not { } to) return (null, Problems.NotFound($"No sailing {toSailingId}."));
+        if (CrossingRules.CanRebook(crossing, to, now) is { } refused) return (to, refused);
+
+        var from = sailings[crossing.SailingId];
+        if (from.Aggregate?.Reservations.TryGetValue(crossing.Id, out var held) == true)
+            from.AppendOne(new PlacesReleased(crossing.Id, held.Passengers, held.LaneMetres, "rebooked"));
+        sailings[toSailingId].AppendOne(new PlacesReserved(crossing.Id, crossing.Passengers, crossing.LaneMetres));
+        stream.AppendOne(new CrossingRebooked(crossing.SailingId, to.Id, to.DepartureAt, to.ArrivalAt, reason, now, by, crossing.Passengers, crossing.Vehicle));
+        return (to, null);
+    }
+}
+
+public static class RebookCrossingEndpoint
+{
+    public static ProblemDetails Validate(RebookCrossing command) =>
+        command.SailingId is null || command.SailingId == Guid.Empty ? Problems.BadRequest("sailingId", "sailingId (the new sailing) is required.")
+        : command.Reason is { Length: > 200 } ? Problems.BadRequest("reason", "reason is at most 200 characters.")
+        : WolverineContinue.NoProblems;
+
+    /// <summary>Moves a booked crossing to another sailing between the same ports.</summary>
+    [WolverinePost("/api/crossings/{crossingId}/rebook", OperationId = "RebookCrossing")]
+    [Authorize(Policy = Policies.Booking)]
+    [ProducesResponseType<CrossingRebookedResponse>(200)]
+    public static async Task<IResult> Post(Guid crossingId, RebookCrossing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<Crossing>(crossingId, ct);
+        if (stream.Aggregate is not { } crossing) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
+        var (to, refused) = await Rebooking.MoveAsync(session, stream, command.SailingId!.Value, command.Reason?.Trim() ?? "rebooked on request", user.StaffId(), clock.GetUtcNow(), ct);
+        if (refused is not null) return refused.ToResult();
+        return Results.Ok(new CrossingRebookedResponse(crossing.Id, crossing.BookingReference, crossing.SailingId, to!.Id,
+            to.DepartureAt, CrossingStatus.Booked));
+    }
+}

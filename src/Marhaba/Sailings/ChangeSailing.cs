@@ -1,0 +1,148 @@
+using System.Security.Claims;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Marhaba.Sailings;
+
+public record ChangeSailingCapacity(int? PassengerCapacity, int? VehicleLaneMetres, string? Reason);
+public record StartBoarding(DateTimeOffset? OccurredAt);
+public record RecordDeparture(DateTimeOffset? OccurredAt, int? PersonsOnBoard, int? VehiclesOnBoard);
+public record DelaySailing(DateTimeOffset? NewDepartureAt, DateTimeOffset? NewArrivalAt, string? Reason);
+public record CancelSailing(string? Reason);
+public record RecordSailingArrival(DateTimeOffset? OccurredAt);
+
+/// <summary>
+/// The rules of a sailing's life, as pure decisions. The sailing's status moves forwards only:
+/// scheduled → boarding → departed → arrived, delayed on the way, or cancelled before departure.
+/// </summary>
+public static class SailingRules
+{
+    public static Decision ChangeCapacity(Sailing s, ChangeSailingCapacity c, DateTimeOffset now, string by)
+    {
+        var passengers = c.PassengerCapacity ?? s.PassengerCapacity;
+        var laneMetres = c.VehicleLaneMetres ?? s.VehicleLaneMetres;
+        if (s.Status is SailingStatus.Cancelled or SailingStatus.Departed or SailingStatus.Arrived)
+            return Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; its capacity can no longer change.");
+        if (passengers < s.ReservedPassengers)
+            return Problems.Conflict($"{s.ReservedPassengers} passengers are already booked on {s.Vessel} {s.DepartureAt:yyyy-MM-dd HH:mm}Z: " +
+                                     $"the capacity cannot go below that; rebook crossings to another sailing first.");
+        if (laneMetres < s.ReservedLaneMetres)
+            return Problems.Conflict($"{s.ReservedLaneMetres} lane-metres of vehicles are already booked on {s.Vessel}: " +
+                                     $"the vehicle capacity cannot go below that; rebook crossings to another sailing first.");
+        return Decision.Append(new SailingCapacityChanged(passengers, laneMetres, c.Reason!.Trim(), now, by));
+    }
+
+    public static Decision StartBoarding(Sailing s, DateTimeOffset at, string by) =>
+        s.Status is SailingStatus.Scheduled or SailingStatus.Delayed
+            ? Decision.Append(new SailingBoardingStarted(at, by))
+            : Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; boarding starts only on a scheduled or delayed sailing.");
+
+    public static Decision Depart(Sailing s, RecordDeparture c, DateTimeOffset at, string by) =>
+        s.Status is SailingStatus.Scheduled or SailingStatus.Boarding or SailingStatus.Delayed
+            ? Decision.Append(new SailingDeparted(at, c.PersonsOnBoard, c.VehiclesOnBoard, by))
+            : Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; it cannot depart.");
+
+    public static Decision Delay(Sailing s, DelaySailing c, DateTimeOffset now, string by)
+    {
+        if (s.Status is SailingStatus.Cancelled or SailingStatus.Arrived)
+            return Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; it cannot be delayed.");
+        var departure = s.Status == SailingStatus.Departed ? s.DepartureAt : c.NewDepartureAt ?? s.DepartureAt;
+        var arrival = c.NewArrivalAt ?? departure + (s.ArrivalAt - s.DepartureAt);
+        if (arrival <= departure) return Problems.BadRequest("newArrivalAt", "newArrivalAt must come after the departure.");
+        return Decision.Append(new SailingDelayed(departure, arrival, c.Reason!.Trim(), now, by));
+    }
+
+    public static Decision Cancel(Sailing s, CancelSailing c, DateTimeOffset now, string by) =>
+        s.Status is SailingStatus.Scheduled or SailingStatus.Boarding or SailingStatus.Delayed
+            ? Decision.Append(new SailingCancelled(c.Reason!.Trim(), now, by))
+            : Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; only a sailing that has not departed can be cancelled.");
+
+    public static Decision Arrive(Sailing s, DateTimeOffset at, string by) =>
+        s.Status == SailingStatus.Departed
+            ? Decision.Append(new SailingArrived(at, by))
+            : Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; only a departed sailing arrives.");
+}
+
+/// <summary>Every change of a sailing goes through its row lock, like bookings, so capacity checks never race.</summary>
+public static class SailingDesk
+{
+    public static async Task<(Sailing? Before, ProblemDetails? Refused)> ChangeAsync(
+        IDocumentSession session, Guid sailingId, Func<Sailing, Decision> decide, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForExclusiveWriting<Sailing>(sailingId, ct);
+        if (stream.Aggregate is not { } sailing) return (null, Problems.NotFound($"No sailing {sailingId}."));
+        var decision = decide(sailing);
+        if (decision.Refused is not null) return (sailing, decision.Refused);
+        stream.AppendOne(decision.Event!);
+        return (sailing, null);
+    }
+
+    public static async Task<IResult> AnswerAsync(IDocumentSession session, Guid sailingId, Func<Sailing, Decision> decide, CancellationToken ct)
+    {
+        Sailing? after = null;
+        var (_, refused) = await ChangeAsync(session, sailingId, s =>
+        {
+            var decision = decide(s);
+            if (decision.Event is { } e) after = s.With(e);
+            return decision;
+        }, ct);
+        return refused is not null ? refused.ToResult() : Results.Ok(ListSailingsEndpoint.Summary(after!));
+    }
+}
+
+public static class ChangeSailingEndpoints
+{
+    public static ProblemDetails Validate(ChangeSailingCapacity c) =>
+        c.PassengerCapacity is null && c.VehicleLaneMetres is null ? Problems.BadRequest("passengerCapacity", "Give passengerCapacity, vehicleLaneMetres or both.")
+        : c.PassengerCapacity is < 1 or > ScheduleSailingEndpoint.MaxPassengers ? Problems.BadRequest("passengerCapacity", $"passengerCapacity must be between 1 and {ScheduleSailingEndpoint.MaxPassengers}.")
+        : c.VehicleLaneMetres is < 0 or > ScheduleSailingEndpoint.MaxLaneMetres ? Problems.BadRequest("vehicleLaneMetres", $"vehicleLaneMetres must be between 0 and {ScheduleSailingEndpoint.MaxLaneMetres}.")
+        : RequireReason(c.Reason);
+
+    public static ProblemDetails RequireReason(string? reason) =>
+        string.IsNullOrWhiteSpace(reason) || reason.Length > 200
+            ? Problems.BadRequest("reason", "reason is required, at most 200 characters.")
+            : WolverineContinue.NoProblems;
+
+    /// <summary>A planner changes a sailing's capacity (a bigger ship, a closed deck); never below what is booked.</summary>
+    [WolverinePost("/api/sailings/{sailingId}/capacity", OperationId = "ChangeSailingCapacity")]
+    [Authorize(Policy = Policies.Planner)]
+    [ProducesResponseType<SailingSummary>(200)]
+    public static Task<IResult> Capacity(Guid sailingId, ChangeSailingCapacity command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.ChangeCapacity(s, command, clock.GetUtcNow(), user.StaffId()), ct);
+}
+
+public static class SailingStatusEndpoints
+{
+    [WolverinePost("/api/sailings/{sailingId}/boarding", OperationId = "StartBoarding")]
+    [Authorize(Policy = Policies.Planner)]
+    [ProducesResponseType<SailingSummary>(200)]
+    public static Task<IResult> Boarding(Guid sailingId, StartBoarding command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.StartBoarding(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), ct);
+
+    [WolverinePost("/api/sailings/{sailingId}/departure", OperationId = "RecordDeparture")]
+    [Authorize(Policy = Policies.Planner)]
+    [ProducesResponseType<SailingSummary>(200)]
+    public static Task<IResult> Departure(Guid sailingId, RecordDeparture command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Depart(s, command, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), ct);
+
+    [WolverinePost("/api/sailings/{sailingId}/arrival", OperationId = "RecordSailingArrival")]
+    [Authorize(Policy = Policies.Planner)]
+    [ProducesResponseType<SailingSummary>(200)]
+    public static Task<IResult> Arrival(Guid sailingId, RecordSailingArrival command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Arrive(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), ct);
+}
+
+public static class DelaySailingEndpoint
+{
+    public static ProblemDetails Validate(DelaySailing command) => ChangeSailingEndpoints.RequireReason(command.Reason);
+
+    [WolverinePost("/api/sailings/{sailingId}/delay", OperationId = "DelaySailing")]
+    [Authorize(Policy = Policies.Planner)]
+    [ProducesResponseType<SailingSummary>(200)]
+    public static Task<IResult> Post(Guid sailingId, DelaySailing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Delay(s, command, clock.GetUtcNow(), user.StaffId()), ct);
+}
