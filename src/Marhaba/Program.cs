@@ -3,6 +3,7 @@ using JasperFx;
 using JasperFx.Events.Daemon;
 using Marhaba.Demo;
 using Marhaba.Hosting;
+using Marhaba.Planning;
 using Marten;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -57,6 +58,9 @@ builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", t
 if (builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
     builder.Services.AddOpenTelemetry().WithTracing(t => t
         .AddSource("Wolverine", "Marten").AddAspNetCoreInstrumentation().AddOtlpExporter());
+
+// Tomorrow's forecasts are kept every hour, to be set against what happened.
+builder.Services.AddHostedService<ForecastRecorder>();
 
 // Demo data for the embedded default, on an empty database.
 if (builder.Configuration.GetValue("Demo:Seed", false)) builder.Services.AddHostedService<DemoData>();

@@ -69,6 +69,8 @@ public class Crossing
     public DateTimeOffset? CompletedAt { get; set; }
     public DateTimeOffset? CancelledAt { get; set; }
     public string? CancellationReason { get; set; }
+    /// <summary>Its sailing was cancelled and no other sailing had room: planners must find it one.</summary>
+    public bool LeftWithoutSailing { get; set; }
 
     public int Passengers => Adults + Children;
     public int LaneMetres => VehicleRoom.LaneMetres(Vehicle);
@@ -92,8 +94,9 @@ public class Crossing
     {
         // A new sailing means a new check-in at the departure port.
         SailingId = e.ToSailingId; DepartureAt = e.DepartureAt; ArrivalAt = e.ArrivalAt;
-        Status = CrossingStatus.Booked; CheckedInAt = null;
+        Status = CrossingStatus.Booked; CheckedInAt = null; LeftWithoutSailing = false;
     }
+    public void Apply(CrossingLeftWithoutSailing _) => LeftWithoutSailing = true;
 
     public bool IsOver => Status is CrossingStatus.Cancelled or CrossingStatus.NoShow or CrossingStatus.Completed;
     public bool HoldsPlaceOnSailing => Status is CrossingStatus.Booked or CrossingStatus.CheckedIn;

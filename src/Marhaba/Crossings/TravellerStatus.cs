@@ -11,7 +11,7 @@ namespace Marhaba.Crossings;
 /// <summary>Sent in the body, so the code never shows in URLs or access logs.</summary>
 public record TravellerStatusRequest(string? BookingReference, string? AccessCode);
 
-public record HistoryLine(DateTimeOffset At, string What, string? Port);
+public record HistoryLine(DateTimeOffset At, string What, string? Port, string? Detail = null);
 
 public record TravellerStatusResponse(
     string BookingReference, CrossingStatus Status, Direction Direction, string RouteCode, string Origin, string OriginName,
@@ -58,7 +58,8 @@ public static class TravellerStatusEndpoint
         CrossingCompleted c => new(c.CompletedAt, "completed", null),
         CrossingCancelled c => new(c.CancelledAt, "cancelled", null),
         CrossingMarkedNoShow n => new(n.MarkedAt, "no-show", n.Port),
-        CrossingRebooked r => new(r.RebookedAt, "rebooked", null),
+        CrossingRebooked r => new(r.RebookedAt, "rebooked", null, $"New sailing departs {r.DepartureAt:yyyy-MM-dd HH:mm}Z. {r.Reason}"),
+        CrossingLeftWithoutSailing l => new(l.At, "awaiting-new-sailing", null, l.Reason),
         _ => null
     };
 }

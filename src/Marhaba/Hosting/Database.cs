@@ -1,4 +1,5 @@
 using Marhaba.Crossings;
+using Marhaba.Planning;
 using Marhaba.Sailings;
 using Marten;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -33,6 +34,7 @@ public static class Database
         opts.Schema.For<IdempotentRequest>();
         opts.AddSailings();
         opts.AddCrossings();
+        opts.AddPlanning();
     }
 }
 
