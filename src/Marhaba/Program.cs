@@ -23,6 +23,8 @@ builder.Services.AddSingleton(TimeProvider.System);
 // Event store, documents, projections; the daemon runs the asynchronous projections on one node at a time.
 builder.Services.AddMarten(opts => Database.ConfigureMarten(opts, connectionString))
     .UseLightweightSessions()
+    // Schema changes at start-up, not lazily under the first burst of requests (which would queue on them).
+    .ApplyAllDatabaseChangesOnStartup()
     .AddAsyncDaemon(DaemonMode.HotCold)
     .IntegrateWithWolverine();
 
@@ -82,6 +84,8 @@ app.MapWolverineEndpoints(opts =>
 {
     opts.RequireAuthorizeOnAll();
     opts.RejectUnparseableQueryValues = true;
+    // Generate every endpoint's code at start-up: a wiring mistake stops the start, not a first caller.
+    opts.WarmUpRoutes = RouteWarmup.Eager;
 });
 
 return await app.RunJasperFxCommands(args);

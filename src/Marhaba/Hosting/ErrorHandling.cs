@@ -24,7 +24,7 @@ public sealed class KnownExceptionHandler(ILogger<KnownExceptionHandler> logger)
             _ => null
         };
         if (problem is null) return false;
-        logger.LogInformation("Answered {Status} for {Exception}", problem.Status, exception.GetType().Name);
+        logger.LogInformation(exception, "Answered {Status} for {Exception}", problem.Status, exception.GetType().Name);
         context.Response.StatusCode = problem.Status!.Value;
         await Results.Problem(problem).ExecuteAsync(context);
         return true;

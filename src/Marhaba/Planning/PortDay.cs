@@ -108,6 +108,16 @@ public static class PortDayEndpoints
         return new PortDayView(code, date, after.PassengersPerHour, after.VehiclesPerHour, true, history);
     }
 
+    private static PortDay Copy(PortDay day, PortDayCapacitySet e)
+    {
+        var copy = new PortDay { Id = day.Id, Port = day.Port, Day = day.Day, PassengersPerHour = (int[])day.PassengersPerHour.Clone(), VehiclesPerHour = (int[])day.VehiclesPerHour.Clone(), Changes = day.Changes };
+        copy.Apply(e);
+        return copy;
+    }
+}
+
+public static class GetPortDayEndpoint
+{
     /// <summary>A port's processing capacity on a day, with who changed what and when.</summary>
     [WolverineGet("/api/ports/{port}/days/{day}/capacity", OperationId = "GetPortDayCapacity")]
     [Authorize(Policy = Policies.Planner)]
@@ -121,12 +131,5 @@ public static class PortDayEndpoints
         var history = (await session.Events.FetchStreamAsync(id, token: ct)).Select(e => e.Data).OfType<PortDayCapacitySet>().ToList();
         var view = planned ?? PortDay.Default(known.Code, date);
         return Results.Ok(new PortDayView(known.Code, date, view.PassengersPerHour, view.VehiclesPerHour, planned is not null, history));
-    }
-
-    private static PortDay Copy(PortDay day, PortDayCapacitySet e)
-    {
-        var copy = new PortDay { Id = day.Id, Port = day.Port, Day = day.Day, PassengersPerHour = (int[])day.PassengersPerHour.Clone(), VehiclesPerHour = (int[])day.VehiclesPerHour.Clone(), Changes = day.Changes };
-        copy.Apply(e);
-        return copy;
     }
 }
