@@ -8,7 +8,6 @@ using Marhaba.Sailings;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using Wolverine;
 
 namespace Marhaba.Tests;
@@ -26,7 +25,7 @@ public sealed class AppFixture : IAsyncLifetime
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
 
     /// <summary>Business time of the tests; starts at the real now, moved forward by the tests that need it.</summary>
-    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+    public TestClock Clock { get; } = new();
 
     public async Task InitializeAsync()
     {
@@ -62,8 +61,7 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        // Business time only moves forward; a scenario that needs a later hour advances it.
-        if (DateTimeOffset.UtcNow > App.Clock.GetUtcNow()) App.Clock.SetUtcNow(DateTimeOffset.UtcNow);
+        App.Clock.SetUtcNow(DateTimeOffset.UtcNow);
         await Host.ResetAllMartenDataAsync();
     }
 
