@@ -1,5 +1,6 @@
 using Marhaba.Crossings;
 using Marhaba.Hosting;
+using Marhaba.Planning;
 using Marhaba.Ports;
 using Marhaba.Sailings;
 using Marten;
@@ -64,22 +65,30 @@ public sealed class DemoData(
                             departure, null, passengers, laneMetres), sailingId, "demo-planner");
                     session.Events.StartStream<Sailing>(sailingId, scheduled);
 
-                    var parties = random.Next(3, 9);
-                    for (var p = 0; p < parties; p++)
+                    // Homeward sailings of the days ahead are well booked (the planners' concern); the rest lightly.
+                    var loadFactor = direction == Direction.Inbound && departure > now ? 0.45 + random.NextDouble() * 0.5 : 0.03 + random.NextDouble() * 0.07;
+                    for (var booked = 0; booked < passengers * loadFactor;)
                     {
                         var code = Codes.NewAccessCode();
-                        var (crossingId, reference) = Book(session, scheduled, random, code);
+                        var (_, reference, party) = Book(session, scheduled, random, code);
                         if (shown == "" && scheduled.ArrivalAt < now) shown = $"{reference} / access code {code}";
+                        booked += party;
                         crossings++;
                     }
+                    await session.SaveChangesAsync(ct);
                 }
             }
-            await session.SaveChangesAsync(ct);
         }
+
+        // Tomorrow afternoon Tanger Med opens fewer customs lanes: the outlook shows the queue it causes.
+        var tomorrow = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, ReferenceData.Port("MAPTM").Zone).DateTime).AddDays(1);
+        session.Events.StartStream<PortDay>(PortDay.StreamId("MAPTM", tomorrow),
+            new PortDayCapacitySet("MAPTM", tomorrow, 12, 22, 300, 60, "customs staff shortage: 2 lanes of 10 open", "demo-planner", now));
+        await session.SaveChangesAsync(ct);
         logger.LogInformation("Demo data: {Crossings} crossings on the sailings from {From:d} to {To:d}", crossings, today.AddDays(-3), today.AddDays(4));
         return shown;
 
-        (Guid, string) Book(IDocumentSession s, SailingScheduled sailing, Random r, string code)
+        (Guid, string, int) Book(IDocumentSession s, SailingScheduled sailing, Random r, string code)
         {
             var id = Guid.CreateVersion7();
             var adults = r.Next(1, 4);
@@ -119,7 +128,7 @@ public sealed class DemoData(
                 }
             }
             s.Events.StartStream<Crossing>(id, events.ToArray());
-            return (id, reference);
+            return (id, reference, adults + children);
         }
     }
 
