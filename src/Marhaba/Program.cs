@@ -49,11 +49,13 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Policies.Booking, p => p.RequireRole(Roles.Operator, Roles.Admin))
     .AddPolicy(Policies.Planner, p => p.RequireRole(Roles.Planner, Roles.Admin))
     .AddPolicy(Policies.Agent, p => p.RequireRole(Roles.Agent, Roles.Admin))
+    .AddPolicy(Policies.Helpers, p => p.RequireRole(Roles.Agent, Roles.PortStaff, Roles.Admin))
     .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
     .AddPolicy(Policies.Staff, p => p.RequireRole(Roles.All));
 
 // Errors as problem details; OpenAPI with a docs page; health; telemetry when an endpoint is configured.
 builder.Services.AddProblemDetails();
+builder.Services.AddLocalization();
 builder.Services.AddExceptionHandler<KnownExceptionHandler>();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);

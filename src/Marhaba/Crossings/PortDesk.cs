@@ -15,13 +15,6 @@ public record CrossingAtPort(string? BookingReference, string? Plate, string? La
 
 public record CrossingAtPortResult(Guid CrossingId, string BookingReference, CrossingStatus Status);
 
-/// <summary>A decision on one crossing: the event to append, or why not.</summary>
-public readonly record struct Decision(object? Event, ProblemDetails? Refused)
-{
-    public static Decision Append(object e) => new(e, null);
-    public static implicit operator Decision(ProblemDetails refused) => new(null, refused);
-}
-
 /// <summary>
 /// The shared path of every port-side action (check-in, boarding, arrival, clearance, exit):
 /// check the request, find the crossing, let the pure rule decide, append its event.

@@ -34,11 +34,8 @@ public static class TravellerStatusEndpoint
     [ProducesResponseType<ProblemDetails>(404)]
     public static async Task<IResult> Post(TravellerStatusRequest request, IQuerySession session, CancellationToken ct)
     {
-        var reference = Codes.Normalise(request.BookingReference!);
-        var crossing = await session.Query<Crossing>().FirstOrDefaultAsync(c => c.BookingReference == reference, ct);
-        // An unknown reference and a wrong code get the same answer: nothing to learn by guessing.
-        if (crossing is null || !Codes.AccessCodeMatches(crossing.Id, crossing.AccessCodeHash, request.AccessCode))
-            return Problems.NotFound("No crossing matches this booking reference and access code.").ToResult();
+        var crossing = await TravellerAccess.CrossingAsync(session, request.BookingReference, request.AccessCode, ct);
+        if (crossing is null) return TravellerAccess.NoMatch.ToResult();
 
         var events = await session.Events.FetchStreamAsync(crossing.Id, token: ct);
         return Results.Ok(new TravellerStatusResponse(

@@ -28,6 +28,8 @@ public static class Policies
     public const string Planner = "Planner";
     public const string Agent = "Agent";
     public const string Staff = "Staff";
+    /// <summary>Those who open assistance requests on someone's behalf: agents and port staff.</summary>
+    public const string Helpers = "Helpers";
     public const string Admin = "Admin";
 }
 

@@ -1,3 +1,4 @@
+using Marhaba.Assistance;
 using Marhaba.Crossings;
 using Marhaba.Planning;
 using Marhaba.Sailings;
@@ -35,6 +36,7 @@ public static class Database
         opts.AddSailings();
         opts.AddCrossings();
         opts.AddPlanning();
+        opts.AddAssistance();
     }
 }
 

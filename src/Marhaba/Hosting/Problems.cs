@@ -24,3 +24,10 @@ public static class Problems
     public static IResult ToResult(this ProblemDetails problem) =>
         Results.Problem(problem);
 }
+
+/// <summary>A pure rule's verdict on a stream: the event to append, or the problem that refuses it.</summary>
+public readonly record struct Decision(object? Event, ProblemDetails? Refused)
+{
+    public static Decision Append(object e) => new(e, null);
+    public static implicit operator Decision(ProblemDetails refused) => new(null, refused);
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marhaba.Ports;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Localization;
+using Wolverine;
+using Wolverine.Http;
+
+namespace Marhaba.Assistance;
+
+/// <summary>Marker type of the traveller texts (TravellerTexts.resx and its ar, fr and it translations).</summary>
+public sealed class TravellerTexts;
+
+/// <summary>A booking reference with its access code, or a request reference with its own code.</summary>
+public record TravellerKey(string? Reference, string? AccessCode, Language? Language);
+
+public record TravellerRequestView(
+    string Reference, string Category, AssistanceStatus Status, string StatusText, string HandledBy, DateTimeOffset OpenedAt,
+    DateTimeOffset LastUpdateAt, string Message, List<TravellerNote> Notes);
+
+public record TravellerNote(DateTimeOffset At, string Text);
+
+public record TravellerRequestsView(Language Language, string Direction, List<TravellerRequestView> Requests);
+
+/// <summary>Finds what a traveller's key opens: the requests of a booking, or one request without a booking.</summary>
+public static class TravellerRequests
+{
+    public static async Task<List<AssistanceRequest>?> FindAsync(IQuerySession session, TravellerKey key, CancellationToken ct)
+    {
+        var reference = Codes.Normalise(key.Reference!);
+        if (reference.StartsWith("AST-"))
+        {
+            var request = await session.Query<AssistanceRequest>().FirstOrDefaultAsync(r => r.Reference == reference, ct);
+            return request?.AccessCodeHash is { } hash && Codes.AccessCodeMatches(request.Id, hash, key.AccessCode) ? [request] : null;
+        }
+        var crossing = await TravellerAccess.CrossingAsync(session, key.Reference, key.AccessCode, ct);
+        if (crossing is null) return null;
+        return (await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossing.Id).ToListAsync(ct)).OrderBy(r => r.OpenedAt).ToList();
+    }
+
+    public static ProblemDetails ValidateKey(TravellerKey key) =>
+        string.IsNullOrWhiteSpace(key.Reference) || key.Reference.Length > 32 ? Problems.BadRequest("reference", "reference (booking or request reference) is required.")
+        : string.IsNullOrWhiteSpace(key.AccessCode) || key.AccessCode.Length > 32 ? Problems.BadRequest("accessCode", "accessCode is required.")
+        : WolverineContinue.NoProblems;
+
+    /// <summary>The language asked for, else the first of Accept-Language we speak, else the request's own.</summary>
+    public static Language? Chosen(Language? asked, HttpContext context)
+    {
+        if (asked is not null) return asked;
+        foreach (var value in context.Request.GetTypedHeaders().AcceptLanguage.OrderByDescending(l => l.Quality ?? 1))
+        {
+            var tag = value.Value.Value?.Split('-')[0].ToLowerInvariant();
+            if (Enum.TryParse<Language>(tag, out var language) && Enum.IsDefined(language)) return language;
+        }
+        return null;
+    }
+}
+
+public static class TravellerRequestsEndpoint
+{
+    public static ProblemDetails Validate(TravellerKey key) => TravellerRequests.ValidateKey(key);
+
+    /// <summary>A traveller follows their requests: status, who has it, the last update, in Arabic, French, Italian or English.</summary>
+    [WolverinePost("/api/traveller/requests", OperationId = "TravellerRequests")]
+    [AllowAnonymous]
+    [ProducesResponseType<TravellerRequestsView>(200)]
+    [ProducesResponseType<ProblemDetails>(404)]
+    public static async Task<IResult> Post(TravellerKey key, HttpContext context, IQuerySession session, IStringLocalizer<TravellerTexts> texts, CancellationToken ct)
+    {
+        var requests = await TravellerRequests.FindAsync(session, key, ct);
+        if (requests is null) return TravellerAccess.NoMatch.ToResult();
+        var language = TravellerRequests.Chosen(key.Language, context) ?? requests.FirstOrDefault()?.Language ?? Language.en;
+
+        var culture = CultureInfo.GetCultureInfo(language.ToString());
+        var previous = CultureInfo.CurrentUICulture;
+        CultureInfo.CurrentUICulture = culture;
+        try
+        {
+            var notes = (await session.LoadManyAsync<AssistanceText>(ct, requests.Select(r => r.Id))).ToDictionary(t => t.Id);
+            var views = requests.Select(r => View(r, notes.GetValueOrDefault(r.Id), texts, culture)).ToList();
+            return Results.Ok(new TravellerRequestsView(language, language == Language.ar ? "rtl" : "ltr", views));
+        }
+        finally
+        {
+            CultureInfo.CurrentUICulture = previous;
+        }
+    }
+
+    private static TravellerRequestView View(AssistanceRequest r, AssistanceText? text, IStringLocalizer texts, CultureInfo culture)
+    {
+        var place = r.Place.StartsWith(Places.AboardPrefix) ? texts["Place_Aboard"].Value
+            : ReferenceData.TryGetPort(r.Place, out var port) ? port.Name : r.Place;
+        var handledBy = string.Format(culture, texts[r.Agent is null ? "HandledBy_Team" : "HandledBy_Agent"].Value, place);
+        var message = r.Status switch
+        {
+            AssistanceStatus.Opened when r.Escalations.Count > 0 => texts["Message_Escalated"].Value,
+            AssistanceStatus.Opened => string.Format(culture, texts["Message_Opened"].Value, r.AcknowledgeBy.ToString("g", culture) + " UTC"),
+            AssistanceStatus.Resolved => string.Format(culture, texts["Message_Resolved"].Value, texts[$"Outcome_{r.Outcome}"].Value),
+            AssistanceStatus.Closed => texts["Message_Closed"].Value,
+            AssistanceStatus.Cancelled => texts["Message_Cancelled"].Value,
+            _ when r.Escalations.Count > 0 => texts["Message_Escalated"].Value,
+            _ => texts["Message_InHand"].Value
+        };
+        var notes = (text?.Notes ?? []).Where(n => n.VisibleToTraveller).Select(n => new TravellerNote(n.At, n.Text)).ToList();
+        return new TravellerRequestView(r.Reference, texts[$"Category_{r.Category}"].Value, r.Status, texts[$"Status_{r.Status}"].Value,
+            handledBy, r.OpenedAt, r.LastUpdateAt, message, notes);
+    }
+}
+
+public record TravellerRequestAction(string? Reference, string? AccessCode);
+
+/// <summary>The traveller reopens a resolved request (within 7 days) or cancels an open one.</summary>
+public static class TravellerActsOnRequestEndpoint
+{
+    public static ProblemDetails Validate(TravellerRequestAction action) => TravellerRequests.ValidateKey(new TravellerKey(action.Reference, action.AccessCode, null));
+
+    [WolverinePost("/api/traveller/requests/{requestReference}/reopen", OperationId = "TravellerReopensRequest")]
+    [AllowAnonymous]
+    [ProducesResponseType<AssistanceRequestChanged>(200)]
+    public static Task<(IResult, OutgoingMessages)> Reopen(string requestReference, TravellerRequestAction action, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
+        ActAsync(requestReference, action, session, ct, r => AssistanceRules.Reopen(r, clock.GetUtcNow()));
+
+    [WolverinePost("/api/traveller/requests/{requestReference}/cancel", OperationId = "TravellerCancelsRequest")]
+    [AllowAnonymous]
+    [ProducesResponseType<AssistanceRequestChanged>(200)]
+    public static Task<(IResult, OutgoingMessages)> Cancel(string requestReference, TravellerRequestAction action, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
+        ActAsync(requestReference, action, session, ct, r => AssistanceRules.Cancel(r, clock.GetUtcNow()));
+
+    private static async Task<(IResult, OutgoingMessages)> ActAsync(string requestReference, TravellerRequestAction action, IDocumentSession session,
+        CancellationToken ct, Func<AssistanceRequest, Decision> decide)
+    {
+        var messages = new OutgoingMessages();
+        var mine = await TravellerRequests.FindAsync(session, new TravellerKey(action.Reference, action.AccessCode, null), ct);
+        var target = mine?.FirstOrDefault(r => r.Reference == Codes.Normalise(requestReference));
+        if (target is null) return (TravellerAccess.NoMatch.ToResult(), messages);
+
+        var stream = await session.Events.FetchForWriting<AssistanceRequest>(target.Id, ct);
+        var decision = decide(stream.Aggregate!);
+        if (decision.Refused is not null) return (decision.Refused.ToResult(), messages);
+        stream.AppendOne(decision.Event!);
+        if (decision.Event is AssistanceRequestReopened reopened)
+        {
+            messages.Schedule(new CheckAssistanceTimeLimit(target.Id, TimeLimit.Resolve, reopened.ResolveBy), reopened.ResolveBy);
+        }
+        var status = decision.Event is AssistanceRequestCancelled ? AssistanceStatus.Cancelled : target.Agent is null ? AssistanceStatus.Acknowledged : AssistanceStatus.Assigned;
+        return (Results.Ok(new AssistanceRequestChanged(target.Id, target.Reference, status, target.Place, target.Agent)), messages);
+    }
+}

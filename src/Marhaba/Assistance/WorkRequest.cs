@@ -1,0 +1,153 @@
+using System.Security.Claims;
+using Marhaba.Hosting;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine;
+using Wolverine.Http;
+
+namespace Marhaba.Assistance;
+
+public record AssignRequest(string? Agent);
+public record AddNote(string? Text, bool? VisibleToTraveller);
+public record TransferRequest(string? Place);
+public record ResolveRequest(AssistanceOutcome? Outcome, string? Note);
+
+public record AssistanceRequestChanged(Guid RequestId, string Reference, AssistanceStatus Status, string Place, string? Agent);
+
+/// <summary>The shared path of an agent's action: load, check the agent's places, decide, append.</summary>
+public static class AgentDesk
+{
+    public static async Task<IResult> ActAsync(
+        IDocumentSession session, Guid requestId, ClaimsPrincipal user, Func<AssistanceRequest, Decision> decide, CancellationToken ct,
+        Func<AssistanceRequest, object, Task>? alongside = null)
+    {
+        var stream = await session.Events.FetchForWriting<AssistanceRequest>(requestId, ct);
+        if (stream.Aggregate is not { } request) return Problems.NotFound($"No assistance request {requestId}.").ToResult();
+        if (AssistanceRules.CanActOn(request, user) is { } forbidden) return forbidden.ToResult();
+        var decision = decide(request);
+        if (decision.Refused is not null) return decision.Refused.ToResult();
+        stream.AppendOne(decision.Event!);
+        if (alongside is not null) await alongside(request, decision.Event!);
+
+        var after = decision.Event switch
+        {
+            AssistanceRequestAcknowledged => (request.Status == AssistanceStatus.Opened ? AssistanceStatus.Acknowledged : request.Status, request.Place, request.Agent),
+            AssistanceRequestAssigned a => (AssistanceStatus.Assigned, a.Place, a.Agent),
+            AssistanceRequestTransferred t => (request.Status == AssistanceStatus.Assigned ? AssistanceStatus.Acknowledged : request.Status, t.ToPlace, (string?)null),
+            AssistanceRequestResolved => (AssistanceStatus.Resolved, request.Place, request.Agent),
+            AssistanceRequestClosed => (AssistanceStatus.Closed, request.Place, request.Agent),
+            _ => (request.Status, request.Place, request.Agent)
+        };
+        return Results.Ok(new AssistanceRequestChanged(request.Id, request.Reference, after.Item1, after.Item2, after.Item3));
+    }
+}
+
+public static class AcknowledgeEndpoint
+{
+    [WolverinePost("/api/assistance/{requestId}/acknowledge", OperationId = "AcknowledgeAssistanceRequest")]
+    [Authorize(Policy = Policies.Agent)]
+    [ProducesResponseType<AssistanceRequestChanged>(200)]
+    public static Task<IResult> Post(Guid requestId, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Acknowledge(r, user.StaffId(), clock.GetUtcNow()), ct);
+}
+
+public static class AssignEndpoint
+{
+    public static ProblemDetails Validate(AssignRequest command) =>
+        command.Agent is { Length: > 100 } ? Problems.BadRequest("agent", "agent is at most 100 characters.") : WolverineContinue.NoProblems;
+
+    /// <summary>Assigns the request to an agent of its place; with no agent named, the caller takes it.</summary>
+    [WolverinePost("/api/assistance/{requestId}/assign", OperationId = "AssignAssistanceRequest")]
+    [Authorize(Policy = Policies.Agent)]
+    [ProducesResponseType<AssistanceRequestChanged>(200)]
+    public static Task<IResult> Post(Guid requestId, AssignRequest command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Assign(r, command.Agent?.Trim() ?? user.StaffId(), user.StaffId(), clock.GetUtcNow()), ct);
+}
+
+public static class AddNoteEndpoint
+{
+    public static ProblemDetails Validate(AddNote command) =>
+        string.IsNullOrWhiteSpace(command.Text) || command.Text.Length > OpeningRules.MaxDescription
+            ? Problems.BadRequest("text", $"text is required, at most {OpeningRules.MaxDescription} characters.")
+            : WolverineContinue.NoProblems;
+
+    /// <summary>An agent notes what was done; a note visible to the traveller shows on their status page.</summary>
+    [WolverinePost("/api/assistance/{requestId}/notes", OperationId = "AddAssistanceNote")]
+    [Authorize(Policy = Policies.Agent)]
+    [ProducesResponseType<AssistanceRequestChanged>(200)]
+    public static Task<IResult> Post(Guid requestId, AddNote command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var noteId = Guid.CreateVersion7();
+        var now = clock.GetUtcNow();
+        return AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.AddNote(r, noteId, command.VisibleToTraveller ?? false, user.StaffId(), now), ct,
+            (r, _) => Texts.AddNoteAsync(session, r.Id, new AssistanceNote(noteId, command.Text!.Trim(), user.StaffId(), now, command.VisibleToTraveller ?? false), ct));
+    }
+}
+
+public static class TransferEndpoint
+{
+    public static ProblemDetails Validate(TransferRequest command) =>
+        Places.Normalise(command.Place) is null
+            ? Problems.BadRequest("place", "place is a port's UN/LOCODE (e.g. MAPTM) or SAILING:<sailing id>.")
+            : WolverineContinue.NoProblems;
+
+    /// <summary>Hands the request to the team of another place (a breakdown reported at Genova, followed up at Tanger Med).</summary>
+    [WolverinePost("/api/assistance/{requestId}/transfer", OperationId = "TransferAssistanceRequest")]
+    [Authorize(Policy = Policies.Agent)]
+    [ProducesResponseType<AssistanceRequestChanged>(200)]
+    public static Task<IResult> Post(Guid requestId, TransferRequest command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Transfer(r, Places.Normalise(command.Place)!, user.StaffId(), clock.GetUtcNow()), ct);
+}
+
+public static class ResolveEndpoint
+{
+    public static ProblemDetails Validate(ResolveRequest command) =>
+        command.Outcome is null ? Problems.BadRequest("outcome", $"outcome is required: one of {string.Join(", ", Enum.GetNames<AssistanceOutcome>())}.")
+        : command.Note is { Length: > OpeningRules.MaxDescription } ? Problems.BadRequest("note", $"note is at most {OpeningRules.MaxDescription} characters.")
+        : WolverineContinue.NoProblems;
+
+    [WolverinePost("/api/assistance/{requestId}/resolve", OperationId = "ResolveAssistanceRequest")]
+    [Authorize(Policy = Policies.Agent)]
+    [ProducesResponseType<AssistanceRequestChanged>(200)]
+    public static Task<IResult> Post(Guid requestId, ResolveRequest command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        return AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Resolve(r, command.Outcome!.Value, user.StaffId(), now), ct,
+            (r, _) => string.IsNullOrWhiteSpace(command.Note) ? Task.CompletedTask
+                : Texts.AddNoteAsync(session, r.Id, new AssistanceNote(Guid.CreateVersion7(), command.Note.Trim(), user.StaffId(), now, true), ct));
+    }
+}
+
+public static class CloseEndpoint
+{
+    [WolverinePost("/api/assistance/{requestId}/close", OperationId = "CloseAssistanceRequest")]
+    [Authorize(Policy = Policies.Agent)]
+    [ProducesResponseType<AssistanceRequestChanged>(200)]
+    public static Task<IResult> Post(Guid requestId, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Close(r, user.StaffId(), clock.GetUtcNow()), ct);
+}
+
+public static class Texts
+{
+    public static async Task AddNoteAsync(IDocumentSession session, Guid requestId, AssistanceNote note, CancellationToken ct)
+    {
+        var text = await session.LoadAsync<AssistanceText>(requestId, ct) ?? new AssistanceText { Id = requestId };
+        text.Notes.Add(note);
+        session.Store(text);
+    }
+}
+
+/// <summary>When a time limit falls due: escalate if it passed unmet. Runs once per limit, on one node.</summary>
+public static class CheckAssistanceTimeLimitHandler
+{
+    public static async Task Handle(CheckAssistanceTimeLimit message, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<AssistanceRequest>(message.AssistanceRequestId, ct);
+        if (stream.Aggregate is not { } request) return;
+        // A reopened request has new deadlines with their own messages; this one is then stale.
+        var deadline = message.Limit == TimeLimit.Acknowledge ? request.AcknowledgeBy : request.ResolveBy;
+        if (deadline != message.Deadline) return;
+        if (AssistanceRules.Escalate(request, message.Limit, clock.GetUtcNow()) is { } escalated) stream.AppendOne(escalated);
+    }
+}
