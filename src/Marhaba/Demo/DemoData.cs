@@ -1,3 +1,4 @@
+using Marhaba.Assistance;
 using Marhaba.Crossings;
 using Marhaba.Hosting;
 using Marhaba.Planning;
@@ -6,6 +7,7 @@ using Marhaba.Sailings;
 using Marten;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Wolverine;
 
 namespace Marhaba.Demo;
 
@@ -15,7 +17,7 @@ namespace Marhaba.Demo;
 /// tokens. A fixed seed keeps the shape of the demo the same from one run to the next.
 /// </summary>
 public sealed class DemoData(
-    IDocumentStore store, TimeProvider clock, TokenIssuer tokens, IServer server,
+    IDocumentStore store, TimeProvider clock, TokenIssuer tokens, IServer server, IServiceScopeFactory scopes,
     IHostApplicationLifetime lifetime, ILogger<DemoData> logger) : BackgroundService
 {
     /// <summary>Sailings per day each way, passenger capacity, lane-metres, vessel: a demo-sized slice of the 2025 network.</summary>
@@ -33,13 +35,16 @@ public sealed class DemoData(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await WaitForStartAsync(stoppingToken);
-        string? traveller = null;
+        string? traveller = null, request = null;
         await using (var query = store.QuerySession())
         {
             if (!await query.Query<Sailing>().AnyAsync(stoppingToken))
+            {
                 traveller = await SeedAsync(stoppingToken);
+                request = await SeedAssistanceAsync(stoppingToken);
+            }
         }
-        PrintWelcome(traveller);
+        PrintWelcome(traveller, request);
     }
 
     private async Task<string> SeedAsync(CancellationToken ct)
@@ -132,7 +137,57 @@ public sealed class DemoData(
         }
     }
 
-    private void PrintWelcome(string? traveller)
+    /// <summary>
+    /// Requests of the last hours at the ports, in the 2025 mix (administration and customs first, then
+    /// medical, transport); some in hand, some resolved, and one critical medical case opened a moment
+    /// ago that nobody has acknowledged: it escalates on the board when its 2 minutes pass.
+    /// </summary>
+    private async Task<string> SeedAssistanceAsync(CancellationToken ct)
+    {
+        var random = new Random(88441);
+        var now = clock.GetUtcNow();
+        var places = new[] { "MAPTM", "MAPTM", "MAPTM", "MANDR", "MATNG", "ITGOA", "ESALG", "FRSET" };
+        var mix = new[]
+        {
+            AssistanceCategory.AdministrativeAndCustoms, AssistanceCategory.AdministrativeAndCustoms, AssistanceCategory.AdministrativeAndCustoms,
+            AssistanceCategory.Medical, AssistanceCategory.VehicleBreakdown, AssistanceCategory.Information, AssistanceCategory.LostDocuments,
+            AssistanceCategory.SocialOrFamily
+        };
+        var shown = "";
+        await using var session = store.LightweightSession();
+        var schedules = new List<(object Message, DateTimeOffset At)>();
+        for (var i = 0; i < 25; i++)
+        {
+            var critical = i == 24;
+            var openedAt = critical ? now.AddSeconds(-30) : now.AddMinutes(-random.Next(5, 240));
+            var command = new OpenAssistanceRequest(null, null, critical ? AssistanceCategory.Medical : mix[random.Next(mix.Length)],
+                critical ? Urgency.Critical : random.NextDouble() < 0.2 ? Urgency.High : Urgency.Normal, null,
+                critical ? "Malaise in the vehicle queue, lane 7" : "Demo request", i % 3 == 0 ? Language.ar : Language.fr, ContactChannel.Phone, null);
+            var place = critical ? "MAPTM" : places[random.Next(places.Length)];
+            var (opened, messages) = OpeningRules.Open(session, command, place, null, command.Language!.Value, "demo-agent", byTraveller: i % 2 == 0, withOwnCode: true, openedAt);
+            schedules.AddRange(messages.OfType<Wolverine.DeliveryMessage<CheckAssistanceTimeLimit>>().Select(m => ((object)m.Message, m.Options.ScheduledTime ?? now)));
+            if (i == 0) shown = $"{opened.Reference} / access code {opened.AccessCode}";
+            if (critical) continue;
+
+            var request = AssistanceRequest.Create(new AssistanceRequestOpened(opened.RequestId, opened.Reference, null, command.Category!.Value,
+                command.Urgency!.Value, place, null, command.Language.Value, null, "demo", false, openedAt, opened.AcknowledgeBy, opened.ResolveBy));
+            var steps = new List<object>();
+            var at = openedAt.AddMinutes(random.Next(1, 20));
+            if (at < now && random.NextDouble() < 0.85) steps.Add(AssistanceRules.Acknowledge(request, $"agent-{place.ToLowerInvariant()}", at).Event!);
+            if (steps.Count == 1 && random.NextDouble() < 0.6) steps.Add(new AssistanceRequestAssigned(place, $"agent-{place.ToLowerInvariant()}", "demo", at.AddMinutes(2)));
+            var resolvedAt = at.AddMinutes(random.Next(10, 120));
+            if (steps.Count == 2 && resolvedAt < now && random.NextDouble() < 0.6)
+                steps.Add(new AssistanceRequestResolved(AssistanceOutcome.Solved, $"agent-{place.ToLowerInvariant()}", resolvedAt, request.Category, place, (resolvedAt - openedAt).TotalSeconds));
+            if (steps.Count > 0) session.Events.Append(opened.RequestId, steps.ToArray());
+        }
+        await session.SaveChangesAsync(ct);
+        using var scope = scopes.CreateScope();
+        var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+        foreach (var (message, at) in schedules) await bus.ScheduleAsync(message, at);
+        return shown;
+    }
+
+    private void PrintWelcome(string? traveller, string? request)
     {
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080";
         var lines = new List<string>
@@ -143,6 +198,7 @@ public sealed class DemoData(
             $"  Readiness:           {address}/health/ready",
         };
         if (!string.IsNullOrEmpty(traveller)) lines.Add($"  A demo traveller:    {traveller}  (POST {address}/api/traveller/status)");
+        if (!string.IsNullOrEmpty(request)) lines.Add($"  A demo request:      {request}  (POST {address}/api/traveller/requests)");
         lines.Add("  Demo tokens (Authorization: Bearer <token>):");
         lines.AddRange(TokenIssuer.DemoUsers.Select(u =>
             $"    {u.Subject,-17} {string.Join(",", u.Roles)}{(u.Ports.Length > 0 ? " @ " + string.Join(",", u.Ports) : ""),-20} {tokens.Mint(u.Subject, u.Roles, u.Ports)}"));

@@ -1,0 +1,53 @@
+using Alba;
+using Marhaba.Assistance;
+using Marhaba.Crossings;
+using Marhaba.Planning;
+using Marhaba.Sailings;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Wolverine;
+
+namespace Marhaba.Tests.Hosting;
+
+/// <summary>The run command's demo data, seeded into an empty database of its own.</summary>
+public class when_a_newcomer_runs_the_demo(AppFixture app) : Scenario(app)
+{
+    private const string DemoDatabase = "marhaba_demo_tests";
+
+    [Fact]
+    public async Task an_empty_database_is_filled_with_a_week_of_sailings_crossings_and_requests()
+    {
+        var admin = new NpgsqlConnectionStringBuilder(App.Store.Options.Tenancy.Default.Database.CreateConnection().ConnectionString) { Database = "postgres", Pooling = false };
+        await using (var conn = new NpgsqlConnection(admin.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var drop = new NpgsqlCommand($"drop database if exists {DemoDatabase} with (force)", conn);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        await using var demo = await AlbaHost.For<Program>(x =>
+        {
+            x.UseSetting("Database:Name", DemoDatabase);
+            x.UseSetting("Auth:SigningKey", new string('d', 48));
+            x.UseSetting("Demo:Seed", "true");
+            x.ConfigureServices(s => s.DisableAllExternalWolverineTransports());
+        });
+        var store = demo.Services.GetRequiredService<IDocumentStore>();
+        var requests = 0;
+        for (var attempt = 0; attempt < 240 && requests == 0; attempt++)
+        {
+            await Task.Delay(250);
+            await using var wait = store.QuerySession();
+            requests = await wait.Query<AssistanceRequest>().CountAsync();
+        }
+
+        await using var session = store.QuerySession();
+        (await session.Query<Sailing>().CountAsync()).ShouldBeGreaterThan(100);
+        (await session.Query<Crossing>().CountAsync()).ShouldBeGreaterThan(1000);
+        (await session.Query<Crossing>().CountAsync(c => c.Status == CrossingStatus.Arrived || c.Status == CrossingStatus.Cleared)).ShouldBeGreaterThan(50);
+        requests.ShouldBe(25);
+        (await session.Query<PortDay>().CountAsync()).ShouldBe(1);
+    }
+}
