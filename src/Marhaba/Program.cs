@@ -4,6 +4,10 @@ using JasperFx.Events.Daemon;
 using Marhaba.Demo;
 using Marhaba.Hosting;
 using Marhaba.Planning;
+using Marhaba.PortAuthorities;
+using Marhaba.Sailings;
+using JasperFx.Core;
+using Wolverine.ErrorHandling;
 using Marten;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -35,9 +39,22 @@ builder.Host.UseWolverine(opts =>
     opts.Policies.AutoApplyTransactions();
     opts.Policies.UseDurableLocalQueues();
     opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
+
+    // A message the port authority refuses will not get better by retrying: straight to the dead letters.
+    opts.OnException<AuthorityRejectedMessageException>().MoveToErrorQueue();
+    // An authority that is down: retry later and later (the message waits in PostgreSQL), for about half an hour.
+    opts.OnException(PortAuthorityLink.IsTransient)
+        .ScheduleRetry(1.Seconds(), 2.Seconds(), 5.Seconds(), 10.Seconds(), 20.Seconds(), 30.Seconds(), 1.Minutes(), 2.Minutes(), 5.Minutes(), 10.Minutes(), 10.Minutes())
+        .Then.MoveToErrorQueue();
 });
 builder.Services.AddWolverineHttp();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+
+// The Italian port authority: signed notifications in, outbox-delivered messages out through one resilient client.
+var authority = builder.Configuration.GetSection(PortAuthorityOptions.Section).Get<PortAuthorityOptions>() ?? new PortAuthorityOptions();
+builder.Services.AddPortAuthorityLink(authority);
+builder.Services.AddSingleton<SailingConsequences>();
+builder.Services.AddHostedService<DailyFiguresSchedule>();
 
 // Staff authenticate with bearer tokens; every state-changing endpoint names who may call it.
 var authOptions = TokenIssuer.ResolveOptions(builder.Configuration, embedded);
@@ -82,6 +99,7 @@ app.MapScalarApiReference("/docs").AllowAnonymous();
 app.MapGet("/", () => Results.Redirect("/docs")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+app.MapDeadLettersEndpoints().RequireAuthorization(Policies.Admin);
 app.MapWolverineEndpoints(opts =>
 {
     opts.RequireAuthorizeOnAll();

@@ -27,13 +27,20 @@ public sealed class AppFixture : IAsyncLifetime
     /// <summary>Business time of the tests; starts at the real now, moved forward by the tests that need it.</summary>
     public TestClock Clock { get; } = new();
 
+    /// <summary>The stand-in port authority: a real server on a loopback port.</summary>
+    public StandInAuthorityServer Authority { get; } = new();
+
     public async Task InitializeAsync()
     {
+        await Authority.StartAsync(() => Host!.Server.CreateHandler());
         Host = await AlbaHost.For<Program>(x =>
         {
             x.UseSetting("Database:Name", DatabaseName);
             x.UseSetting("Auth:SigningKey", Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
             x.UseSetting("Demo:Seed", "false");
+            x.UseSetting("PortAuthority:BaseUrl", Authority.Url);
+            x.UseSetting("PortAuthority:Secret", Authority.Secret);
+            x.UseSetting("PortAuthority:AuthorityId", StandInAuthorityServer.AuthorityId);
             x.ConfigureServices(services =>
             {
                 services.AddSingleton<TimeProvider>(Clock);
@@ -43,7 +50,11 @@ public sealed class AppFixture : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync() => await Host.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await Authority.DisposeAsync();
+    }
 }
 
 [CollectionDefinition(Name)]
@@ -63,6 +74,7 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
     {
         App.Clock.SetUtcNow(DateTimeOffset.UtcNow);
         await Host.ResetAllMartenDataAsync();
+        await App.Authority.ResetAsync();
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

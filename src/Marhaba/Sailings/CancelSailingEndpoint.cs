@@ -21,13 +21,7 @@ public static class CancelSailingEndpoint
     [WolverinePost("/api/sailings/{sailingId}/cancellation", OperationId = "CancelSailing")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static async Task<(IResult, OutgoingMessages)> Post(
-        Guid sailingId, CancelSailing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
-    {
-        var messages = new OutgoingMessages();
-        var answer = await SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Cancel(s, command, clock.GetUtcNow(), user.StaffId()), ct);
-        if (answer is Microsoft.AspNetCore.Http.HttpResults.Ok<SailingSummary>)
-            messages.Add(new RebookCrossingsOfCancelledSailing(sailingId));
-        return (answer, messages);
-    }
+    public static Task<(IResult, OutgoingMessages)> Post(
+        Guid sailingId, CancelSailing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Cancel(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
 }

@@ -4,6 +4,7 @@ using Marhaba.Hosting;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Marhaba.Sailings;
@@ -70,27 +71,29 @@ public static class SailingRules
 /// <summary>Every change of a sailing goes through its row lock, like bookings, so capacity checks never race.</summary>
 public static class SailingDesk
 {
-    public static async Task<(Sailing? Before, ProblemDetails? Refused)> ChangeAsync(
+    public static async Task<(Sailing? Before, ProblemDetails? Refused, object? Event)> ChangeAsync(
         IDocumentSession session, Guid sailingId, Func<Sailing, Decision> decide, CancellationToken ct)
     {
         var stream = await session.Events.FetchForExclusiveWriting<Sailing>(sailingId, ct);
-        if (stream.Aggregate is not { } sailing) return (null, Problems.NotFound($"No sailing {sailingId}."));
+        if (stream.Aggregate is not { } sailing) return (null, Problems.NotFound($"No sailing {sailingId}."), null);
         var decision = decide(sailing);
-        if (decision.Refused is not null) return (sailing, decision.Refused);
+        if (decision.Refused is not null) return (sailing, decision.Refused, null);
         stream.AppendOne(decision.Event!);
-        return (sailing, null);
+        return (sailing, null, decision.Event);
     }
 
-    public static async Task<IResult> AnswerAsync(IDocumentSession session, Guid sailingId, Func<Sailing, Decision> decide, CancellationToken ct)
+    /// <summary>
+    /// Changes the sailing and answers with it as it now stands, together with what must follow
+    /// (rebooking after a cancellation, reports to the port authority), stored in the same transaction.
+    /// </summary>
+    public static async Task<(IResult, OutgoingMessages)> AnswerAsync(
+        IDocumentSession session, Guid sailingId, Func<Sailing, Decision> decide, SailingConsequences consequences, CancellationToken ct)
     {
-        Sailing? after = null;
-        var (_, refused) = await ChangeAsync(session, sailingId, s =>
-        {
-            var decision = decide(s);
-            if (decision.Event is { } e) after = s.With(e);
-            return decision;
-        }, ct);
-        return refused is not null ? refused.ToResult() : Results.Ok(ListSailingsEndpoint.Summary(after!));
+        var (before, refused, e) = await ChangeAsync(session, sailingId, decide, ct);
+        var messages = new OutgoingMessages();
+        if (refused is not null) return (refused.ToResult(), messages);
+        messages.AddRange(consequences.Of(before!, e!));
+        return (Results.Ok(ListSailingsEndpoint.Summary(before!.With(e!))), messages);
     }
 }
 
@@ -111,8 +114,8 @@ public static class ChangeSailingEndpoints
     [WolverinePost("/api/sailings/{sailingId}/capacity", OperationId = "ChangeSailingCapacity")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static Task<IResult> Capacity(Guid sailingId, ChangeSailingCapacity command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.ChangeCapacity(s, command, clock.GetUtcNow(), user.StaffId()), ct);
+    public static Task<(IResult, OutgoingMessages)> Capacity(Guid sailingId, ChangeSailingCapacity command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.ChangeCapacity(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
 }
 
 public static class SailingStatusEndpoints
@@ -120,20 +123,20 @@ public static class SailingStatusEndpoints
     [WolverinePost("/api/sailings/{sailingId}/boarding", OperationId = "StartBoarding")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static Task<IResult> Boarding(Guid sailingId, StartBoarding command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.StartBoarding(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), ct);
+    public static Task<(IResult, OutgoingMessages)> Boarding(Guid sailingId, StartBoarding command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.StartBoarding(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
 
     [WolverinePost("/api/sailings/{sailingId}/departure", OperationId = "RecordDeparture")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static Task<IResult> Departure(Guid sailingId, RecordDeparture command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Depart(s, command, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), ct);
+    public static Task<(IResult, OutgoingMessages)> Departure(Guid sailingId, RecordDeparture command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Depart(s, command, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
 
     [WolverinePost("/api/sailings/{sailingId}/arrival", OperationId = "RecordSailingArrival")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static Task<IResult> Arrival(Guid sailingId, RecordSailingArrival command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Arrive(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), ct);
+    public static Task<(IResult, OutgoingMessages)> Arrival(Guid sailingId, RecordSailingArrival command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Arrive(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
 }
 
 public static class DelaySailingEndpoint
@@ -143,6 +146,6 @@ public static class DelaySailingEndpoint
     [WolverinePost("/api/sailings/{sailingId}/delay", OperationId = "DelaySailing")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static Task<IResult> Post(Guid sailingId, DelaySailing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Delay(s, command, clock.GetUtcNow(), user.StaffId()), ct);
+    public static Task<(IResult, OutgoingMessages)> Post(Guid sailingId, DelaySailing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Delay(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
 }

@@ -26,6 +26,8 @@ public record SailingCancelled(string Reason, DateTimeOffset CancelledAt, string
 
 public record SailingArrived(DateTimeOffset ArrivedAt, string RecordedBy);
 
+public record SailingBerthChanged(string? Berth, string? Terminal, DateTimeOffset ChangedAt, string RecordedBy);
+
 public enum SailingStatus { Scheduled, Boarding, Delayed, Departed, Arrived, Cancelled }
 
 /// <summary>
@@ -78,6 +80,8 @@ public class Sailing
     public DateTimeOffset ScheduledDepartureAt { get; set; }
     public DateTimeOffset ScheduledArrivalAt { get; set; }
     public string? StatusReason { get; set; }
+    public string? Berth { get; set; }
+    public string? Terminal { get; set; }
 
     /// <summary>What each crossing holds on board, so that a release gives back exactly that.</summary>
     public Dictionary<Guid, Reservation> Reservations { get; set; } = new();
@@ -95,6 +99,7 @@ public class Sailing
     public void Apply(SailingDeparted e) { Status = SailingStatus.Departed; DepartureAt = e.DepartedAt; }
     public void Apply(SailingArrived e) { Status = SailingStatus.Arrived; ArrivalAt = e.ArrivedAt; }
     public void Apply(SailingCancelled e) { Status = SailingStatus.Cancelled; StatusReason = e.Reason; }
+    public void Apply(SailingBerthChanged e) { Berth = e.Berth ?? Berth; Terminal = e.Terminal ?? Terminal; }
 
     public void Apply(SailingDelayed e)
     {
@@ -142,6 +147,7 @@ public class Sailing
             case SailingDelayed x: copy.Apply(x); break;
             case SailingCancelled x: copy.Apply(x); break;
             case SailingArrived x: copy.Apply(x); break;
+            case SailingBerthChanged x: copy.Apply(x); break;
         }
         return copy;
     }

@@ -1,0 +1,33 @@
+using Marhaba.Crossings;
+using Marhaba.PortAuthorities;
+
+namespace Marhaba.Sailings;
+
+/// <summary>
+/// What must follow a change of a sailing, as messages stored with the change (durable outbox):
+/// a cancellation moves its crossings; a departure settles who is aboard; and for the sailings of
+/// an authority's ports, the departure report when boarding starts and the arrival confirmation.
+/// </summary>
+public sealed class SailingConsequences(PortAuthorityOptions authority)
+{
+    public IEnumerable<object> Of(Sailing before, object e)
+    {
+        var reported = authority.Linked && authority.Governs(before.Origin);
+        switch (e)
+        {
+            case SailingCancelled:
+                yield return new RebookCrossingsOfCancelledSailing(before.Id);
+                break;
+            case SailingDeparted departed:
+                yield return new SettleCrossingsAtDeparture(before.Id, departed.PersonsOnBoard, departed.DepartedAt, departed.RecordedBy);
+                if (reported && before.Status != SailingStatus.Boarding) yield return new SendDepartureReport(before.Id);
+                break;
+            case SailingBoardingStarted when reported:
+                yield return new SendDepartureReport(before.Id);
+                break;
+            case SailingArrived when reported:
+                yield return new SendArrivalConfirmation(before.Id);
+                break;
+        }
+    }
+}
