@@ -124,8 +124,9 @@ public sealed class Inbox
 
     public void Clear() => _messages.Clear();
 
-    public IEnumerable<Guid> KnownSailings() =>
-        List("departure-report").Select(m => m.Body.TryGetProperty("sailingId", out var id) ? id.GetGuid() : Guid.Empty).Where(id => id != Guid.Empty);
+    /// <summary>The sailings reported to the authority, with their departure time.</summary>
+    public IEnumerable<(Guid SailingId, DateTimeOffset DepartureAt)> KnownSailings() =>
+        List("departure-report").Select(m => (m.Body.GetProperty("sailingId").GetGuid(), m.Body.GetProperty("departureAt").GetDateTimeOffset()));
 }
 
 /// <param name="LatencyMs">Added before every answer.</param>
@@ -169,13 +170,13 @@ public sealed class ScheduledNotifications(IConfiguration config, IHttpClientFac
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(every));
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var sailing = inbox.KnownSailings().OrderBy(_ => Random.Shared.Next()).FirstOrDefault();
+            var (sailing, departureAt) = inbox.KnownSailings().OrderBy(_ => Random.Shared.Next()).FirstOrDefault();
             if (sailing == Guid.Empty) continue;
             try
             {
                 var (status, _) = await Notifier.SendAsync(http, config, config["Authority:Id"] ?? "IT-ADSP-MLO", config["Authority:Secret"]!,
-                    new AuthorityNotification(null, NotificationType.SailingDelayed, sailing, null, null, null, null, null,
-                        DateTimeOffset.UtcNow.AddHours(30 + Random.Shared.Next(0, 3)), "Weather in the Ligurian Sea", null, null, null, null));
+                    new AuthorityNotification(null, NotificationType.SailingDelayed, sailing, null, null, null, null,
+                        departureAt.AddMinutes(Random.Shared.Next(30, 180)), null, "Weather in the Ligurian Sea", null, null, null, null));
                 logger.LogInformation("Notified a delay of sailing {Sailing}: {Status}", sailing, status);
             }
             catch (HttpRequestException e)

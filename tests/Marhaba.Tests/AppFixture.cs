@@ -74,6 +74,8 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
     {
         App.Clock.SetUtcNow(DateTimeOffset.UtcNow);
         await Host.ResetAllMartenDataAsync();
+        // Messages left by an earlier scenario (scheduled deadlines, retries) must not fire into this one.
+        await Host.Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>().Storage.Admin.ClearAllAsync();
         await App.Authority.ResetAsync();
     }
 

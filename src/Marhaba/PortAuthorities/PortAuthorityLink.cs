@@ -39,6 +39,8 @@ public static class PortAuthorityLink
         services.AddHttpClient(ClientName, c => c.BaseAddress = options.Linked ? new Uri(options.BaseUrl!) : null)
             .AddResilienceHandler("authority", pipeline =>
             {
+                // Network timing runs on the wall clock, whatever business time the host is given.
+                pipeline.TimeProvider = TimeProvider.System;
                 pipeline.AddTimeout(TimeSpan.FromSeconds(20)); // the whole call, retries included
                 pipeline.AddRetry(new HttpRetryStrategyOptions
                 {

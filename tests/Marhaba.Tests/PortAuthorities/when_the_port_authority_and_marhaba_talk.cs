@@ -1,0 +1,259 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Alba;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marhaba.PortAuthorities;
+using Marhaba.Ports;
+using Marhaba.Sailings;
+using Marten;
+using Marten.Events;
+using JasperFx.Events.Daemon;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
+using Wolverine.Tracking;
+using Xunit.Abstractions;
+
+namespace Marhaba.Tests.PortAuthorities;
+
+public class when_the_port_authority_and_marhaba_talk(AppFixture app, ITestOutputHelper output) : Scenario(app)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    private static AuthorityNotification Notification(NotificationType type, Guid? sailingId, string? messageId = null) =>
+        new(messageId ?? Guid.NewGuid().ToString("N"), type, sailingId, null, null, null, null, null, null, null, null, null, null, null);
+
+    /// <summary>Posts a notification as the authority would, signed with <paramref name="secret"/> at <paramref name="timestamp"/>.</summary>
+    private async Task<HttpResponseMessage> Notify(AuthorityNotification n, string? secret = null, DateTimeOffset? timestamp = null, bool sign = true)
+    {
+        var body = JsonSerializer.Serialize(n, Json);
+        var at = (timestamp ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds();
+        var request = new HttpRequestMessage(HttpMethod.Post, AuthorityProtocol.NotificationsPath) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add(AuthorityProtocol.AuthorityHeader, StandInAuthorityServer.AuthorityId);
+        request.Headers.Add(AuthorityProtocol.TimestampHeader, at.ToString());
+        if (sign) request.Headers.Add(AuthorityProtocol.SignatureHeader, AuthorityProtocol.Sign(secret ?? App.Authority.Secret, at, body));
+        return await Client().SendAsync(request);
+    }
+
+    private async Task<List<object>> SailingEvents(Guid sailingId)
+    {
+        await using var session = App.Store.QuerySession();
+        return (await session.Events.FetchStreamAsync(sailingId)).Select(e => e.Data).ToList();
+    }
+
+    private async Task WaitFor(Func<Task<bool>> done, int seconds = 60)
+    {
+        for (var i = 0; i < seconds * 4 && !await done(); i++) await Task.Delay(250);
+        (await done()).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task an_unsigned_badly_signed_or_stale_notification_is_refused_and_changes_nothing()
+    {
+        var sailing = await ScheduleSailing();
+        var delay = Notification(NotificationType.SailingDelayed, sailing.Id) with { NewDepartureAt = sailing.DepartureAt.AddHours(2) };
+
+        (await Notify(delay, sign: false)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await Notify(delay, secret: "not-the-shared-secret")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var stale = await Notify(delay, timestamp: DateTimeOffset.UtcNow.AddMinutes(-10));
+        stale.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await stale.Content.ReadAsStringAsync()).ShouldContain("timestamp");
+        (await SailingEvents(sailing.Id)).OfType<SailingDelayed>().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task a_repeated_notification_is_acknowledged_and_applied_once()
+    {
+        var sailing = await ScheduleSailing();
+        var delay = Notification(NotificationType.SailingDelayed, sailing.Id, "adsp-4711") with { NewDepartureAt = sailing.DepartureAt.AddHours(2), Reason = "fog" };
+
+        (await Notify(delay)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var again = await Notify(delay);
+        again.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await again.Content.ReadFromJsonAsync<NotificationReceipt>())!.Duplicate.ShouldBeTrue();
+
+        var delays = (await SailingEvents(sailing.Id)).OfType<SailingDelayed>().ToList();
+        delays.Count.ShouldBe(1);
+        delays[0].NewDepartureAt.ShouldBe(sailing.DepartureAt.AddHours(2));
+        delays[0].NewArrivalAt.ShouldBe(sailing.ArrivalAt.AddHours(2));
+    }
+
+    [Fact]
+    public async Task a_notification_about_an_unknown_sailing_is_refused_clearly_and_kept_for_a_planner()
+    {
+        var unknown = Guid.NewGuid();
+        var answer = await Notify(Notification(NotificationType.SailingCancelled, unknown, "adsp-0001"));
+        answer.StatusCode.ShouldBe((HttpStatusCode)422);
+        (await answer.Content.ReadAsStringAsync()).ShouldContain(unknown.ToString());
+
+        var kept = await Host.Scenario(s => { s.WithBearerToken(Planner); s.Get.Url("/api/port-authority/notifications?applied=false"); });
+        var list = (await kept.ReadAsJsonAsync<List<ReceivedNotification>>())!;
+        list.Single().MessageId.ShouldBe("adsp-0001");
+        list.Single().Problem.ShouldNotBeNull().ShouldContain("kept for a planner");
+    }
+
+    [Fact]
+    public async Task the_stand_in_cancels_a_genova_sailing_and_its_travellers_see_their_new_sailing()
+    {
+        var now = App.Clock.GetUtcNow();
+        var cancelled = await ScheduleSailing(passengers: 100, departure: now.AddHours(6));
+        var next = await ScheduleSailing(passengers: 4, departure: now.AddHours(30));
+        var family = await Book(cancelled.Id, 2, 2);
+        var couple = await Book(cancelled.Id, 2, 0);
+
+        // Through the stand-in program, as the authority would send it, signed.
+        await Host.ExecuteAndWaitAsync((Func<Task>)(async () =>
+        {
+            var sent = await App.Authority.Client.PostAsJsonAsync("/notify",
+                Notification(NotificationType.SailingCancelled, cancelled.Id) with { Reason = "dockers' strike at Genova" }, Json);
+            (await sent.Content.ReadAsStringAsync()).ShouldContain("\"status\":200");
+        }));
+
+        var status = await Host.Scenario(s => s.Post.Json(new TravellerStatusRequest(family.BookingReference, family.AccessCode)).ToUrl("/api/traveller/status"));
+        var view = (await status.ReadAsJsonAsync<TravellerStatusResponse>())!;
+        view.DepartureAt.ShouldBe(next.DepartureAt);
+        view.History[^1].Detail.ShouldNotBeNull().ShouldContain("dockers' strike");
+
+        await using var session = App.Store.QuerySession();
+        (await session.LoadAsync<Crossing>(couple.CrossingId))!.LeftWithoutSailing.ShouldBeTrue(); // the next one is full
+    }
+
+    [Fact]
+    public async Task a_departure_embarks_the_checked_in_and_marks_the_rest_no_show_when_the_count_says_so()
+    {
+        var sailing = await ScheduleSailing();
+        var present = await Book(sailing.Id, 2, 1);
+        var absent = await Book(sailing.Id, 1, 0);
+        await Record("ITGOA", PortStaff("ITGOA"), new CrossingAtPort(present.BookingReference, null, null, null), 200, action: "check-ins");
+
+        await Host.ExecuteAndWaitAsync((Func<Task>)(async () =>
+            (await Notify(Notification(NotificationType.SailingDeparted, sailing.Id) with { PersonsOnBoard = 3, VehiclesOnBoard = 1 })).EnsureSuccessStatusCode()));
+
+        await using var session = App.Store.QuerySession();
+        (await session.LoadAsync<Crossing>(present.CrossingId))!.Status.ShouldBe(CrossingStatus.Embarked);
+        (await session.LoadAsync<Crossing>(absent.CrossingId))!.Status.ShouldBe(CrossingStatus.NoShow);
+        var noShow = (await session.Events.FetchStreamAsync(absent.CrossingId)).Select(e => e.Data).OfType<CrossingMarkedNoShow>().Single();
+        noShow.RecordedBy.ShouldContain("3 persons counted aboard, the 3 checked in");
+        (await SailingEvents(sailing.Id)).OfType<SailingDeparted>().Single().PersonsOnBoard.ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task boarding_and_arrival_send_a_departure_report_and_an_arrival_confirmation_once_each()
+    {
+        var sailing = await ScheduleSailing();
+        var booking = await Book(sailing.Id, 2, 1, new VehicleDetails(VehicleKind.Van, "GE123AB", "I"));
+        await Record("ITGOA", PortStaff("ITGOA"), new CrossingAtPort(booking.BookingReference, null, null, null), 200, action: "check-ins");
+
+        foreach (var step in new[] { "boarding", "departure", "arrival" })
+            await Host.Scenario(s => { s.WithBearerToken(Planner); s.Post.Json(new { }).ToUrl($"/api/sailings/{sailing.Id}/{step}"); });
+        await Host.Scenario(s => { s.WithBearerToken(Planner); s.Post.Json(new { }).ToUrl($"/api/sailings/{sailing.Id}/departure-report"); s.StatusCodeShouldBe(202); });
+
+        await WaitFor(async () => (await App.Authority.StatsAsync()).Deliveries >= 3);
+        var report = (await App.Authority.ReceivedAsync("departure-report")).Single();
+        report.IdempotencyKey.ShouldBe($"departure-report:{sailing.Id}");
+        report.Body.GetProperty("persons").GetInt32().ShouldBe(3);
+        report.Body.GetProperty("vehiclesByKind").GetProperty("Van").GetInt32().ShouldBe(1);
+        report.Body.GetRawText().ShouldNotContain("GE123AB");
+        (await App.Authority.ReceivedAsync("arrival-confirmation")).Single().Body.GetProperty("sailingId").GetGuid().ShouldBe(sailing.Id);
+    }
+
+    [Fact]
+    public async Task the_daily_figures_count_people_and_vehicles_and_name_nobody()
+    {
+        var sailing = await ScheduleSailing();
+        var bookings = new[]
+        {
+            await Book(sailing.Id, 2, 2, new VehicleDetails(VehicleKind.Car, "AB123CD", "F")),
+            await Book(sailing.Id, 1, 0, null)
+        };
+        foreach (var b in bookings) await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(b.BookingReference, null, null, null), 200);
+        await Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+
+        var today = DateOnly.FromDateTime(App.Clock.GetUtcNow().UtcDateTime);
+        await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Admin)); s.Post.Json(new { day = today }).ToUrl("/api/port-authority/daily-figures"); s.StatusCodeShouldBe(202); });
+        await WaitFor(async () => (await App.Authority.ReceivedAsync("daily-figures")).Count == 1);
+
+        var figures = (await App.Authority.ReceivedAsync("daily-figures")).Single().Body;
+        var line = figures.GetProperty("ports").EnumerateArray().Single();
+        line.GetProperty("port").GetString().ShouldBe("MAPTM");
+        line.GetProperty("direction").GetString().ShouldBe("Inbound");
+        line.GetProperty("persons").GetInt32().ShouldBe(5);
+        line.GetProperty("vehicles").GetInt32().ShouldBe(1);
+        var text = figures.GetRawText();
+        foreach (var personal in bookings.SelectMany(b => new[] { b.BookingReference, b.AccessCode, b.CrossingId.ToString() }).Append("AB123CD"))
+            text.ShouldNotContain(personal);
+    }
+
+    [Fact]
+    public async Task with_the_authority_down_for_a_while_every_report_arrives_once_after_it_comes_back_and_the_breaker_opens_then_closes()
+    {
+        var sailings = new List<SailingSummary>();
+        for (var i = 0; i < 8; i++) sailings.Add(await ScheduleSailing(departure: App.Clock.GetUtcNow().AddHours(3 + i)));
+
+        await App.Authority.FaultsAsync(outageSeconds: 8);
+        var started = DateTimeOffset.UtcNow;
+        foreach (var s in sailings)
+            await Host.Scenario(x => { x.WithBearerToken(Planner); x.Post.Json(new { }).ToUrl($"/api/sailings/{s.Id}/boarding"); });
+
+        var opened = false;
+        for (var i = 0; i < 40 && !opened; i++)
+        {
+            await Task.Delay(200);
+            opened = await Circuit() == "Open";
+        }
+        opened.ShouldBeTrue("the breaker stops calling an authority that is down");
+
+        await WaitFor(async () => (await App.Authority.StatsAsync()).Received == sailings.Count, seconds: 120);
+        var stats = await App.Authority.StatsAsync();
+        output.WriteLine($"outage 8 s: {sailings.Count} reports sent, {stats.Received} received, {stats.Deliveries} deliveries, {stats.Duplicates} repeated deliveries, all in {(DateTimeOffset.UtcNow - started).TotalSeconds:0.0} s");
+        stats.Received.ShouldBe(sailings.Count);
+        (await App.Authority.ReceivedAsync("departure-report")).Select(r => r.IdempotencyKey).Order()
+            .ShouldBe(sailings.Select(s => $"departure-report:{s.Id}").Order());
+        await WaitFor(async () => await Circuit() == "Closed", seconds: 30);
+    }
+
+    [Fact]
+    public async Task a_report_the_authority_refuses_lands_in_the_dead_letters_and_can_be_replayed()
+    {
+        var sailing = await ScheduleSailing();
+        await App.Authority.FaultsAsync(errorRate: 0); // healthy, but it will refuse what it cannot read
+        await Host.ExecuteAndWaitAsync((Func<Task>)(async () => await Host.Scenario(s =>
+        {
+            s.WithBearerToken(Planner);
+            s.Post.Json(new { }).ToUrl($"/api/sailings/{Guid.NewGuid()}/departure-report");
+            s.StatusCodeShouldBe(404);
+        })));
+
+        // A message for a sailing that no longer exists is a poison message: no retry helps.
+        using var scope = Host.Services.CreateScope();
+        var bus = scope.ServiceProvider.GetRequiredService<Wolverine.IMessageBus>();
+        await Host.TrackActivity().DoNotAssertOnExceptionsDetected()
+            .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(_ => bus.PublishAsync(new SendDepartureReport(Guid.NewGuid())).AsTask()));
+        var dead = await Host.Scenario(s =>
+        {
+            s.WithBearerToken(Token(Roles.Admin));
+            s.Post.Json(new { limit = 10 }).ToUrl("/dead-letters/");
+        });
+        var text = await dead.ReadAsTextAsync();
+        text.ShouldContain("SendDepartureReport");
+        text.ShouldContain("AuthorityRejectedMessageException");
+
+        using var doc = JsonDocument.Parse(text);
+        var id = doc.RootElement[0].GetProperty("envelopes")[0].GetProperty("id").GetGuid();
+        await Host.Scenario(s =>
+        {
+            s.WithBearerToken(Token(Roles.Admin));
+            s.Post.Json(new { ids = new[] { id } }).ToUrl("/dead-letters/replay");
+            s.StatusCodeShouldBeOk();
+        });
+        await Host.Scenario(s => { s.WithBearerToken(Planner); s.Post.Json(new { limit = 10 }).ToUrl("/dead-letters/"); s.StatusCodeShouldBe(403); });
+    }
+
+    private async Task<string> Circuit()
+    {
+        var result = await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Admin)); s.Get.Url("/api/port-authority/link"); });
+        return (await result.ReadAsJsonAsync<LinkState>())!.Circuit;
+    }
+}
