@@ -4,6 +4,7 @@ using JasperFx.Events.Daemon;
 using Marhaba.Demo;
 using Marhaba.Hosting;
 using Marhaba.Planning;
+using Marhaba.Privacy;
 using Marhaba.PortAuthorities;
 using Marhaba.Sailings;
 using JasperFx.Core;
@@ -82,6 +83,10 @@ if (builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
 
 // Tomorrow's forecasts are kept every hour, to be set against what happened.
 builder.Services.AddHostedService<ForecastRecorder>();
+
+// Personal data: erased on request, and for whole seasons a configurable time after they close.
+builder.Services.AddSingleton(builder.Configuration.GetSection(PrivacyOptions.Section).Get<PrivacyOptions>() ?? new PrivacyOptions());
+builder.Services.AddHostedService<SeasonErasure>();
 
 // Demo data for the embedded default, on an empty database.
 if (builder.Configuration.GetValue("Demo:Seed", false)) builder.Services.AddHostedService<DemoData>();

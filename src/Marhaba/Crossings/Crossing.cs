@@ -71,6 +71,8 @@ public class Crossing
     public string? CancellationReason { get; set; }
     /// <summary>Its sailing was cancelled and no other sailing had room: planners must find it one.</summary>
     public bool LeftWithoutSailing { get; set; }
+    /// <summary>The traveller's data was erased; the crossing remains, anonymous.</summary>
+    public bool Erased { get; set; }
 
     public int Passengers => Adults + Children;
     public int LaneMetres => VehicleRoom.LaneMetres(Vehicle);
@@ -97,6 +99,7 @@ public class Crossing
         Status = CrossingStatus.Booked; CheckedInAt = null; LeftWithoutSailing = false;
     }
     public void Apply(CrossingLeftWithoutSailing _) => LeftWithoutSailing = true;
+    public void Apply(Privacy.TravellerDataErased _) => Erased = true;
 
     public bool IsOver => Status is CrossingStatus.Cancelled or CrossingStatus.NoShow or CrossingStatus.Completed;
     public bool HoldsPlaceOnSailing => Status is CrossingStatus.Booked or CrossingStatus.CheckedIn;

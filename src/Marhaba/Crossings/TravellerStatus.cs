@@ -57,6 +57,7 @@ public static class TravellerStatusEndpoint
         CrossingMarkedNoShow n => new(n.MarkedAt, "no-show", n.Port),
         CrossingRebooked r => new(r.RebookedAt, "rebooked", null, $"New sailing departs {r.DepartureAt:yyyy-MM-dd HH:mm}Z. {r.Reason}"),
         CrossingLeftWithoutSailing l => new(l.At, "awaiting-new-sailing", null, l.Reason),
+        Privacy.TravellerDataErased erased => new(erased.At, "traveller-data-erased", null),
         _ => null
     };
 }

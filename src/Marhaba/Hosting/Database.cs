@@ -38,6 +38,8 @@ public static class Database
         opts.AddCrossings();
         opts.AddPlanning();
         opts.AddAssistance();
+        opts.Schema.For<Privacy.TravellerProfile>();
+        opts.Schema.For<Privacy.ProfileRead>().Index(r => r.CrossingId);
     }
 }
 

@@ -1,0 +1,93 @@
+using System.Security.Claims;
+using Marhaba.Assistance;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Marhaba.Privacy;
+
+public sealed class PrivacyOptions
+{
+    public const string Section = "Privacy";
+    /// <summary>Traveller data is erased this many days after the season closes (15 September).</summary>
+    public int EraseDaysAfterSeason { get; set; } = 90;
+}
+
+public record EraseTravellerData(string? Why);
+
+/// <summary>
+/// Erasure deletes the documents that hold personal data (the profile, the vehicle's plate, the
+/// contact and free texts of the crossing's assistance requests). Events never held any, so they
+/// stay; the crossing records that its data was erased. Deleting documents (rather than encrypting
+/// them with a key destroyed on erasure) keeps every read simple and lets a scan of the database
+/// prove the erasure.
+/// </summary>
+public static class Erasure
+{
+    public static async Task<bool> EraseAsync(IDocumentSession session, Guid crossingId, string by, string why, DateTimeOffset now, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<Crossing>(crossingId, ct);
+        if (stream.Aggregate is not { } crossing) return false;
+        session.Delete<TravellerProfile>(crossingId);
+        session.Delete<CrossingVehicle>(crossingId);
+        var requests = await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossingId).Select(r => r.Id).ToListAsync(ct);
+        foreach (var id in requests)
+        {
+            session.Delete<AssistanceContact>(id);
+            session.Delete<AssistanceText>(id);
+        }
+        if (!crossing.Erased) stream.AppendOne(new TravellerDataErased(now, by, why));
+        return true;
+    }
+}
+
+public static class EraseEndpoint
+{
+    /// <summary>Erases a crossing's traveller data on request (the right to erasure).</summary>
+    [WolverinePost("/api/crossings/{crossingId}/erasure", OperationId = "EraseTravellerData")]
+    [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType(204)]
+    public static async Task<IResult> Post(Guid crossingId, EraseTravellerData command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct) =>
+        await Erasure.EraseAsync(session, crossingId, user.StaffId(), command.Why?.Trim() is { Length: > 0 and <= 200 } why ? why : "on request", clock.GetUtcNow(), ct)
+            ? Results.NoContent()
+            : Problems.NotFound($"No crossing {crossingId}.").ToResult();
+}
+
+/// <summary>Erases, once a day, the traveller data of seasons closed long enough ago.</summary>
+public sealed class SeasonErasure(IDocumentStore store, PrivacyOptions options, TimeProvider clock, ILogger<SeasonErasure> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromDays(1), clock);
+        do
+        {
+            try { logger.LogInformation("Season erasure: {Count} crossings erased", await EraseDueAsync(store, options, clock.GetUtcNow(), stoppingToken)); }
+            catch (Exception e) when (e is not OperationCanceledException) { logger.LogWarning(e, "Season erasure failed; it runs again tomorrow"); }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Crossings of every season whose close (15 September) is more than the configured days ago.</summary>
+    public static async Task<int> EraseDueAsync(IDocumentStore store, PrivacyOptions options, DateTimeOffset now, CancellationToken ct)
+    {
+        var closedSeasonsBefore = LastErasableSeasonEnd(options, now);
+        await using var query = store.QuerySession();
+        var due = await query.Query<Crossing>().Where(c => !c.Erased && c.DepartureAt < closedSeasonsBefore).Select(c => c.Id).ToListAsync(ct);
+        foreach (var batch in due.Chunk(200))
+        {
+            await using var session = store.LightweightSession();
+            foreach (var id in batch) await Erasure.EraseAsync(session, id, "season-erasure", $"{options.EraseDaysAfterSeason} days after the season closed", now, ct);
+            await session.SaveChangesAsync(ct);
+        }
+        return due.Count;
+    }
+
+    public static DateTimeOffset LastErasableSeasonEnd(PrivacyOptions options, DateTimeOffset now)
+    {
+        var seasonEnd = new DateTimeOffset(now.Year, 9, 16, 0, 0, 0, TimeSpan.Zero);
+        if (seasonEnd.AddDays(options.EraseDaysAfterSeason) > now) seasonEnd = seasonEnd.AddYears(-1);
+        return seasonEnd;
+    }
+}

@@ -1,0 +1,121 @@
+using System.Security.Claims;
+using Marhaba.Assistance;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Marhaba.Privacy;
+
+public enum DocumentType { Passport, NationalIdCard, ResidencePermit }
+
+public record PartyMember(string? GivenNames, string? FamilyName, DateOnly? DateOfBirth, string? Nationality, DocumentType? DocumentType, string? DocumentNumber);
+
+/// <summary>
+/// The people of a crossing's party and how to reach them. Personal data: never in an event, kept in
+/// this one document per crossing, read only by the staff who need it (every read logged), and
+/// deleted on erasure.
+/// </summary>
+public class TravellerProfile
+{
+    public Guid Id { get; set; }
+    public List<PartyMember> Party { get; set; } = [];
+    public string? Phone { get; set; }
+    public string? Email { get; set; }
+    public Language? PreferredLanguage { get; set; }
+}
+
+/// <summary>Who read which profile, when and why; never the data itself.</summary>
+public class ProfileRead
+{
+    public Guid Id { get; set; }
+    public Guid CrossingId { get; set; }
+    public string ReadBy { get; set; } = "";
+    public string Role { get; set; } = "";
+    public string Reason { get; set; } = "";
+    public DateTimeOffset At { get; set; }
+}
+
+/// <summary>The traveller's data was erased: the crossing stays, anonymous.</summary>
+public record TravellerDataErased(DateTimeOffset At, string By, string Why);
+
+public record SaveProfile(List<PartyMember>? Party, string? Phone, string? Email, Language? PreferredLanguage);
+
+public static class SaveProfileEndpoint
+{
+    public const int MaxParty = 40;
+
+    public static ProblemDetails Validate(SaveProfile profile)
+    {
+        if (profile.Party is null || profile.Party.Count is 0 or > MaxParty) return Problems.BadRequest("party", $"party lists 1 to {MaxParty} people.");
+        for (var i = 0; i < profile.Party.Count; i++)
+        {
+            var p = profile.Party[i];
+            if (p is null) return Problems.BadRequest($"party[{i}]", "A person is required.");
+            if (string.IsNullOrWhiteSpace(p.FamilyName) || p.FamilyName.Length > 100) return Problems.BadRequest($"party[{i}].familyName", "familyName is required, at most 100 characters.");
+            if (p.GivenNames is { Length: > 100 }) return Problems.BadRequest($"party[{i}].givenNames", "givenNames is at most 100 characters.");
+            if (p.DateOfBirth is { } dob && (dob.Year < 1900 || dob > DateOnly.FromDateTime(DateTime.UtcNow))) return Problems.BadRequest($"party[{i}].dateOfBirth", "dateOfBirth must be a past date after 1900.");
+            if (p.Nationality is { } n && (n.Length != 2 || !n.All(char.IsAsciiLetter))) return Problems.BadRequest($"party[{i}].nationality", "nationality is an ISO 3166 two-letter code (MA, FR, IT, ES, ...).");
+            if (p.DocumentNumber is { Length: > 30 }) return Problems.BadRequest($"party[{i}].documentNumber", "documentNumber is at most 30 characters.");
+        }
+        if (profile.Phone is { Length: > 40 }) return Problems.BadRequest("phone", "phone is at most 40 characters.");
+        if (profile.Email is { Length: > 200 }) return Problems.BadRequest("email", "email is at most 200 characters.");
+        return WolverineContinue.NoProblems;
+    }
+
+    /// <summary>The operator's booking system records who travels; stored apart from the crossing's events.</summary>
+    [WolverinePut("/api/crossings/{crossingId}/profile", OperationId = "SaveTravellerProfile")]
+    [Authorize(Policy = Policies.Booking)]
+    [ProducesResponseType(204)]
+    public static async Task<IResult> Put(Guid crossingId, SaveProfile profile, IDocumentSession session, CancellationToken ct)
+    {
+        var crossing = await session.LoadAsync<Crossing>(crossingId, ct);
+        if (crossing is null) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
+        if (crossing.Erased) return Problems.Conflict($"The traveller data of crossing {crossing.BookingReference} was erased; it cannot be stored again.").ToResult();
+        session.Store(new TravellerProfile
+        {
+            Id = crossingId, Party = profile.Party!.Select(p => p with { Nationality = p.Nationality?.ToUpperInvariant() }).ToList(),
+            Phone = profile.Phone?.Trim(), Email = profile.Email?.Trim(), PreferredLanguage = profile.PreferredLanguage
+        });
+        return Results.NoContent();
+    }
+
+}
+
+public static class ReadProfileEndpoints
+{
+    /// <summary>
+    /// Staff read a party's details only with a reason, and only where they work: port staff at the
+    /// crossing's ports, agents of a request of the crossing, admins. Every read is logged.
+    /// </summary>
+    [WolverineGet("/api/crossings/{crossingId}/profile", OperationId = "ReadTravellerProfile")]
+    [Authorize(Policy = Policies.Helpers)]
+    [ProducesResponseType<TravellerProfile>(200)]
+    public static async Task<IResult> Get(Guid crossingId, string? reason, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 200)
+            return Problems.BadRequest("reason", "reason is required (why you need these details), at most 200 characters.").ToResult();
+        var crossing = await session.LoadAsync<Crossing>(crossingId, ct);
+        if (crossing is null) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
+        if (!user.CanActAt(crossing.Origin) && !user.CanActAt(crossing.Destination))
+            return Problems.Forbidden($"Crossing {crossing.BookingReference} goes {crossing.Origin} to {crossing.Destination}; you do not work at either.").ToResult();
+        if (crossing.Erased) return Problems.Make(410, "Erased", $"The traveller data of crossing {crossing.BookingReference} was erased.").ToResult();
+        var profile = await session.LoadAsync<TravellerProfile>(crossingId, ct);
+        if (profile is null) return Problems.NotFound($"No traveller details were recorded for crossing {crossing.BookingReference}.").ToResult();
+
+        session.Store(new ProfileRead
+        {
+            Id = Guid.CreateVersion7(), CrossingId = crossingId, ReadBy = user.StaffId(),
+            Role = string.Join(",", user.FindAll(Claims.Role).Select(c => c.Value)), Reason = reason.Trim(), At = clock.GetUtcNow()
+        });
+        return Results.Ok(profile);
+    }
+
+    /// <summary>Who read a crossing's traveller details, when and why.</summary>
+    [WolverineGet("/api/crossings/{crossingId}/profile/reads", OperationId = "TravellerProfileReads")]
+    [Authorize(Policy = Policies.Admin)]
+    public static Task<IReadOnlyList<ProfileRead>> Reads(Guid crossingId, IQuerySession session, CancellationToken ct) =>
+        session.Query<ProfileRead>().Where(r => r.CrossingId == crossingId).OrderBy(r => r.At).ToListAsync(ct);
+}

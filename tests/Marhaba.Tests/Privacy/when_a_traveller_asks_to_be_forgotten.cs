@@ -1,0 +1,121 @@
+using Alba;
+using Marhaba.Assistance;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marhaba.Privacy;
+using Marhaba.Sailings;
+using Marten;
+using Npgsql;
+
+namespace Marhaba.Tests.Privacy;
+
+public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(app)
+{
+    private static readonly string[] Personal = ["Benjelloun", "Yasmina", "ZX4471209", "+39 347 555 0199", "yasmina.b@example.org", "GE872KT"];
+
+    private async Task<CrossingBookedResponse> FamilyWithDetails()
+    {
+        var (booking, _) = await Booked(new VehicleDetails(VehicleKind.Car, "GE872KT", "I"));
+        await Host.Scenario(s =>
+        {
+            s.WithBearerToken(Operator);
+            s.Put.Json(new SaveProfile([
+                new PartyMember("Yasmina", "Benjelloun", new DateOnly(1984, 3, 2), "MA", DocumentType.Passport, "ZX4471209"),
+                new PartyMember("Adam", "Benjelloun", new DateOnly(2015, 7, 9), "IT", DocumentType.NationalIdCard, "CA11223344")
+            ], "+39 347 555 0199", "yasmina.b@example.org", Language.it)).ToUrl($"/api/crossings/{booking.CrossingId}/profile");
+            s.StatusCodeShouldBe(204);
+        });
+        return booking;
+    }
+
+    [Fact]
+    public async Task only_staff_where_the_crossing_goes_read_the_details_with_a_reason_and_every_read_is_logged()
+    {
+        var booking = await FamilyWithDetails();
+        var url = $"/api/crossings/{booking.CrossingId}/profile";
+
+        var read = await Host.Scenario(s => { s.WithBearerToken(PortStaff("MAPTM")); s.Get.Url(url + "?reason=identity check at lane 4"); });
+        (await read.ReadAsJsonAsync<TravellerProfile>())!.Party[0].DocumentNumber.ShouldBe("ZX4471209");
+
+        await Host.Scenario(s => { s.WithBearerToken(PortStaff("MAPTM")); s.Get.Url(url); s.StatusCodeShouldBe(400); });
+        await Host.Scenario(s => { s.WithBearerToken(PortStaff("MANDR")); s.Get.Url(url + "?reason=curious"); s.StatusCodeShouldBe(403); });
+        await Host.Scenario(s => { s.WithBearerToken(Planner); s.Get.Url(url + "?reason=curious"); s.StatusCodeShouldBe(403); });
+        await Host.Scenario(s => { s.Get.Url(url + "?reason=curious"); s.StatusCodeShouldBe(401); });
+
+        var reads = await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Admin)); s.Get.Url(url + "/reads"); });
+        var log = await reads.ReadAsTextAsync();
+        log.ShouldContain("identity check at lane 4");
+        log.ShouldContain("test-port-staff-MAPTM");
+        foreach (var value in Personal) log.ShouldNotContain(value);
+        (await reads.ReadAsJsonAsync<List<ProfileRead>>())!.Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task after_erasure_no_table_of_the_database_holds_any_erased_value()
+    {
+        var booking = await FamilyWithDetails();
+        await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(null, "GE872KT", "Lane 4", null), 200);
+        await Host.Scenario(s =>
+        {
+            s.Post.Json(new OpenAssistanceRequest(booking.BookingReference, booking.AccessCode, AssistanceCategory.LostDocuments, null, null,
+                "Yasmina Benjelloun lost passport ZX4471209, call +39 347 555 0199", Language.it, ContactChannel.Phone,
+                new ContactDetails("Yasmina Benjelloun", "+39 347 555 0199", "yasmina.b@example.org"))).ToUrl("/api/traveller/assistance");
+            s.StatusCodeShouldBe(201);
+        });
+        (await ScanAsync()).ShouldNotBeEmpty("the scan must find the values before erasure, or it proves nothing");
+
+        await Host.Scenario(s =>
+        {
+            s.WithBearerToken(Token(Roles.Admin));
+            s.Post.Json(new EraseTravellerData("request by e-mail of 12 Oct")).ToUrl($"/api/crossings/{booking.CrossingId}/erasure");
+            s.StatusCodeShouldBe(204);
+        });
+
+        (await ScanAsync()).ShouldBeEmpty();
+        var crossing = await Host.Scenario(s => { s.WithBearerToken(Planner); s.Get.Url($"/api/crossings/{booking.CrossingId}"); });
+        (await crossing.ReadAsJsonAsync<Crossing>())!.Erased.ShouldBeTrue();
+        await Host.Scenario(s => { s.WithBearerToken(PortStaff("MAPTM")); s.Get.Url($"/api/crossings/{booking.CrossingId}/profile?reason=check"); s.StatusCodeShouldBe(410); });
+        var status = await Host.Scenario(s => s.Post.Json(new TravellerStatusRequest(booking.BookingReference, booking.AccessCode)).ToUrl("/api/traveller/status"));
+        (await status.ReadAsJsonAsync<TravellerStatusResponse>())!.History[^1].What.ShouldBe("traveller-data-erased");
+    }
+
+    [Fact]
+    public async Task a_season_closed_long_enough_ago_is_erased_by_itself()
+    {
+        var booking = await FamilyWithDetails();
+        var options = new PrivacyOptions { EraseDaysAfterSeason = 90 };
+        var sailing = await Host.Scenario(s => { s.WithBearerToken(Planner); s.Get.Url($"/api/crossings/{booking.CrossingId}"); });
+        var departure = (await sailing.ReadAsJsonAsync<Crossing>())!.DepartureAt;
+
+        // Not yet: the season of the departure has not closed 90 days ago.
+        (await SeasonErasure.EraseDueAsync(App.Store, options, departure.AddDays(1), CancellationToken.None)).ShouldBe(0);
+        var closed = new DateTimeOffset(departure.Month > 9 || (departure.Month == 9 && departure.Day >= 16) ? departure.Year + 1 : departure.Year, 9, 16, 0, 0, 0, TimeSpan.Zero);
+        (await SeasonErasure.EraseDueAsync(App.Store, options, closed.AddDays(91), CancellationToken.None)).ShouldBe(1);
+
+        await using var session = App.Store.QuerySession();
+        (await session.LoadAsync<TravellerProfile>(booking.CrossingId)).ShouldBeNull();
+        (await session.LoadAsync<Crossing>(booking.CrossingId))!.Erased.ShouldBeTrue();
+    }
+
+    /// <summary>Every table of the platform's schema, every row as text: which erased values remain.</summary>
+    private async Task<List<string>> ScanAsync()
+    {
+        await using var conn = new NpgsqlConnection(App.Store.Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
+        await conn.OpenAsync();
+        var tables = new List<string>();
+        await using (var list = new NpgsqlCommand("select table_name from information_schema.tables where table_schema = 'marhaba' and table_type = 'BASE TABLE'", conn))
+        await using (var reader = await list.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
+        tables.Count.ShouldBeGreaterThan(10);
+
+        var found = new List<string>();
+        foreach (var table in tables)
+        foreach (var value in Personal)
+        {
+            await using var cmd = new NpgsqlCommand($"select count(*) from marhaba.\"{table}\" t where t::text ilike @v", conn);
+            cmd.Parameters.AddWithValue("v", $"%{value}%");
+            if ((long)(await cmd.ExecuteScalarAsync())! > 0) found.Add($"{table}: {value}");
+        }
+        return found;
+    }
+}
