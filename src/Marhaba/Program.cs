@@ -71,6 +71,9 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
     .AddPolicy(Policies.Staff, p => p.RequireRole(Roles.All));
 
+// Travellers' references and codes: rate-limited per client (a lockout per reference lives in TravellerAccess).
+TravellerLimits.AddTravellerRateLimits(builder.Services, builder.Configuration.GetSection(TravellerLimits.Section).Get<TravellerLimits>() ?? new TravellerLimits());
+
 // Errors as problem details; OpenAPI with a docs page; health; telemetry when an endpoint is configured.
 builder.Services.AddProblemDetails();
 builder.Services.AddLocalization();
@@ -95,8 +98,16 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMiddleware<SecurityHeadersMiddleware>();
+if (!app.Environment.IsDevelopment())
+{
+    // Production answers over HTTPS only (behind a TLS-terminating proxy, forward the scheme).
+    app.UseHsts();
+    app.UseHttpsRedirection();
+}
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.UseMiddleware<IdempotencyMiddleware>();
 
 app.MapOpenApi().AllowAnonymous();

@@ -87,6 +87,7 @@ public static class TravellerOpensRequestEndpoint
 
     [WolverinePost("/api/traveller/assistance", OperationId = "TravellerOpensAssistanceRequest")]
     [AllowAnonymous]
+    [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(TravellerLimits.Policy)]
     [ProducesResponseType<AssistanceRequestOpenedResponse>(201)]
     [ProducesResponseType<ProblemDetails>(404)]
     public static async Task<(IResult, OutgoingMessages)> Post(OpenAssistanceRequest command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
@@ -94,8 +95,8 @@ public static class TravellerOpensRequestEndpoint
         Crossing? crossing = null;
         if (!string.IsNullOrWhiteSpace(command.BookingReference))
         {
-            crossing = await TravellerAccess.CrossingAsync(session, command.BookingReference, command.AccessCode, ct);
-            if (crossing is null) return (TravellerAccess.NoMatch.ToResult(), new OutgoingMessages());
+            (crossing, var refused) = await TravellerAccess.CrossingAsync(session, command.BookingReference, command.AccessCode, clock.GetUtcNow(), ct);
+            if (refused is not null) return (refused.ToResult(), new OutgoingMessages());
         }
         var place = Places.Normalise(command.Place) ?? OpeningRules.PlaceOf(crossing!);
         var (response, messages) = OpeningRules.Open(session, command, place, crossing?.Id, command.Language ?? Language.en,

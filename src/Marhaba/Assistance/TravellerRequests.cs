@@ -28,17 +28,19 @@ public record TravellerRequestsView(Language Language, string Direction, List<Tr
 /// <summary>Finds what a traveller's key opens: the requests of a booking, or one request without a booking.</summary>
 public static class TravellerRequests
 {
-    public static async Task<List<AssistanceRequest>?> FindAsync(IQuerySession session, TravellerKey key, CancellationToken ct)
+    public static async Task<(List<AssistanceRequest>? Requests, ProblemDetails? Refused)> FindAsync(IQuerySession session, TravellerKey key, DateTimeOffset now, CancellationToken ct)
     {
         var reference = Codes.Normalise(key.Reference!);
         if (reference.StartsWith("AST-"))
         {
+            if (await TravellerAccess.LockedAsync(session, reference, now, ct) is { } locked) return (null, locked);
             var request = await session.Query<AssistanceRequest>().FirstOrDefaultAsync(r => r.Reference == reference, ct);
-            return request?.AccessCodeHash is { } hash && Codes.AccessCodeMatches(request.Id, hash, key.AccessCode) ? [request] : null;
+            var ok = request?.AccessCodeHash is { } hash && Codes.AccessCodeMatches(request.Id, hash, key.AccessCode);
+            return await TravellerAccess.ConcludeAsync(session, reference, ok, now, ct) is { } refused ? (null, refused) : ([request!], null);
         }
-        var crossing = await TravellerAccess.CrossingAsync(session, key.Reference, key.AccessCode, ct);
-        if (crossing is null) return null;
-        return (await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossing.Id).ToListAsync(ct)).OrderBy(r => r.OpenedAt).ToList();
+        var (crossing, noMatch) = await TravellerAccess.CrossingAsync(session, key.Reference, key.AccessCode, now, ct);
+        if (noMatch is not null) return (null, noMatch);
+        return ((await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossing!.Id).ToListAsync(ct)).OrderBy(r => r.OpenedAt).ToList(), null);
     }
 
     public static ProblemDetails ValidateKey(TravellerKey key) =>
@@ -66,21 +68,22 @@ public static class TravellerRequestsEndpoint
     /// <summary>A traveller follows their requests: status, who has it, the last update, in Arabic, French, Italian or English.</summary>
     [WolverinePost("/api/traveller/requests", OperationId = "TravellerRequests")]
     [AllowAnonymous]
+    [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(TravellerLimits.Policy)]
     [ProducesResponseType<TravellerRequestsView>(200)]
     [ProducesResponseType<ProblemDetails>(404)]
-    public static async Task<IResult> Post(TravellerKey key, HttpContext context, IQuerySession session, IStringLocalizer<TravellerTexts> texts, CancellationToken ct)
+    public static async Task<IResult> Post(TravellerKey key, HttpContext context, IQuerySession session, IStringLocalizer<TravellerTexts> texts, TimeProvider clock, CancellationToken ct)
     {
-        var requests = await TravellerRequests.FindAsync(session, key, ct);
-        if (requests is null) return TravellerAccess.NoMatch.ToResult();
-        var language = TravellerRequests.Chosen(key.Language, context) ?? requests.FirstOrDefault()?.Language ?? Language.en;
+        var (requests, refused) = await TravellerRequests.FindAsync(session, key, clock.GetUtcNow(), ct);
+        if (refused is not null) return refused.ToResult();
+        var language = TravellerRequests.Chosen(key.Language, context) ?? requests!.FirstOrDefault()?.Language ?? Language.en;
 
         var culture = CultureInfo.GetCultureInfo(language.ToString());
         var previous = CultureInfo.CurrentUICulture;
         CultureInfo.CurrentUICulture = culture;
         try
         {
-            var notes = (await session.LoadManyAsync<AssistanceText>(ct, requests.Select(r => r.Id))).ToDictionary(t => t.Id);
-            var views = requests.Select(r => View(r, notes.GetValueOrDefault(r.Id), texts, culture)).ToList();
+            var notes = (await session.LoadManyAsync<AssistanceText>(ct, requests!.Select(r => r.Id))).ToDictionary(t => t.Id);
+            var views = requests!.Select(r => View(r, notes.GetValueOrDefault(r.Id), texts, culture)).ToList();
             return Results.Ok(new TravellerRequestsView(language, language == Language.ar ? "rtl" : "ltr", views));
         }
         finally
@@ -119,27 +122,31 @@ public static class TravellerActsOnRequestEndpoint
 
     [WolverinePost("/api/traveller/requests/{requestReference}/reopen", OperationId = "TravellerReopensRequest")]
     [AllowAnonymous]
+    [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(TravellerLimits.Policy)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
     public static Task<(IResult, OutgoingMessages)> Reopen(string requestReference, TravellerRequestAction action, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
-        ActAsync(requestReference, action, session, ct, r => AssistanceRules.Reopen(r, clock.GetUtcNow()));
+        ActAsync(requestReference, action, session, clock, ct, r => AssistanceRules.Reopen(r, clock.GetUtcNow()));
 
     [WolverinePost("/api/traveller/requests/{requestReference}/cancel", OperationId = "TravellerCancelsRequest")]
     [AllowAnonymous]
+    [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(TravellerLimits.Policy)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
     public static Task<(IResult, OutgoingMessages)> Cancel(string requestReference, TravellerRequestAction action, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
-        ActAsync(requestReference, action, session, ct, r => AssistanceRules.Cancel(r, clock.GetUtcNow()));
+        ActAsync(requestReference, action, session, clock, ct, r => AssistanceRules.Cancel(r, clock.GetUtcNow()));
 
     private static async Task<(IResult, OutgoingMessages)> ActAsync(string requestReference, TravellerRequestAction action, IDocumentSession session,
-        CancellationToken ct, Func<AssistanceRequest, Decision> decide)
+        TimeProvider clock, CancellationToken ct, Func<AssistanceRequest, Decision> decide)
     {
         var messages = new OutgoingMessages();
-        var mine = await TravellerRequests.FindAsync(session, new TravellerKey(action.Reference, action.AccessCode, null), ct);
+        var (mine, refused) = await TravellerRequests.FindAsync(session, new TravellerKey(action.Reference, action.AccessCode, null), clock.GetUtcNow(), ct);
+        if (refused is not null) return (refused.ToResult(), messages);
         var target = mine?.FirstOrDefault(r => r.Reference == Codes.Normalise(requestReference));
         if (target is null) return (TravellerAccess.NoMatch.ToResult(), messages);
 
         var stream = await session.Events.FetchForWriting<AssistanceRequest>(target.Id, ct);
         var decision = decide(stream.Aggregate!);
         if (decision.Refused is not null) return (decision.Refused.ToResult(), messages);
+
         stream.AppendOne(decision.Event!);
         if (decision.Event is AssistanceRequestReopened reopened)
         {

@@ -30,12 +30,13 @@ public static class TravellerStatusEndpoint
     /// <summary>A traveller's view of their crossing, with booking reference and access code, no account.</summary>
     [WolverinePost("/api/traveller/status", OperationId = "TravellerStatus")]
     [AllowAnonymous]
+    [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(TravellerLimits.Policy)]
     [ProducesResponseType<TravellerStatusResponse>(200)]
     [ProducesResponseType<ProblemDetails>(404)]
-    public static async Task<IResult> Post(TravellerStatusRequest request, IQuerySession session, CancellationToken ct)
+    public static async Task<IResult> Post(TravellerStatusRequest request, IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
-        var crossing = await TravellerAccess.CrossingAsync(session, request.BookingReference, request.AccessCode, ct);
-        if (crossing is null) return TravellerAccess.NoMatch.ToResult();
+        var (crossing, refused) = await TravellerAccess.CrossingAsync(session, request.BookingReference, request.AccessCode, clock.GetUtcNow(), ct);
+        if (crossing is null) return (refused ?? TravellerAccess.NoMatch).ToResult();
 
         var events = await session.Events.FetchStreamAsync(crossing.Id, token: ct);
         return Results.Ok(new TravellerStatusResponse(

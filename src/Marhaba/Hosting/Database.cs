@@ -33,6 +33,7 @@ public static class Database
         opts.DatabaseSchemaName = "marhaba";
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString);
         opts.Schema.For<IdempotentRequest>();
+        opts.Schema.For<AccessFailures>();
         opts.Schema.For<PortAuthorities.ReceivedNotification>();
         opts.AddSailings();
         opts.AddCrossings();

@@ -1,0 +1,45 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Marhaba.Hosting;
+
+/// <summary>Headers every answer carries: no sniffing, no framing, no referrer, nothing cached from the traveller pages.</summary>
+public sealed class SecurityHeadersMiddleware(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
+        if (!context.Request.Path.StartsWithSegments("/docs"))
+            headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+        if (context.Request.Path.StartsWithSegments("/api"))
+            headers.CacheControl = "no-store";
+        return next(context);
+    }
+}
+
+/// <summary>How often one client may try travellers' references and codes (ASP.NET Core rate limiting, per IP).</summary>
+public sealed class TravellerLimits
+{
+    public const string Section = "Travellers";
+    public const string Policy = "travellers";
+    public int RequestsPerMinutePerClient { get; set; } = 30;
+
+    public static void AddTravellerRateLimits(IServiceCollection services, TravellerLimits limits) =>
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = async (rejected, _) =>
+            {
+                rejected.HttpContext.Response.Headers.RetryAfter = "60";
+                await Results.Problem(Problems.Make(429, "Too many requests",
+                    $"At most {limits.RequestsPerMinutePerClient} traveller requests a minute from one connection; wait a minute and try again.")).ExecuteAsync(rejected.HttpContext);
+            };
+            o.AddPolicy(Policy, http => RateLimitPartition.GetFixedWindowLimiter(
+                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.RequestsPerMinutePerClient, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        });
+}
