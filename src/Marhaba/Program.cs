@@ -99,6 +99,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<SecurityHeadersMiddleware>();
+app.UseMiddleware<JsonBodyGuard>();
 if (!app.Environment.IsDevelopment())
 {
     // Production answers over HTTPS only (behind a TLS-terminating proxy, forward the scheme).

@@ -60,8 +60,11 @@ public static class AssistanceBoardEndpoints
     /// </summary>
     [WolverineGet("/api/assistance/board", OperationId = "AssistanceBoard")]
     [Authorize(Policy = Policies.Agent)]
-    public static async Task<AssistanceBoardView> Board(string? place, IQuerySession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    [ProducesResponseType<AssistanceBoardView>(200)]
+    public static async Task<IResult> Board(string? place, IQuerySession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
+        if (place is not null && Places.Normalise(place) is null)
+            return Problems.BadRequest("place", "place is a port's UN/LOCODE (e.g. MAPTM) or SAILING:<sailing id>.").ToResult();
         var now = clock.GetUtcNow();
         var open = (await session.Query<AssistanceRequest>()
                 .Where(r => r.Status == AssistanceStatus.Opened || r.Status == AssistanceStatus.Acknowledged || r.Status == AssistanceStatus.Assigned)
@@ -84,11 +87,11 @@ public static class AssistanceBoardEndpoints
                 Stats(g.Where(t => t.x.Kind == TimeLimit.Acknowledge).Select(t => t.x.Seconds)),
                 Stats(g.Where(t => t.x.Kind == TimeLimit.Resolve).Select(t => t.x.Seconds)))).ToList();
 
-        return new AssistanceBoardView(now, lines,
+        return Results.Ok(new AssistanceBoardView(now, lines,
             open.GroupBy(r => r.Place).ToDictionary(g => g.Key, g => g.Count()),
             open.GroupBy(r => r.Category.ToString()).ToDictionary(g => g.Key, g => g.Count()),
             open.GroupBy(r => r.Urgency.ToString()).ToDictionary(g => g.Key, g => g.Count()),
-            lines.Count(l => l.Overdue), times);
+            lines.Count(l => l.Overdue), times));
     }
 
     /// <summary>An agent's queue: the open requests of their places and those assigned to them, overdue first.</summary>

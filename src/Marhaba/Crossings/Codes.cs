@@ -17,6 +17,14 @@ public static class Codes
     /// <summary>10 symbols, ~45 bits of entropy: guessing it is hopeless under rate limiting.</summary>
     public static string NewAccessCode() => Random(10);
 
+    /// <summary>Whether a text can be a reference at all (MRH- or AST- and 10 symbols): anything else is looked up nowhere.</summary>
+    public static bool IsReference(string? value)
+    {
+        if (value is null) return false;
+        var normal = Normalise(value);
+        return normal.Length == 14 && (normal.StartsWith("MRH-") || normal.StartsWith("AST-")) && normal[4..].All(Alphabet.Contains);
+    }
+
     public static string Normalise(string value) =>
         new(value.Trim().ToUpperInvariant().Where(ch => ch != ' ').ToArray());
 

@@ -44,8 +44,8 @@ public static class PortDesk
         if (request is null) return Problems.BadRequest(prefix + "body", "A JSON body with bookingReference or plate is required.");
         if (string.IsNullOrWhiteSpace(request.BookingReference) && string.IsNullOrWhiteSpace(request.Plate))
             return Problems.BadRequest(prefix + "bookingReference", "Give the crossing's bookingReference or its vehicle plate.");
-        if (request.BookingReference is { Length: > 32 })
-            return Problems.BadRequest(prefix + "bookingReference", "bookingReference is too long.");
+        if (!string.IsNullOrWhiteSpace(request.BookingReference) && !Codes.IsReference(request.BookingReference))
+            return Problems.BadRequest(prefix + "bookingReference", "bookingReference is MRH- and 10 letters and digits, as printed on the ticket.");
         if (request.Plate is not null && Plates.Normalise(request.Plate) is null)
             return Problems.BadRequest(prefix + "plate", "plate must have 2 to 12 letters and digits.");
         if (request.Lane is { Length: > MaxLaneLength })

@@ -30,7 +30,7 @@ public static class TravellerAccess
     public static async Task<(Crossing? Crossing, ProblemDetails? Refused)> CrossingAsync(
         IQuerySession session, string? bookingReference, string? accessCode, DateTimeOffset now, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(bookingReference)) return (null, NoMatch);
+        if (bookingReference is null || !Codes.IsReference(bookingReference)) return (null, NoMatch);
         var reference = Codes.Normalise(bookingReference);
         if (await LockedAsync(session, reference, now, ct) is { } locked) return (null, locked);
         var crossing = await session.Query<Crossing>().FirstOrDefaultAsync(c => c.BookingReference == reference, ct);

@@ -30,3 +30,32 @@ public sealed class KnownExceptionHandler(ILogger<KnownExceptionHandler> logger)
         return true;
     }
 }
+
+/// <summary>
+/// JSON bodies the store could never hold, answered once for every endpoint: a body of <c>null</c>
+/// (it parses, into no command at all), and text with NUL characters (PostgreSQL keeps none).
+/// </summary>
+public sealed class JsonBodyGuard(RequestDelegate next)
+{
+    public const int MaxInspected = 1024 * 1024;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.ContentLength is > 0 and <= MaxInspected && request.HasJsonContentType() && !HttpMethods.IsGet(request.Method))
+        {
+            request.EnableBuffering();
+            var text = await new StreamReader(request.Body, leaveOpen: true).ReadToEndAsync(context.RequestAborted);
+            request.Body.Position = 0;
+            var problem = text.Trim() == "null" ? "The body must be a JSON object, not null."
+                : text.Contains("\\u0000", StringComparison.OrdinalIgnoreCase) || text.Contains('\0') ? "Text in the body must not contain NUL characters."
+                : null;
+            if (problem is not null)
+            {
+                await Results.Problem(Problems.BadRequest("body", problem)).ExecuteAsync(context);
+                return;
+            }
+        }
+        await next(context);
+    }
+}

@@ -180,7 +180,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(bookings[4].BookingReference, null, null, null), 200);
 
         var items = bookings.Select(b => (CrossingAtPort?)new CrossingAtPort(b.BookingReference, null, "Lane 1", null)).ToList();
-        items.Add(new CrossingAtPort("MRH-NOTAREALONE", null, null, null));
+        items.Add(new CrossingAtPort("MRH-XXXXXXXXXX", null, null, null));
         items.Add(new CrossingAtPort(bookings[0].BookingReference, null, null, null));
         items.Add(new CrossingAtPort(null, null, null, null));
 
