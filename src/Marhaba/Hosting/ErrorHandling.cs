@@ -11,6 +11,18 @@ namespace Marhaba.Hosting;
 /// </summary>
 public sealed class KnownExceptionHandler(ILogger<KnownExceptionHandler> logger) : IExceptionHandler
 {
+    /// <summary>The database is down, restarting or unreachable: the caller should retry, with the same key.</summary>
+    public static bool DatabaseUnreachable(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException or System.Net.Sockets.SocketException) return true;
+            if (e is Npgsql.PostgresException { SqlState: var state } && (state.StartsWith("08") || state.StartsWith("57"))) return true;
+            if (e is Npgsql.NpgsqlException { IsTransient: true }) return true;
+        }
+        return false;
+    }
+
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
         var problem = exception switch
@@ -19,11 +31,12 @@ public sealed class KnownExceptionHandler(ILogger<KnownExceptionHandler> logger)
                 or Marten.Exceptions.ExistingStreamIdCollisionException or DocumentAlreadyExistsException =>
                 Problems.Conflict("Someone changed this at the same moment; read it again and retry."),
             BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Bad request", bad.Message),
-            Npgsql.NpgsqlException { IsTransient: true } or TimeoutException =>
+            _ when DatabaseUnreachable(exception) =>
                 Problems.Make(503, "Service unavailable", "The database is not reachable right now; retry with the same Idempotency-Key."),
             _ => null
         };
         if (problem is null) return false;
+        if (problem.Status == 503) context.Response.Headers.RetryAfter = "2";
         logger.LogInformation(exception, "Answered {Status} for {Exception}", problem.Status, exception.GetType().Name);
         context.Response.StatusCode = problem.Status!.Value;
         await Results.Problem(problem).ExecuteAsync(context);

@@ -34,7 +34,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
     public const string Header = "Idempotency-Key";
     public const int MaxKeyLength = 128;
     /// <summary>A claim older than this was left by a process that died mid-request; it may be taken over.</summary>
-    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromSeconds(10);
 
     public async Task InvokeAsync(HttpContext context, IDocumentStore store, TimeProvider clock)
     {
@@ -154,11 +154,18 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
         await context.Response.WriteAsync(earlier.Body, context.RequestAborted);
     }
 
+    /// <summary>Gives the key back after a failure; if even that fails (the database is gone), the claim lapses after <see cref="AbandonedAfter"/>.</summary>
     private static async Task ReleaseAsync(IDocumentStore store, string id)
     {
-        await using var session = store.LightweightSession();
-        session.Delete<IdempotentRequest>(id);
-        await session.SaveChangesAsync(CancellationToken.None);
+        try
+        {
+            await using var session = store.LightweightSession();
+            session.Delete<IdempotentRequest>(id);
+            await session.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+        }
     }
 
     private static string Hash(string value) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)));

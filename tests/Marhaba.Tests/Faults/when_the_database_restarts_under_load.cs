@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Alba;
+using JasperFx.Events.Daemon;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marhaba.Ports;
+using Marhaba.Sailings;
+using Marten;
+using Marten.Events;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
+using Xunit.Abstractions;
+
+namespace Marhaba.Tests.Faults;
+
+/// <summary>
+/// Port staff record a ship's arrivals while PostgreSQL restarts under them (on a cluster this test
+/// owns). Nothing acknowledged is lost; what failed is retried with its key and recorded once.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public class when_the_database_restarts_under_load(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task every_acknowledged_arrival_survives_and_every_retried_one_is_recorded_once()
+    {
+        var tree = Directory.CreateTempSubdirectory("marhaba-restart-").FullName;
+        File.SetUnixFileMode(tree, (UnixFileMode)0b111_101_101);
+        var cluster = EmbeddedPostgres.ForWorkingTree(tree);
+        try
+        {
+            var connection = await cluster.EnsureStartedAsync("restart");
+            var key = new string('k', 48);
+            await using var host = await AlbaHost.For<Program>(x =>
+            {
+                x.UseSetting("ConnectionStrings:Marhaba", connection + ";Timeout=3;Command Timeout=10");
+                x.UseSetting("Auth:SigningKey", key);
+                x.UseSetting("Demo:Seed", "false");
+                x.ConfigureServices(s => { s.RunWolverineInSoloMode(); s.DisableAllExternalWolverineTransports(); });
+            });
+            var tokens = new TokenIssuer(new AuthOptions { SigningKey = key });
+            var client = host.Server.CreateClient();
+
+            // A ship of 240 parties.
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
+            var sailing = (await (await client.PostAsJsonAsync("/api/sailings", new ScheduleSailing("ESALG-MAPTM", Direction.Inbound, "FRS", "Tanger Express",
+                DateTimeOffset.UtcNow.AddHours(2), null, 1200, 0))).Content.ReadFromJsonAsync<SailingSummary>(Json.Options))!;
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("operator", [Roles.Operator]));
+            var references = new List<string>();
+            for (var i = 0; i < 240; i++)
+                references.Add((await (await client.PostAsJsonAsync("/api/crossings", new BookCrossing(sailing.Id, 2, 1, null))).Content.ReadFromJsonAsync<CrossingBookedResponse>(Json.Options))!.BookingReference);
+
+            // Four desks record them, retrying failures with the same Idempotency-Key.
+            var staff = tokens.Mint("staff-tanger-med", [Roles.PortStaff], ["MAPTM"]);
+            var acknowledged = new ConcurrentBag<string>();
+            var recordedDespiteAnError = new ConcurrentBag<string>();
+            var errors = new ConcurrentDictionary<string, int>();
+            var queue = new ConcurrentQueue<string>(references);
+            async Task Desk()
+            {
+                var desk = host.Server.CreateClient();
+                desk.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", staff);
+                while (queue.TryDequeue(out var reference))
+                {
+                    for (var attempt = 0; ; attempt++)
+                    {
+                        var request = new HttpRequestMessage(HttpMethod.Post, "/api/ports/MAPTM/arrivals") { Content = JsonContent.Create(new CrossingAtPort(reference, null, "Lane 2", null)) };
+                        request.Headers.Add(IdempotencyMiddleware.Header, "arrival-" + reference);
+                        using var response = await desk.SendAsync(request);
+                        if (response.IsSuccessStatusCode) { acknowledged.Add(reference); break; }
+                        // Committed just before the database went away, unanswered: the retry finds it recorded.
+                        if (attempt > 0 && response.StatusCode == HttpStatusCode.Conflict && (await response.Content.ReadAsStringAsync()).Contains("already arrived"))
+                        {
+                            recordedDespiteAnError.Add(reference);
+                            break;
+                        }
+                        errors.AddOrUpdate($"{(int)response.StatusCode}", 1, (_, n) => n + 1);
+                        if (attempt > 400) throw new InvalidOperationException($"{reference} never got through: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                        await Task.Delay(100);
+                    }
+                }
+            }
+            var desks = Enumerable.Range(0, 4).Select(_ => Task.Run(Desk)).ToList();
+
+            while (acknowledged.Count < 60) await Task.Delay(20);
+            await cluster.StopAsync();
+            var duringOutage = await host.Server.CreateClient().GetAsync("/health/ready");
+            var acknowledgedBeforeRestart = acknowledged.Count;
+            await Task.Delay(1500);
+            await cluster.EnsureStartedAsync("restart");
+            await Task.WhenAll(desks);
+
+            var ready = await host.Server.CreateClient().GetAsync("/health/ready");
+            output.WriteLine($"{references.Count} arrivals, {acknowledgedBeforeRestart} acknowledged before the restart, {acknowledged.Count} in all, " +
+                             $"{recordedDespiteAnError.Count} found recorded on retry after an error; " +
+                             $"errors answered meanwhile: {string.Join(", ", errors.Select(e => $"{e.Value}×{e.Key}"))}; readiness during the outage {(int)duringOutage.StatusCode}, after {(int)ready.StatusCode}");
+
+            duringOutage.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+            ready.StatusCode.ShouldBe(HttpStatusCode.OK);
+            errors.Keys.ShouldNotContain("500");
+            acknowledged.Concat(recordedDespiteAnError).Distinct().Count().ShouldBe(references.Count);
+
+            var store = host.Services.GetRequiredService<IDocumentStore>();
+            await using var session = store.QuerySession();
+            var arrivals = await session.Events.QueryRawEventDataOnly<CrossingArrived>().ToListAsync();
+            arrivals.Count.ShouldBe(references.Count, "each arrival recorded exactly once");
+            (await session.Query<Crossing>().Where(c => c.Status == CrossingStatus.Arrived).Select(c => c.BookingReference).ToListAsync())
+                .ShouldBe(acknowledged.Concat(recordedDespiteAnError), ignoreOrder: true);
+            arrivals.Select(a => a.SailingId).ShouldAllBe(id => id == sailing.Id);
+
+            await host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+            var day = await session.LoadAsync<PortArrivals>(PortArrivals.Key("MAPTM", arrivals[0].ArrivedAt));
+            day!.Crossings.ShouldBe(references.Count, "the asynchronous projections catch up");
+        }
+        finally
+        {
+            await cluster.StopAsync();
+            Directory.Delete(tree, recursive: true);
+        }
+    }
+}
