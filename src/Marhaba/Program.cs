@@ -23,7 +23,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 // Database: a configured PostgreSQL, or the private embedded cluster (not started for local-db, which manages it).
 var (connectionString, embedded) = await Database.ResolveAsync(builder.Configuration, startEmbedded: args.FirstOrDefault() != "local-db");
-builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(OffsetClock.From(builder.Configuration));
 
 // Event store, documents, projections; the daemon runs the asynchronous projections on one node at a time.
 builder.Services.AddMarten(opts => Database.ConfigureMarten(opts, connectionString))

@@ -141,13 +141,18 @@ public static class Texts
 /// <summary>When a time limit falls due: escalate if it passed unmet. Runs once per limit, on one node.</summary>
 public static class CheckAssistanceTimeLimitHandler
 {
-    public static async Task Handle(CheckAssistanceTimeLimit message, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<OutgoingMessages> Handle(CheckAssistanceTimeLimit message, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
+        var later = new OutgoingMessages();
         var stream = await session.Events.FetchForWriting<AssistanceRequest>(message.AssistanceRequestId, ct);
-        if (stream.Aggregate is not { } request) return;
+        if (stream.Aggregate is not { } request) return later;
         // A reopened request has new deadlines with their own messages; this one is then stale.
         var deadline = message.Limit == TimeLimit.Acknowledge ? request.AcknowledgeBy : request.ResolveBy;
-        if (deadline != message.Deadline) return;
-        if (AssistanceRules.Escalate(request, message.Limit, clock.GetUtcNow()) is { } escalated) stream.AppendOne(escalated);
+        if (deadline != message.Deadline) return later;
+        var now = clock.GetUtcNow();
+        // Fired early by a clock that runs ahead of business time: look again when the deadline is really due.
+        if (now < deadline) later.Delay(message, deadline - now);
+        else if (AssistanceRules.Escalate(request, message.Limit, now) is { } escalated) stream.AppendOne(escalated);
+        return later;
     }
 }

@@ -165,7 +165,7 @@ public sealed class DemoData(
                 critical ? "Malaise in the vehicle queue, lane 7" : "Demo request", i % 3 == 0 ? Language.ar : Language.fr, ContactChannel.Phone, null);
             var place = critical ? "MAPTM" : places[random.Next(places.Length)];
             var (opened, messages) = OpeningRules.Open(session, command, place, null, command.Language!.Value, "demo-agent", byTraveller: i % 2 == 0, withOwnCode: true, openedAt);
-            schedules.AddRange(messages.OfType<Wolverine.DeliveryMessage<CheckAssistanceTimeLimit>>().Select(m => ((object)m.Message, m.Options.ScheduledTime ?? now)));
+            schedules.AddRange(messages.OfType<Wolverine.DeliveryMessage<CheckAssistanceTimeLimit>>().Select(m => ((object)m.Message, m.Message.Deadline)));
             if (i == 0) shown = $"{opened.Reference} / access code {opened.AccessCode}";
             if (critical) continue;
 
