@@ -51,6 +51,24 @@ public sealed class AppFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>
+    /// Another server node on this project's database (business time shared with the fixture's),
+    /// not linked to the port authority; <paramref name="settings"/> override what a scenario needs.
+    /// </summary>
+    public Task<IAlbaHost> StartNodeAsync(params (string Key, string Value)[] settings) =>
+        AlbaHost.For<Program>(x =>
+        {
+            x.UseSetting("Database:Name", DatabaseName);
+            x.UseSetting("Auth:SigningKey", Host.Services.GetRequiredService<AuthOptions>().SigningKey);
+            x.UseSetting("Demo:Seed", "false");
+            foreach (var (key, value) in settings) x.UseSetting(key, value);
+            x.ConfigureServices(services =>
+            {
+                services.AddSingleton<TimeProvider>(Clock);
+                services.DisableAllExternalWolverineTransports();
+            });
+        });
+
     public async Task DisposeAsync()
     {
         await Host.DisposeAsync();

@@ -11,17 +11,7 @@ namespace Marhaba.Tests.Assistance;
 
 public class when_the_server_restarts_with_deadlines_pending(AppFixture app) : Scenario(app)
 {
-    private Task<IAlbaHost> Node() => AlbaHost.For<Program>(x =>
-    {
-        x.UseSetting("Database:Name", AppFixture.DatabaseName);
-        x.UseSetting("Auth:SigningKey", App.Host.Services.GetRequiredService<AuthOptions>().SigningKey);
-        x.UseSetting("Demo:Seed", "false");
-        x.ConfigureServices(services =>
-        {
-            services.AddSingleton<TimeProvider>(App.Clock);
-            services.DisableAllExternalWolverineTransports();
-        });
-    });
+    private Task<IAlbaHost> Node() => App.StartNodeAsync();
 
     [Fact]
     public async Task an_escalation_scheduled_by_a_stopped_node_is_carried_out_once_by_the_nodes_still_running()

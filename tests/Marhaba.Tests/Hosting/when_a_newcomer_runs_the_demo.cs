@@ -27,13 +27,7 @@ public class when_a_newcomer_runs_the_demo(AppFixture app) : Scenario(app)
             await drop.ExecuteNonQueryAsync();
         }
 
-        await using var demo = await AlbaHost.For<Program>(x =>
-        {
-            x.UseSetting("Database:Name", DemoDatabase);
-            x.UseSetting("Auth:SigningKey", new string('d', 48));
-            x.UseSetting("Demo:Seed", "true");
-            x.ConfigureServices(s => s.DisableAllExternalWolverineTransports());
-        });
+        await using var demo = await App.StartNodeAsync(("Database:Name", DemoDatabase), ("Demo:Seed", "true"));
         var store = demo.Services.GetRequiredService<IDocumentStore>();
         var requests = 0;
         for (var attempt = 0; attempt < 240 && requests == 0; attempt++)

@@ -34,14 +34,7 @@ public class when_someone_guesses_access_codes(AppFixture app) : Scenario(app)
     [Fact]
     public async Task one_client_asking_too_often_is_slowed_down_with_a_clear_answer()
     {
-        await using var strict = await AlbaHost.For<Program>(x =>
-        {
-            x.UseSetting("Database:Name", AppFixture.DatabaseName);
-            x.UseSetting("Auth:SigningKey", new string('s', 48));
-            x.UseSetting("Demo:Seed", "false");
-            x.UseSetting("Travellers:RequestsPerMinutePerClient", "3");
-            x.ConfigureServices(s => s.DisableAllExternalWolverineTransports());
-        });
+        await using var strict = await App.StartNodeAsync(("Travellers:RequestsPerMinutePerClient", "3"));
         for (var i = 0; i < 3; i++) await Status("MRH-AAAAAAAAA" + i, "AAAAAAAAAA", 404, strict);
         var slowed = await Status("MRH-AAAAAAAAAX", "AAAAAAAAAA", 429, strict);
         slowed.Context.Response.Headers.RetryAfter.ToString().ShouldBe("60");

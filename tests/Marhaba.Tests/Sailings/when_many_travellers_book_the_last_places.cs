@@ -36,17 +36,7 @@ public class when_many_travellers_book_the_last_places(AppFixture app, ITestOutp
         (await Load(sailing.Id)).FreePassengerPlaces.ShouldBe(50);
 
         // A second server node on the same database: no in-memory lock could hold the line across both.
-        await using var secondNode = await AlbaHost.For<Program>(x =>
-        {
-            x.UseSetting("Database:Name", AppFixture.DatabaseName);
-            x.UseSetting("Auth:SigningKey", App.Host.Services.GetRequiredService<AuthOptions>().SigningKey);
-            x.UseSetting("Demo:Seed", "false");
-            x.ConfigureServices(services =>
-            {
-                services.AddSingleton<TimeProvider>(App.Clock);
-                services.DisableAllExternalWolverineTransports();
-            });
-        });
+        await using var secondNode = await App.StartNodeAsync();
         var clients = new[] { Client(Operator), secondNode.Server.CreateClient() };
         clients[1].DefaultRequestHeaders.Authorization = new("Bearer", Operator);
 
