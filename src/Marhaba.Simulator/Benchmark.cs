@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marhaba.Ports;
+using Marhaba.Sailings;
+using Marten;
+using Npgsql;
+
+namespace Marhaba.Simulator;
+
+public sealed record BenchmarkSettings(int Clients, TimeSpan Duration, int Crossings, int BatchSize, string JsonPath, bool Smoke);
+
+public sealed record Figure(string Name, double Value, string Unit, string? Note = null);
+
+/// <summary>
+/// Measures, in one run and against its own database, the raw PostgreSQL baseline and the platform's
+/// full path (HTTP, auth, validation, Wolverine, Marten append, inline projection, idempotency), with
+/// the server in its own process and the load from this one.
+/// </summary>
+public sealed class Benchmark(BenchmarkSettings settings)
+{
+    private const string DatabaseName = "marhaba_bench";
+    private readonly List<Figure> _figures = [];
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    public async Task<IReadOnlyList<Figure>> RunAsync()
+    {
+        var cluster = EmbeddedPostgres.ForWorkingTree();
+        var admin = await cluster.EnsureStartedAsync("postgres");
+        await RecreateDatabaseAsync(admin);
+        var connection = cluster.ConnectionString(DatabaseName);
+        Console.WriteLine($"Benchmark: {Environment.ProcessorCount} cores, {settings.Clients} clients, {settings.Duration.TotalSeconds:0} s per phase, PostgreSQL {await SettingsAsync(connection)}");
+
+        await RawBaselineAsync(connection);
+
+        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+        await using var server = await ServerProcess.StartAsync(connection, key);
+        var tokens = new TokenIssuer(new AuthOptions { SigningKey = key });
+        using var http = server.Client(settings.Clients * 2);
+
+        var references = await BookAsync(http, tokens, settings.Crossings);
+        var queue = new Queue<string>(references);
+        var cpuBefore = server.CpuTime;
+
+        var staff = tokens.Mint("bench-staff", [Roles.PortStaff], ["MAPTM"]);
+        using var lag = new ProjectionLagProbe(connection);
+        var saturated = await ArrivalsAsync(http, staff, queue, settings.Duration, ratePerSecond: null);
+        var lagFigures = await lag.StopAsync();
+        var commands = saturated.Count;
+        Add("record arrival, full path, saturated", saturated.Count / saturated.Elapsed.TotalSeconds, "req/s");
+        Add("record arrival p50 / p95 / p99 at saturation", saturated.P(50), "ms", $"p95 {saturated.P(95):0.0} ms, p99 {saturated.P(99):0.0} ms");
+        Add("ratio full path / raw single-append tx", saturated.Count / saturated.Elapsed.TotalSeconds / Value("raw single-append transactions"), "×", "target ≥ 0.6");
+
+        var half = await ArrivalsAsync(http, staff, queue, settings.Duration, ratePerSecond: saturated.Count / saturated.Elapsed.TotalSeconds / 2);
+        commands += half.Count;
+        Add("record arrival p99 at half saturation", half.P(99), "ms", $"p50 {half.P(50):0.0} ms at {half.Count / half.Elapsed.TotalSeconds:0} req/s; target ≤ 25 ms");
+
+        var bulk = await BulkAsync(http, staff, queue);
+        Add("bulk ingest (arrivals batch endpoint)", bulk, "events/s");
+        Add("ratio bulk / raw batched inserts", bulk / Value("raw batched inserts of 100 rows"), "×", "target ≥ 0.5");
+
+        _figures.AddRange(lagFigures);
+        Add("CPU time per 1,000 commands", (server.CpuTime - cpuBefore).TotalMilliseconds / Math.Max(1, commands) * 1000, "ms");
+        Add("server peak memory (RSS)", server.PeakRssMegabytes, "MB", "target < 600 MB");
+        await server.DisposeAsync();
+
+        await RebuildAsync(connection);
+        await File.WriteAllTextAsync(settings.JsonPath, JsonSerializer.Serialize(new
+        {
+            machine = new { cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString() },
+            date = DateTimeOffset.UtcNow, settings.Clients, durationSeconds = settings.Duration.TotalSeconds, settings.Crossings,
+            postgres = await SettingsAsync(connection), figures = _figures
+        }, new JsonSerializerOptions { WriteIndented = true }));
+        return _figures;
+    }
+
+    private double Value(string name) => _figures.Single(f => f.Name == name).Value;
+    private void Add(string name, double value, string unit, string? note = null) => _figures.Add(new Figure(name, Math.Round(value, 2), unit, note));
+
+    private static async Task RecreateDatabaseAsync(string admin)
+    {
+        await using var conn = new NpgsqlConnection(admin + ";Pooling=false");
+        await conn.OpenAsync();
+        await new NpgsqlCommand($"drop database if exists {DatabaseName} with (force)", conn).ExecuteNonQueryAsync();
+        await new NpgsqlCommand($"create database {DatabaseName}", conn).ExecuteNonQueryAsync();
+    }
+
+    private static async Task<string> SettingsAsync(string connection)
+    {
+        await using var conn = new NpgsqlConnection(connection);
+        await conn.OpenAsync();
+        async Task<string> Show(string name) => (string)(await new NpgsqlCommand($"show {name}", conn).ExecuteScalarAsync())!;
+        return $"{await Show("server_version")}, fsync={await Show("fsync")}, synchronous_commit={await Show("synchronous_commit")}";
+    }
+
+    /// <summary>Plain Npgsql: one transaction per event (stream row upsert + event row insert), then 100-row batches.</summary>
+    private async Task RawBaselineAsync(string connection)
+    {
+        await using (var conn = new NpgsqlConnection(connection))
+        {
+            await conn.OpenAsync();
+            await new NpgsqlCommand("""
+                create table if not exists raw_streams (id uuid primary key, version int not null);
+                create table if not exists raw_events (seq bigserial primary key, stream_id uuid not null, version int not null, type text not null, data jsonb not null, at timestamptz not null default now());
+                """, conn).ExecuteNonQueryAsync();
+        }
+
+        var singles = await ForClientsAsync(connection, async (conn, _) =>
+        {
+            var stream = Guid.NewGuid();
+            await using var tx = await conn.BeginTransactionAsync();
+            await using (var upsert = new NpgsqlCommand("insert into raw_streams (id, version) values (@id, 1) on conflict (id) do update set version = raw_streams.version + 1", conn, tx))
+            {
+                upsert.Parameters.AddWithValue("id", stream);
+                await upsert.ExecuteNonQueryAsync();
+            }
+            await using (var insert = new NpgsqlCommand("insert into raw_events (stream_id, version, type, data) values (@id, 1, 'crossing_arrived', @data::jsonb)", conn, tx))
+            {
+                insert.Parameters.AddWithValue("id", stream);
+                insert.Parameters.AddWithValue("data", """{"port":"MAPTM","lane":"Lane 4","passengers":4}""");
+                await insert.ExecuteNonQueryAsync();
+            }
+            await tx.CommitAsync();
+            return 1;
+        });
+        Add("raw single-append transactions", singles, "tx/s");
+
+        var batched = await ForClientsAsync(connection, async (conn, _) =>
+        {
+            var sql = "insert into raw_events (stream_id, version, type, data) values " +
+                      string.Join(",", Enumerable.Range(0, 100).Select(i => $"(@s{i}, 1, 'crossing_arrived', '{{\"port\":\"MAPTM\"}}'::jsonb)"));
+            await using var cmd = new NpgsqlCommand(sql, conn);
+            for (var i = 0; i < 100; i++) cmd.Parameters.AddWithValue($"s{i}", Guid.NewGuid());
+            await cmd.ExecuteNonQueryAsync();
+            return 100;
+        });
+        Add("raw batched inserts of 100 rows", batched, "rows/s");
+    }
+
+    private async Task<double> ForClientsAsync(string connection, Func<NpgsqlConnection, int, Task<int>> work)
+    {
+        var total = 0L;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(async client =>
+        {
+            await using var conn = new NpgsqlConnection(connection);
+            await conn.OpenAsync();
+            while (watch.Elapsed < settings.Duration) Interlocked.Add(ref total, await work(conn, client));
+        }));
+        return total / watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Sailings across the lines to Tanger Med, and crossings booked on them through the API.</summary>
+    private async Task<List<string>> BookAsync(HttpClient http, TokenIssuer tokens, int count)
+    {
+        var planner = tokens.Mint("bench-planner", [Roles.Planner]);
+        var sailings = new List<Guid>();
+        for (var i = 0; i < Math.Max(4, count / 200); i++)
+        {
+            using var request = Post("/api/sailings", planner, new ScheduleSailing("ESALG-MAPTM", Direction.Inbound, "FRS", $"Bench {i}",
+                DateTimeOffset.UtcNow.AddHours(2 + i % 20), null, 5000, 0));
+            using var response = await http.SendAsync(request);
+            sailings.Add((await response.Content.ReadFromJsonAsync<SailingSummary>(Json))!.Id);
+        }
+        var operatorToken = tokens.Mint("bench-operator", [Roles.Operator]);
+        var references = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var next = -1;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) < count)
+            {
+                using var request = Post("/api/crossings", operatorToken, new BookCrossing(sailings[next % sailings.Count], 3, 1, null));
+                using var response = await http.SendAsync(request);
+                references.Add((await response.Content.ReadFromJsonAsync<CrossingBookedResponse>(Json))!.BookingReference);
+            }
+        }));
+        Add("book crossing, full path (row lock per sailing)", count / watch.Elapsed.TotalSeconds, "req/s", $"{sailings.Count} sailings");
+        return [.. references];
+    }
+
+    private sealed record Run(int Count, TimeSpan Elapsed, double[] Latencies)
+    {
+        public double P(int percentile) => Latencies.Length == 0 ? 0 : Math.Round(Latencies[Math.Min(Latencies.Length - 1, (int)Math.Ceiling(percentile / 100.0 * Latencies.Length) - 1)], 2);
+    }
+
+    /// <summary>Port staff record arrivals, each with its Idempotency-Key, at full speed or at a fixed rate.</summary>
+    private async Task<Run> ArrivalsAsync(HttpClient http, string token, Queue<string> references, TimeSpan duration, double? ratePerSecond)
+    {
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var watch = Stopwatch.StartNew();
+        var started = 0;
+        await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(async _ =>
+        {
+            while (watch.Elapsed < duration)
+            {
+                if (ratePerSecond is { } rate)
+                {
+                    var due = TimeSpan.FromSeconds(Interlocked.Increment(ref started) / rate);
+                    if (due > watch.Elapsed) await Task.Delay(due - watch.Elapsed);
+                }
+                string reference;
+                lock (references) { if (!references.TryDequeue(out reference!)) return; }
+                using var request = Post("/api/ports/MAPTM/arrivals", token, new CrossingAtPort(reference, null, "Lane 4", null));
+                request.Headers.Add(IdempotencyMiddleware.Header, "bench-" + reference);
+                var t = Stopwatch.GetTimestamp();
+                using var response = await http.SendAsync(request);
+                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Arrival refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }
+        }));
+        return new Run(latencies.Count, watch.Elapsed, [.. latencies.Order()]);
+    }
+
+    /// <summary>Whole ships' lists through the batch endpoint.</summary>
+    private async Task<double> BulkAsync(HttpClient http, string token, Queue<string> references)
+    {
+        var batches = new List<List<CrossingAtPort?>>();
+        while (references.Count >= settings.BatchSize)
+            batches.Add(Enumerable.Range(0, settings.BatchSize).Select(_ => (CrossingAtPort?)new CrossingAtPort(references.Dequeue(), null, "Lane 1", null)).ToList());
+        var recorded = 0;
+        var next = -1;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(settings.Clients, Math.Max(1, batches.Count))).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) < batches.Count)
+            {
+                using var request = Post("/api/ports/MAPTM/arrivals/batch", token, new RecordArrivals(batches[next]));
+                using var response = await http.SendAsync(request);
+                Interlocked.Add(ref recorded, (await response.Content.ReadFromJsonAsync<RecordArrivalsResponse>(Json))!.Recorded);
+            }
+        }));
+        return recorded / watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Replays every event through every asynchronous projection, from scratch.</summary>
+    private async Task RebuildAsync(string connection)
+    {
+        using var store = DocumentStore.For(opts => Database.ConfigureMarten(opts, connection));
+        await using var session = store.QuerySession();
+        var events = await session.Events.QueryAllRawEvents().CountAsync();
+        using var daemon = await store.BuildProjectionDaemonAsync();
+        var watch = Stopwatch.StartNew();
+        foreach (var name in new[] { "PortArrivals", "SailingLoad", "SeasonTotals", "AssistanceTimes" })
+            await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), CancellationToken.None);
+        Add("rebuild of the 4 asynchronous projections", events * 4 / watch.Elapsed.TotalSeconds, "events/s", $"{events} events each; target ≥ 40,000");
+    }
+
+    private static HttpRequestMessage Post<T>(string path, string token, T body) =>
+        new(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: Json), Headers = { Authorization = new AuthenticationHeaderValue("Bearer", token) } };
+}

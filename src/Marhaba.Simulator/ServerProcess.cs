@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Marhaba.Simulator;
+
+/// <summary>The Marhaba server in a process of its own, on a loopback port, against the given database.</summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    public Uri Address { get; }
+
+    private ServerProcess(Process process, Uri address) { _process = process; Address = address; }
+
+    public static async Task<ServerProcess> StartAsync(string connection, string signingKey)
+    {
+        var port = FreePort();
+        var bin = AppContext.BaseDirectory;
+        var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(bin, "Marhaba.dll")}\" --urls http://127.0.0.1:{port}")
+        {
+            WorkingDirectory = bin, RedirectStandardOutput = true, RedirectStandardError = true,
+            Environment =
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Development",
+                ["ConnectionStrings__Marhaba"] = connection + ";Maximum Pool Size=100",
+                ["Auth__SigningKey"] = signingKey,
+                ["Demo__Seed"] = "false",
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["Travellers__RequestsPerMinutePerClient"] = "1000000",
+            }
+        };
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        using var probe = new HttpClient { BaseAddress = server.Address };
+        for (var i = 0; i < 480; i++)
+        {
+            try { if ((await probe.GetAsync("/health/ready")).IsSuccessStatusCode) return server; }
+            catch (HttpRequestException) { }
+            if (process.HasExited) throw new InvalidOperationException($"The server exited with code {process.ExitCode}.");
+            await Task.Delay(250);
+        }
+        throw new TimeoutException("The server did not become ready within two minutes.");
+    }
+
+    public HttpClient Client(int connections) =>
+        new(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        {
+            BaseAddress = Address, Timeout = TimeSpan.FromSeconds(60)
+        };
+
+    public TimeSpan CpuTime { get { _process.Refresh(); return _process.TotalProcessorTime; } }
+
+    /// <summary>The process's peak resident memory (VmHWM), from /proc.</summary>
+    public double PeakRssMegabytes =>
+        File.ReadLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith("VmHWM:"))
+            .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024).FirstOrDefault();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

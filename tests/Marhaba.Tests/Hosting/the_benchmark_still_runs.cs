@@ -1,0 +1,21 @@
+using Marhaba.Simulator;
+
+namespace Marhaba.Tests.Hosting;
+
+/// <summary>The benchmark in its smoke mode (seconds, a few hundred crossings): it still measures every figure. No figure is judged here.</summary>
+public class the_benchmark_still_runs
+{
+    [Fact]
+    public async Task in_smoke_mode_it_reports_every_figure()
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"marhaba-bench-{Guid.NewGuid():N}.json");
+        var figures = await new Benchmark(new BenchmarkSettings(2, TimeSpan.FromSeconds(1), 300, 50, json, Smoke: true)).RunAsync();
+
+        figures.Select(f => f.Name).ShouldContain("raw single-append transactions");
+        figures.Select(f => f.Name).ShouldContain("record arrival, full path, saturated");
+        figures.Select(f => f.Name).ShouldContain("rebuild of the 4 asynchronous projections");
+        figures.Where(f => f.Unit is "tx/s" or "req/s" or "rows/s" or "events/s").ShouldAllBe(f => f.Value > 0);
+        File.ReadAllText(json).ShouldContain("synchronous_commit");
+        File.Delete(json);
+    }
+}
