@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Marhaba.Hosting;
+using JasperFx.Core;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -41,29 +42,58 @@ public static class RecordArrivalsEndpoint
         var seen = new HashSet<Guid>();
         var results = new List<ArrivalItemResult>(request.Items!.Count);
 
+        // A ship's list comes mostly by booking reference: its crossings are found in one query and
+        // fetched for writing in one round trip, not two per item.
+        var references = request.Items.Where(i => PortDesk.ValidateItem(i, now) is null && !string.IsNullOrWhiteSpace(i!.BookingReference))
+            .Select(i => Codes.Normalise(i!.BookingReference!)).Distinct().ToArray();
+        var known = (await session.Query<Crossing>().Where(c => c.BookingReference.IsOneOf(references)).ToListAsync(ct))
+            .ToDictionary(c => c.BookingReference);
+        var batch = session.CreateBatchQuery();
+        var streams = known.Values.ToDictionary(c => c.Id, c => batch.Events.FetchForWriting<Crossing>(c.Id));
+        await batch.Execute(ct);
+
         for (var i = 0; i < request.Items.Count; i++)
         {
             var item = request.Items[i];
             if (PortDesk.ValidateItem(item, now, $"items[{i}].") is { } invalid)
             {
-                results.Add(Refused(i, item, null, invalid));
+                results.Add(Refused(i, item, invalid));
                 continue;
             }
 
-            var (done, refused) = await PortDesk.DecideAndAppendAsync(session, port, item!, now, (c, at) =>
+            Decision Decide(Crossing c, DateTimeOffset at) =>
                 !seen.Add(c.Id)
                     ? Problems.Conflict($"Crossing {c.BookingReference} appears more than once in this batch.")
-                    : RecordArrivalEndpoint.Arrive(c, port, item!.Lane, at, staff), ct);
+                    : RecordArrivalEndpoint.Arrive(c, port, item!.Lane, at, staff);
+
+            CrossingAtPortResult? done;
+            ProblemDetails? refused;
+            if (string.IsNullOrWhiteSpace(item!.BookingReference))
+            {
+                (done, refused) = await PortDesk.DecideAndAppendAsync(session, port, item, now, Decide, ct);
+            }
+            else if (!known.TryGetValue(Codes.Normalise(item.BookingReference), out var found))
+            {
+                (done, refused) = (null, Problems.NotFound($"No crossing with booking reference {Codes.Normalise(item.BookingReference)}."));
+            }
+            else
+            {
+                var stream = await streams[found.Id];
+                var decision = Decide(stream.Aggregate ?? found, item.OccurredAt ?? now);
+                if (decision.Refused is null) stream.AppendOne(decision.Event!);
+                done = decision.Refused is null ? new CrossingAtPortResult(found.Id, found.BookingReference, CrossingStatus.Arrived) : null;
+                refused = decision.Refused;
+            }
 
             results.Add(done is not null
                 ? new ArrivalItemResult(i, done.BookingReference, done.CrossingId, true, done.Status, null, null)
-                : Refused(i, item, null, refused!));
+                : Refused(i, item, refused!));
         }
 
         var recorded = results.Count(r => r.Recorded);
         return new RecordArrivalsResponse(recorded, results.Count - recorded, results);
     }
 
-    private static ArrivalItemResult Refused(int index, CrossingAtPort? item, Guid? id, ProblemDetails why) =>
-        new(index, item?.BookingReference, id, false, null, why.Status, why.Detail);
+    private static ArrivalItemResult Refused(int index, CrossingAtPort? item, ProblemDetails why) =>
+        new(index, item?.BookingReference, null, false, null, why.Status, why.Detail);
 }
