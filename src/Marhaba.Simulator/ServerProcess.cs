@@ -12,7 +12,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private ServerProcess(Process process, Uri address) { _process = process; Address = address; }
 
-    public static async Task<ServerProcess> StartAsync(string connection, string signingKey)
+    /// <param name="settings">More configuration for the server, as environment variables (Section__Key).</param>
+    public static async Task<ServerProcess> StartAsync(string connection, string signingKey, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
         var bin = AppContext.BaseDirectory;
@@ -29,6 +30,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 ["Travellers__RequestsPerMinutePerClient"] = "1000000",
             }
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -59,6 +61,7 @@ public sealed class ServerProcess : IAsyncDisposable
         File.ReadLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith("VmHWM:"))
             .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024).FirstOrDefault();
 
+    /// <summary>Ends the process as a crash would (SIGKILL): no graceful shutdown.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_process.HasExited) return;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Marhaba.Simulator;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -33,9 +34,8 @@ public class when_the_server_is_killed_mid_work(AppFixture app, ITestOutputHelpe
         }
         var connection = await cluster.EnsureStartedAsync(Database);
 
-        var port = FreePort();
-        using var first = Start(connection, port);
-        var client = await ReadyAsync(port);
+        var first = await ServerProcess.StartAsync(connection, _key, Settings(offsetSeconds: -115));
+        using var client = first.Client(4);
         var tokens = new TokenIssuer(new AuthOptions { SigningKey = _key });
 
         // Business time 1 min 55 s behind: a critical medical case's 2-minute deadline falls 5 s from now.
@@ -50,90 +50,41 @@ public class when_the_server_is_killed_mid_work(AppFixture app, ITestOutputHelpe
             DateTimeOffset.UtcNow.AddHours(3), null, 1000, 1200), Json.Options)).Content.ReadFromJsonAsync<SailingSummary>(Json.Options);
         (await client.PostAsJsonAsync($"/api/sailings/{sailing!.Id}/boarding", new { })).EnsureSuccessStatusCode();
 
-        first.Kill(entireProcessTree: true);
-        await first.WaitForExitAsync();
+        await first.DisposeAsync();
         output.WriteLine($"killed the server {DateTimeOffset.UtcNow:HH:mm:ss.fff} with request {opened!.Reference} due at {opened.AcknowledgeBy:HH:mm:ss} (business time)");
 
         // Meanwhile business time moved on past the deadline.
-        using var second = Start(connection, port, offsetSeconds: 60);
-        await ReadyAsync(port);
-        try
+        await using var second = await ServerProcess.StartAsync(connection, _key, Settings(offsetSeconds: 60));
+        var escalations = 0L;
+        var received = 0;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(120) && (escalations == 0 || received == 0))
         {
-            var escalations = 0L;
-            var received = 0;
-            var watch = Stopwatch.StartNew();
-            while (watch.Elapsed < TimeSpan.FromSeconds(120) && (escalations == 0 || received == 0))
-            {
-                await Task.Delay(500);
-                escalations = await CountAsync(connection, "select count(*) from marhaba.mt_events where type = 'assistance_request_escalated'");
-                received = (await App.Authority.StatsAsync()).Received;
-            }
-            await Task.Delay(3000); // room for a second, wrong, execution to show
+            await Task.Delay(500);
             escalations = await CountAsync(connection, "select count(*) from marhaba.mt_events where type = 'assistance_request_escalated'");
-            var reports = await App.Authority.ReceivedAsync("departure-report");
-            output.WriteLine($"after the restart: {escalations} escalation(s), {reports.Count} report(s) received, {reports.Sum(r => r.Deliveries)} delivery(ies), within {watch.Elapsed.TotalSeconds:0.0} s");
+            received = (await App.Authority.StatsAsync()).Received;
+        }
+        await Task.Delay(3000); // room for a second, wrong, execution to show
+        escalations = await CountAsync(connection, "select count(*) from marhaba.mt_events where type = 'assistance_request_escalated'");
+        var reports = await App.Authority.ReceivedAsync("departure-report");
+        output.WriteLine($"after the restart: {escalations} escalation(s), {reports.Count} report(s) received, {reports.Sum(r => r.Deliveries)} delivery(ies), within {watch.Elapsed.TotalSeconds:0.0} s");
 
-            escalations.ShouldBe(1);
-            reports.Single().IdempotencyKey.ShouldBe($"departure-report:{sailing.Id}");
-        }
-        finally
-        {
-            second.Kill(entireProcessTree: true);
-        }
+        escalations.ShouldBe(1);
+        reports.Single().IdempotencyKey.ShouldBe($"departure-report:{sailing.Id}");
     }
 
-    private Process Start(string connection, int port, int offsetSeconds = -115)
+    private Dictionary<string, string> Settings(int offsetSeconds) => new()
     {
-        var bin = AppContext.BaseDirectory;
-        var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(bin, "Marhaba.dll")}\" --urls http://127.0.0.1:{port}")
-        {
-            WorkingDirectory = bin, RedirectStandardOutput = true, RedirectStandardError = true,
-            Environment =
-            {
-                ["ASPNETCORE_ENVIRONMENT"] = "Development",
-                ["ConnectionStrings__Marhaba"] = connection,
-                ["Auth__SigningKey"] = _key,
-                ["Demo__Seed"] = "false",
-                ["Clock__OffsetSeconds"] = offsetSeconds.ToString(),
-                ["PortAuthority__BaseUrl"] = App.Authority.Url,
-                ["PortAuthority__Secret"] = App.Authority.Secret,
-                ["PortAuthority__AuthorityId"] = StandInAuthorityServer.AuthorityId,
-            }
-        };
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task<HttpClient> ReadyAsync(int port)
-    {
-        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        for (var i = 0; i < 240; i++)
-        {
-            try
-            {
-                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return client;
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException("The server process did not become ready.");
-    }
+        ["Clock__OffsetSeconds"] = offsetSeconds.ToString(),
+        ["PortAuthority__BaseUrl"] = App.Authority.Url,
+        ["PortAuthority__Secret"] = App.Authority.Secret,
+        ["PortAuthority__AuthorityId"] = StandInAuthorityServer.AuthorityId,
+    };
 
     private static async Task<long> CountAsync(string connection, string sql)
     {
         await using var conn = new NpgsqlConnection(connection + ";Pooling=false");
         await conn.OpenAsync();
         return (long)(await new NpgsqlCommand(sql, conn).ExecuteScalarAsync())!;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
