@@ -184,7 +184,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
 
     private sealed record Run(int Count, TimeSpan Elapsed, double[] Latencies)
     {
-        public double P(int percentile) => Latencies.Length == 0 ? 0 : Math.Round(Latencies[Math.Min(Latencies.Length - 1, (int)Math.Ceiling(percentile / 100.0 * Latencies.Length) - 1)], 2);
+        public double P(int percentile) => Math.Round(Statistics.Percentile(Latencies, percentile / 100.0), 2);
     }
 
     /// <summary>Port staff record arrivals, each with its Idempotency-Key, at full speed or at a fixed rate.</summary>

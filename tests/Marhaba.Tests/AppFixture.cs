@@ -23,6 +23,21 @@ public sealed class AppFixture : IAsyncLifetime
     public IAlbaHost Host { get; private set; } = null!;
     public TokenIssuer Tokens => Host.Services.GetRequiredService<TokenIssuer>();
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+    public string ConnectionString => Store.Options.Tenancy.Default.Database.CreateConnection().ConnectionString;
+
+    /// <summary>The tables of the platform's schema whose names match <paramref name="like"/> (SQL LIKE).</summary>
+    public async Task<List<string>> TablesAsync(string like = "%")
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        await using var list = new Npgsql.NpgsqlCommand(
+            "select table_name from information_schema.tables where table_schema = 'marhaba' and table_type = 'BASE TABLE' and table_name like @like", conn);
+        list.Parameters.AddWithValue("like", like);
+        var tables = new List<string>();
+        await using var reader = await list.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
+        return tables;
+    }
 
     /// <summary>Business time of the tests; starts at the real now, moved forward by the tests that need it.</summary>
     public TestClock Clock { get; } = new();

@@ -133,7 +133,7 @@ public static class AssistanceBoardEndpoints
     {
         var sorted = seconds.Order().ToArray();
         if (sorted.Length == 0) return new Durations(0, null, null);
-        double Rank(double p) => Math.Round(sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)] / 60, 1);
+        double Rank(double p) => Math.Round(Statistics.Percentile(sorted, p) / 60, 1);
         return new Durations(sorted.Length, Rank(0.5), Rank(0.9));
     }
 }

@@ -58,7 +58,7 @@ public static class OpeningRules
         var code = withOwnCode ? Codes.NewAccessCode() : null;
         var urgency = c.Urgency ?? Assistance.Urgency.Normal;
         var (ack, resolve) = TimeLimits.For(c.Category!.Value, urgency);
-        var opened = new AssistanceRequestOpened(id, "AST-" + Codes.NewBookingReference()[4..], code is null ? null : Codes.HashAccessCode(id, code),
+        var opened = new AssistanceRequestOpened(id, Codes.NewRequestReference(), code is null ? null : Codes.HashAccessCode(id, code),
             c.Category.Value, urgency, place, crossingId, language, c.ContactChannel, openedBy, byTraveller, now, now + ack, now + resolve);
 
         session.Events.StartStream<AssistanceRequest>(id, opened);

@@ -14,6 +14,9 @@ public static class Codes
     /// <summary>MRH- and 10 symbols (~45 bits): unique across seasons of millions of crossings.</summary>
     public static string NewBookingReference() => "MRH-" + Random(10);
 
+    /// <summary>AST- and 10 symbols: an assistance request followed without a booking.</summary>
+    public static string NewRequestReference() => "AST-" + Random(10);
+
     /// <summary>10 symbols, ~45 bits of entropy: guessing it is hopeless under rate limiting.</summary>
     public static string NewAccessCode() => Random(10);
 

@@ -31,7 +31,7 @@ public class when_the_server_restarts_with_deadlines_pending(AppFixture app) : S
         } // the node that scheduled the deadlines stops here
 
         // The deadlines were stored in PostgreSQL with the request, not in the stopped node's memory.
-        await using (var conn = new NpgsqlConnection(App.Store.Options.Tenancy.Default.Database.CreateConnection().ConnectionString))
+        await using (var conn = new NpgsqlConnection(App.ConnectionString))
         {
             await conn.OpenAsync();
             await using var cmd = new NpgsqlCommand(

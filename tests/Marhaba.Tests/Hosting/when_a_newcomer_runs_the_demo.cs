@@ -19,7 +19,7 @@ public class when_a_newcomer_runs_the_demo(AppFixture app) : Scenario(app)
     [Fact]
     public async Task an_empty_database_is_filled_with_a_week_of_sailings_crossings_and_requests()
     {
-        var admin = new NpgsqlConnectionStringBuilder(App.Store.Options.Tenancy.Default.Database.CreateConnection().ConnectionString) { Database = "postgres", Pooling = false };
+        var admin = new NpgsqlConnectionStringBuilder(App.ConnectionString) { Database = "postgres", Pooling = false };
         await using (var conn = new NpgsqlConnection(admin.ConnectionString))
         {
             await conn.OpenAsync();

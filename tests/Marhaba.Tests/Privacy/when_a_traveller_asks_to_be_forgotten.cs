@@ -100,13 +100,10 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
     /// <summary>Every table of the platform's schema, every row as text: which erased values remain.</summary>
     private async Task<List<string>> ScanAsync()
     {
-        await using var conn = new NpgsqlConnection(App.Store.Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
-        await conn.OpenAsync();
-        var tables = new List<string>();
-        await using (var list = new NpgsqlCommand("select table_name from information_schema.tables where table_schema = 'marhaba' and table_type = 'BASE TABLE'", conn))
-        await using (var reader = await list.ExecuteReaderAsync())
-            while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
+        var tables = await App.TablesAsync();
         tables.Count.ShouldBeGreaterThan(10);
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
 
         var found = new List<string>();
         foreach (var table in tables)

@@ -132,12 +132,9 @@ public class when_callers_send_garbage(AppFixture app, ITestOutputHelper output)
 
     private async Task<long> CountStoredAsync()
     {
-        await using var conn = new NpgsqlConnection(App.Store.Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
+        var tables = (await App.TablesAsync("mt_doc_%")).Append("mt_events");
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
         await conn.OpenAsync();
-        var tables = new List<string>();
-        await using (var list = new NpgsqlCommand("select table_name from information_schema.tables where table_schema = 'marhaba' and (table_name like 'mt_doc_%' or table_name = 'mt_events')", conn))
-        await using (var reader = await list.ExecuteReaderAsync())
-            while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
         long total = 0;
         foreach (var table in tables.Where(t => t != "mt_doc_accessfailures"))
         {
