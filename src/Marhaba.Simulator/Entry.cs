@@ -1,7 +1,7 @@
 namespace Marhaba.Simulator;
 
 /// <summary>
-/// <c>dotnet run --project src/Marhaba.Simulator -- bench [--clients 8] [--seconds 10] [--crossings 9000] [--json bench.json] [--smoke]</c>
+/// <c>dotnet run --project src/Marhaba.Simulator -- bench [--clients 8] [--seconds 10] [--bookings 2000] [--crossings 40000] [--json bench.json] [--smoke]</c>
 /// </summary>
 public static class Entry
 {
@@ -9,7 +9,7 @@ public static class Entry
     {
         if (args.FirstOrDefault() != "bench")
         {
-            Console.Error.WriteLine("usage: bench [--clients N] [--seconds S] [--crossings N] [--json FILE] [--smoke]");
+            Console.Error.WriteLine("usage: bench [--clients N] [--seconds S] [--bookings N] [--crossings N] [--json FILE] [--smoke]");
             return 2;
         }
         string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
@@ -17,7 +17,8 @@ public static class Entry
         var settings = new BenchmarkSettings(
             Clients: int.Parse(Option("--clients") ?? (smoke ? "2" : "8")),
             Duration: TimeSpan.FromSeconds(double.Parse(Option("--seconds") ?? (smoke ? "1" : "10"))),
-            Crossings: int.Parse(Option("--crossings") ?? (smoke ? "400" : "9000")),
+            Bookings: int.Parse(Option("--bookings") ?? (smoke ? "100" : "2000")),
+            Crossings: int.Parse(Option("--crossings") ?? (smoke ? "1000" : "40000")),
             BatchSize: smoke ? 50 : 200,
             JsonPath: Option("--json") ?? "benchmark.json",
             Smoke: smoke);

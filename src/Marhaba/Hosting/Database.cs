@@ -29,8 +29,10 @@ public static class Database
     /// <summary>The event store and documents; each feature registers its own streams and projections.</summary>
     public static void ConfigureMarten(StoreOptions opts, string connectionString)
     {
-        opts.Connection(connectionString);
+        opts.Connection(WithPreparedStatements(connectionString));
         opts.DatabaseSchemaName = "marhaba";
+        // The command path reads its aggregate once: FetchForWriting's copy feeds the inline snapshot.
+        opts.Events.UseIdentityMapForAggregates = true;
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString);
         opts.Schema.For<IdempotentRequest>();
         opts.Schema.For<AccessFailures>();
@@ -41,6 +43,17 @@ public static class Database
         opts.AddAssistance();
         opts.Schema.For<Privacy.TravellerProfile>();
         opts.Schema.For<Privacy.ProfileRead>().Index(r => r.CrossingId);
+    }
+
+    /// <summary>
+    /// The same few statements run thousands of times a minute: prepared once per connection, PostgreSQL
+    /// skips parsing and planning them (unless the connection string says otherwise).
+    /// </summary>
+    public static string WithPreparedStatements(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) builder.MaxAutoPrepare = 64;
+        return builder.ConnectionString;
     }
 }
 
