@@ -1,7 +1,9 @@
+using System.Linq.Expressions;
 using System.Security.Claims;
 using Marhaba.Hosting;
 using Marhaba.Ports;
 using Marten;
+using Marten.Linq;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
@@ -14,6 +16,13 @@ namespace Marhaba.Crossings;
 public record CrossingAtPort(string? BookingReference, string? Plate, string? Lane, DateTimeOffset? OccurredAt);
 
 public record CrossingAtPortResult(Guid CrossingId, string BookingReference, CrossingStatus Status);
+
+/// <summary>The desks' most frequent lookup, compiled once rather than translated from LINQ on every scan.</summary>
+public class CrossingByReference : ICompiledQuery<Crossing, Crossing?>
+{
+    public string Reference { get; set; } = "";
+    public Expression<Func<IMartenQueryable<Crossing>, Crossing?>> QueryIs() => q => q.FirstOrDefault(c => c.BookingReference == Reference);
+}
 
 /// <summary>
 /// The shared path of every port-side action (check-in, boarding, arrival, clearance, exit):
@@ -58,8 +67,7 @@ public static class PortDesk
     {
         if (!string.IsNullOrWhiteSpace(request.BookingReference))
         {
-            var reference = Codes.Normalise(request.BookingReference);
-            return await session.Query<Crossing>().FirstOrDefaultAsync(c => c.BookingReference == reference, ct);
+            return await session.QueryAsync(new CrossingByReference { Reference = Codes.Normalise(request.BookingReference) }, ct);
         }
 
         // By plate: the vehicle's live crossing through this port, the one whose sailing is nearest in time.

@@ -29,7 +29,12 @@ public class IdempotentRequest
 /// refused with 422; a repeat while the first still runs gets 409. Keys are per caller.
 /// Server errors are not stored, so the client may retry them.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next)
+/// <remarks>
+/// Claims and answers commit without waiting for the disk (<c>synchronous_commit=off</c>): a claim is made
+/// durable by the change that follows it (PostgreSQL flushes its log in order), and an answer lost in a
+/// database crash leaves a claim that lapses, so a retry runs again and finds the change already made.
+/// </remarks>
+public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog log)
 {
     public const string Header = "Idempotency-Key";
     public const int MaxKeyLength = 128;
@@ -92,7 +97,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
         }
         else
         {
-            await using var session = store.LightweightSession();
+            await using var session = log.Session(store);
             session.Store(new IdempotentRequest
             {
                 Id = id, Fingerprint = fingerprint, Completed = true, StatusCode = context.Response.StatusCode,
@@ -105,11 +110,11 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
     }
 
     /// <summary>Claims the key; returns null when claimed, or the earlier request holding it.</summary>
-    private static async Task<IdempotentRequest?> TryClaimAsync(IDocumentStore store, string id, string fingerprint, DateTimeOffset now, CancellationToken ct)
+    private async Task<IdempotentRequest?> TryClaimAsync(IDocumentStore store, string id, string fingerprint, DateTimeOffset now, CancellationToken ct)
     {
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            await using var session = store.LightweightSession();
+            await using var session = log.Session(store);
             session.Insert(new IdempotentRequest { Id = id, Fingerprint = fingerprint, StartedAt = now });
             try
             {
@@ -155,11 +160,11 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
     }
 
     /// <summary>Gives the key back after a failure; if even that fails (the database is gone), the claim lapses after <see cref="AbandonedAfter"/>.</summary>
-    private static async Task ReleaseAsync(IDocumentStore store, string id)
+    private async Task ReleaseAsync(IDocumentStore store, string id)
     {
         try
         {
-            await using var session = store.LightweightSession();
+            await using var session = log.Session(store);
             session.Delete<IdempotentRequest>(id);
             await session.SaveChangesAsync(CancellationToken.None);
         }
@@ -169,4 +174,12 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
     }
 
     private static string Hash(string value) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+}
+
+/// <summary>Sessions for the idempotency records, on connections that commit without waiting for the disk.</summary>
+public sealed class IdempotencyLog(string connectionString)
+{
+    private readonly string _asyncCommit = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Options = "-c synchronous_commit=off" }.ConnectionString;
+
+    public IDocumentSession Session(IDocumentStore store) => store.LightweightSession(Marten.Services.SessionOptions.ForConnectionString(_asyncCommit));
 }

@@ -9,7 +9,7 @@ public class the_benchmark_still_runs
     public async Task in_smoke_mode_it_reports_every_figure()
     {
         var json = Path.Combine(Path.GetTempPath(), $"marhaba-bench-{Guid.NewGuid():N}.json");
-        var figures = await new Benchmark(new BenchmarkSettings(2, TimeSpan.FromSeconds(1), 300, 50, json, Smoke: true)).RunAsync();
+        var figures = await new Benchmark(new BenchmarkSettings(2, TimeSpan.FromSeconds(1), Bookings: 100, Crossings: 1000, BatchSize: 50, json, Smoke: true)).RunAsync();
 
         figures.Select(f => f.Name).ShouldContain("raw single-append transactions");
         figures.Select(f => f.Name).ShouldContain("record arrival, full path, saturated");
