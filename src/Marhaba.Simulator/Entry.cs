@@ -1,26 +1,57 @@
+using System.Globalization;
+
 namespace Marhaba.Simulator;
 
 /// <summary>
-/// <c>dotnet run --project src/Marhaba.Simulator -- bench [--clients 8] [--seconds 10] [--bookings 2000] [--crossings 40000] [--json bench.json] [--smoke]</c>
+/// <c>dotnet run --project src/Marhaba.Simulator -c Release -- simulate [--scale 0.01] [--seed 2025] [--year 2025] [--day-seconds 0] [--from 2025-06-10] [--to 2025-09-15] [--clients 8] [--json season.json]</c><br/>
+/// <c>dotnet run --project src/Marhaba.Simulator -c Release -- bench [--clients 8] [--seconds 10] [--bookings 2000] [--crossings 40000] [--json benchmark.json] [--smoke]</c>
 /// </summary>
 public static class Entry
 {
+    private const string Usage = """
+        usage:
+          simulate [--scale 0.01] [--seed 2025] [--year 2025] [--day-seconds 0] [--from yyyy-MM-dd] [--to yyyy-MM-dd] [--clients 8] [--json season.json]
+              a season through the API; scale 1.0 = the 2025 season; --day-seconds N paces one simulated day in N seconds (0: as fast as possible)
+          bench [--clients 8] [--seconds 10] [--bookings 2000] [--crossings 40000] [--json benchmark.json] [--smoke]
+              the benchmark: raw PostgreSQL baseline and the full path, in one run
+        """;
+
     public static async Task<int> Main(string[] args)
     {
-        if (args.FirstOrDefault() != "bench")
-        {
-            Console.Error.WriteLine("usage: bench [--clients N] [--seconds S] [--bookings N] [--crossings N] [--json FILE] [--smoke]");
-            return 2;
-        }
         string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
-        var smoke = args.Contains("--smoke");
+        DateOnly? Date(string name) => Option(name) is { } d ? DateOnly.ParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture) : null;
+        switch (args.FirstOrDefault())
+        {
+            case "simulate":
+                var year = int.Parse(Option("--year") ?? "2025");
+                var summary = await new SeasonRun(new SimulationSettings(
+                    Year: year,
+                    Scale: double.Parse(Option("--scale") ?? "0.01", CultureInfo.InvariantCulture),
+                    Seed: int.Parse(Option("--seed") ?? "2025"),
+                    DaySeconds: double.Parse(Option("--day-seconds") ?? "0", CultureInfo.InvariantCulture),
+                    Clients: int.Parse(Option("--clients") ?? "8"),
+                    From: Date("--from"), To: Date("--to"),
+                    JsonPath: Option("--json") ?? "season.json",
+                    Quiet: false)).RunAsync();
+                summary.Print();
+                return summary.UnexpectedAnswers == 0 ? 0 : 1;
+            case "bench":
+                return await BenchAsync(args.Contains("--smoke"), Option);
+            default:
+                Console.Error.WriteLine(Usage);
+                return 2;
+        }
+    }
+
+    private static async Task<int> BenchAsync(bool smoke, Func<string, string?> option)
+    {
         var settings = new BenchmarkSettings(
-            Clients: int.Parse(Option("--clients") ?? (smoke ? "2" : "8")),
-            Duration: TimeSpan.FromSeconds(double.Parse(Option("--seconds") ?? (smoke ? "1" : "10"))),
-            Bookings: int.Parse(Option("--bookings") ?? (smoke ? "100" : "2000")),
-            Crossings: int.Parse(Option("--crossings") ?? (smoke ? "1000" : "40000")),
+            Clients: int.Parse(option("--clients") ?? (smoke ? "2" : "8")),
+            Duration: TimeSpan.FromSeconds(double.Parse(option("--seconds") ?? (smoke ? "1" : "10"), CultureInfo.InvariantCulture)),
+            Bookings: int.Parse(option("--bookings") ?? (smoke ? "100" : "2000")),
+            Crossings: int.Parse(option("--crossings") ?? (smoke ? "1000" : "40000")),
             BatchSize: smoke ? 50 : 200,
-            JsonPath: Option("--json") ?? "benchmark.json",
+            JsonPath: option("--json") ?? "benchmark.json",
             Smoke: smoke);
 
         var figures = await new Benchmark(settings).RunAsync();

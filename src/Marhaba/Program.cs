@@ -23,7 +23,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 // Database: a configured PostgreSQL, or the private embedded cluster (not started for local-db, which manages it).
 var (connectionString, embedded) = await Database.ResolveAsync(builder.Configuration, startEmbedded: args.FirstOrDefault() != "local-db");
-builder.Services.AddSingleton(OffsetClock.From(builder.Configuration));
+builder.Services.AddSingleton(SimulatedClock.From(builder.Configuration) ?? OffsetClock.From(builder.Configuration));
 
 // Event store, documents, projections; the daemon runs the asynchronous projections on one node at a time.
 builder.Services.AddMarten(opts => Database.ConfigureMarten(opts, connectionString))
@@ -117,6 +117,7 @@ app.MapScalarApiReference("/docs").AllowAnonymous();
 app.MapGet("/", () => Results.Redirect("/docs")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+app.MapSimulatedClock();
 app.MapDeadLettersEndpoints().RequireAuthorization(Policies.Admin);
 app.MapWolverineEndpoints(opts =>
 {

@@ -151,7 +151,7 @@ public static class CheckAssistanceTimeLimitHandler
         if (deadline != message.Deadline) return later;
         var now = clock.GetUtcNow();
         // Fired early by a clock that runs ahead of business time: look again when the deadline is really due.
-        if (now < deadline) later.Delay(message, deadline - now);
+        if (now < deadline) later.Delay(message, SimulatedClock.RealDelay(clock, deadline - now));
         else if (AssistanceRules.Escalate(request, message.Limit, now) is { } escalated) stream.AppendOne(escalated);
         return later;
     }

@@ -57,7 +57,8 @@ public static class ReceiveNotificationEndpoint
         var body = await reader.ReadToEndAsync(ct);
         var now = clock.GetUtcNow();
 
-        if (Authenticate(context, body, authority, now) is { } unauthenticated) return (unauthenticated.ToResult(), none);
+        // The signature's freshness is a matter of the wall clock, whatever the business time.
+        if (Authenticate(context, body, authority, TimeProvider.System.GetUtcNow()) is { } unauthenticated) return (unauthenticated.ToResult(), none);
 
         AuthorityNotification? n;
         try { n = JsonSerializer.Deserialize<AuthorityNotification>(body, Json); }
