@@ -14,6 +14,8 @@ public static class Entry
               a season through the API; scale 1.0 = the 2025 season; --day-seconds N paces one simulated day in N seconds (0: as fast as possible)
           bench [--clients 8] [--seconds 10] [--bookings 2000] [--crossings 40000] [--json benchmark.json] [--smoke]
               the benchmark: raw PostgreSQL baseline and the full path, in one run
+          ingest [--scale 1.0] [--seed 2025] [--json ingest.json]
+              a whole season's events straight into the event store, then every asynchronous projection rebuilt in a process of its own
         """;
 
     public static async Task<int> Main(string[] args)
@@ -37,6 +39,12 @@ public static class Entry
                 return summary.UnexpectedAnswers == 0 ? 0 : 1;
             case "bench":
                 return await BenchAsync(args.Contains("--smoke"), Option);
+            case "ingest":
+                var ingested = await SeasonIngest.RunAsync(double.Parse(Option("--scale") ?? "1.0", CultureInfo.InvariantCulture), int.Parse(Option("--seed") ?? "2025"));
+                PrintFigures(ingested, Option("--json") ?? "ingest.json");
+                return 0;
+            case "rebuild":
+                return await SeasonIngest.RebuildAsync(Option("--database") ?? "marhaba_ingest");
             default:
                 Console.Error.WriteLine(Usage);
                 return 2;
@@ -54,12 +62,20 @@ public static class Entry
             JsonPath: option("--json") ?? "benchmark.json",
             Smoke: smoke);
 
-        var figures = await new Benchmark(settings).RunAsync();
+        PrintFigures(await new Benchmark(settings).RunAsync(), null);
+        Console.WriteLine($"\nWritten to {Path.GetFullPath(settings.JsonPath)}");
+        return 0;
+    }
+
+    private static void PrintFigures(IReadOnlyList<Figure> figures, string? jsonPath)
+    {
         Console.WriteLine();
         Console.WriteLine($"| {"measure",-52} | {"value",12} | {"unit",-9} | note");
         Console.WriteLine($"|{new string('-', 54)}|{new string('-', 14)}|{new string('-', 11)}|------");
         foreach (var f in figures) Console.WriteLine($"| {f.Name,-52} | {f.Value,12:N2} | {f.Unit,-9} | {f.Note}");
-        Console.WriteLine($"\nWritten to {Path.GetFullPath(settings.JsonPath)}");
-        return 0;
+        if (jsonPath is null) return;
+        File.WriteAllText(jsonPath, System.Text.Json.JsonSerializer.Serialize(new { machine = new { cores = Environment.ProcessorCount }, date = DateTimeOffset.UtcNow, figures },
+            new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"\nWritten to {Path.GetFullPath(jsonPath)}");
     }
 }

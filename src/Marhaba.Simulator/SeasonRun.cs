@@ -16,7 +16,8 @@ using Npgsql;
 namespace Marhaba.Simulator;
 
 public sealed record SimulationSettings(
-    int Year, double Scale, int Seed, double DaySeconds, int Clients, DateOnly? From, DateOnly? To, string JsonPath, bool Quiet);
+    int Year, double Scale, int Seed, double DaySeconds, int Clients, DateOnly? From, DateOnly? To, string JsonPath, bool Quiet,
+    string Database = "marhaba_sim");
 
 /// <summary>
 /// Plays a season against a Marhaba server of its own (own database, simulated business clock) and a
@@ -26,7 +27,6 @@ public sealed record SimulationSettings(
 /// </summary>
 public sealed class SeasonRun(SimulationSettings settings)
 {
-    private const string DatabaseName = "marhaba_sim";
     private enum State { NotBooked, Booked, Unplaced, CheckedIn, Arrived, Cleared }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
@@ -39,6 +39,7 @@ public sealed class SeasonRun(SimulationSettings settings)
     private Dictionary<Guid, int> _sailingIndex = [];
     private DateTimeOffset[] _departure = [], _arrival = [];
     private bool[] _cancelled = [];
+    private int[] _roomPassengers = [], _roomLaneMetres = [];
     private State[] _state = [];
     private int[] _sailingOf = [];
     private Guid[] _crossing = [];
@@ -60,6 +61,8 @@ public sealed class SeasonRun(SimulationSettings settings)
         _departure = _plan.Sailings.Select(s => s.DepartureAt).ToArray();
         _arrival = _plan.Sailings.Select(s => s.ArrivalAt).ToArray();
         _cancelled = new bool[sailings];
+        _roomPassengers = _plan.Sailings.Select(s => s.Passengers).ToArray();
+        _roomLaneMetres = _plan.Sailings.Select(s => s.LaneMetres).ToArray();
         _partiesOn = Enumerable.Range(0, sailings).Select(_ => new List<int>()).ToArray();
         var parties = _plan.Parties.Count;
         _state = new State[parties];
@@ -70,10 +73,7 @@ public sealed class SeasonRun(SimulationSettings settings)
         Say($"Season {_plan.From:yyyy-MM-dd} to {_plan.To:yyyy-MM-dd} at scale {settings.Scale}, seed {settings.Seed}: " +
             $"{sailings:N0} sailings, {parties:N0} parties of {_plan.Parties.Sum(p => p.Persons):N0} travellers planned.");
 
-        var cluster = EmbeddedPostgres.ForWorkingTree();
-        var admin = await cluster.EnsureStartedAsync("postgres");
-        await RecreateDatabaseAsync(admin);
-        var connection = cluster.ConnectionString(DatabaseName);
+        var connection = await OwnDatabase.RecreateAsync(settings.Database);
 
         // The stand-in Italian port authority: a real server in this process, on a loopback port.
         var secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
@@ -156,10 +156,20 @@ public sealed class SeasonRun(SimulationSettings settings)
             var candidates = _plan.Sailings.Skip(p.Sailing).Where(s => s.Route == line.Route && s.Direction == line.Direction).Take(12);
             foreach (var sailing in candidates)
             {
-                if (_departure[sailing.Index] <= now.AddHours(3) || _cancelled[sailing.Index]) continue;
+                // The operator's booking system knows its sailings' room: it offers only those that seem to have some.
+                var laneMetres = VehicleRoom.LaneMetres(p.Vehicle);
+                if (_departure[sailing.Index] <= now.AddHours(3) || _cancelled[sailing.Index] ||
+                    _roomPassengers[sailing.Index] < p.Persons || _roomLaneMetres[sailing.Index] < laneMetres) continue;
                 var vehicle = p.Vehicle is { } kind ? new VehicleDetails(kind, $"SIM{p.Index:D7}", line.Origin[..1]) : null;
                 var (status, body) = await SendAsync(HttpMethod.Post, "/api/crossings", _tokens.Operator, new BookCrossing(_sailingIds[sailing.Index], p.Adults, p.Children, vehicle));
-                if (status == HttpStatusCode.Conflict) { _tally.Count("booking refused: sailing full, next one tried"); continue; }
+                if (status == HttpStatusCode.Conflict)
+                {
+                    _roomPassengers[sailing.Index] = 0;
+                    _tally.Count("booking refused: sailing full, next one tried");
+                    continue;
+                }
+                Interlocked.Add(ref _roomPassengers[sailing.Index], -p.Persons);
+                Interlocked.Add(ref _roomLaneMetres[sailing.Index], -laneMetres);
                 if (status != HttpStatusCode.Created) { _tally.Error("book", status); return; }
                 _crossing[p.Index] = body.GetProperty("crossingId").GetGuid();
                 _reference[p.Index] = body.GetProperty("bookingReference").GetString()!;
@@ -424,11 +434,4 @@ public sealed class SeasonRun(SimulationSettings settings)
 
     private void Say(string text) { if (!settings.Quiet) Console.WriteLine(text); }
 
-    private static async Task RecreateDatabaseAsync(string admin)
-    {
-        await using var conn = new NpgsqlConnection(admin + ";Pooling=false");
-        await conn.OpenAsync();
-        await new NpgsqlCommand($"drop database if exists {DatabaseName} with (force)", conn).ExecuteNonQueryAsync();
-        await new NpgsqlCommand($"create database {DatabaseName}", conn).ExecuteNonQueryAsync();
-    }
 }

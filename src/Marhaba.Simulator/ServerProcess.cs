@@ -57,9 +57,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public TimeSpan CpuTime { get { _process.Refresh(); return _process.TotalProcessorTime; } }
 
     /// <summary>The process's peak resident memory (VmHWM), from /proc.</summary>
-    public double PeakRssMegabytes =>
-        File.ReadLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith("VmHWM:"))
-            .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024).FirstOrDefault();
+    public double PeakRssMegabytes => SeasonIngest.PeakRssMegabytes(_process.Id);
 
     /// <summary>Ends the process as a crash would (SIGKILL): no graceful shutdown.</summary>
     public async ValueTask DisposeAsync()
