@@ -192,7 +192,9 @@ public sealed class SeasonPlan
         var cancelled = sailings.Where(s => !delayed.Contains(s.Index) && random.NextDouble() < SeasonFacts.CancellationRate).Select(s => s.Index).ToHashSet();
         return new SeasonPlan
         {
-            From = start, To = end, Scale = scale, Sailings = sailings, Parties = [.. parties.OrderBy(p => p.BookAt)],
+            From = start, To = end, Scale = scale, Sailings = sailings,
+            // In booking order, numbered in that order: a party's number is its place in the list.
+            Parties = [.. parties.OrderBy(p => p.BookAt).Select((p, i) => p with { Index = i })],
             Delayed = delayed, Cancelled = cancelled
         };
     }

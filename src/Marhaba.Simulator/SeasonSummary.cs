@@ -92,10 +92,11 @@ public sealed class SeasonTally
         lines.Add(new("sailings scheduled", Sailings, null, "2025: >500 a week on 13 lines"));
 
         var requests = Enum.GetValues<AssistanceCategory>().Sum(c => Get($"requests: {c}"));
-        lines.Add(new("assistance requests", requests, SeasonFacts.AssistanceCases2025 * s * passengers / Math.Max(1, SeasonFacts.Passengers2025 * s),
-            "FM5 2025: 88,441 for 4.06 M travellers (all modes), here per port passenger"));
+        // FM5's cases are over all its travellers (ports and airports): the reference is the same rate per traveller simulated.
+        double PerTraveller(int cases) => (double)cases * passengers / SeasonFacts.FoundationTravellers2025;
+        lines.Add(new("assistance requests", requests, PerTraveller(SeasonFacts.AssistanceCases2025), "FM5 2025: 88,441 for 4.06 M travellers, at that rate"));
         foreach (var (category, real) in new[] { (AssistanceCategory.AdministrativeAndCustoms, 20_712), (AssistanceCategory.Medical, 7_602), (AssistanceCategory.VehicleBreakdown, 1_592) })
-            lines.Add(new($"  {category}", Get($"requests: {category}"), real * s * passengers / Math.Max(1, SeasonFacts.Passengers2025 * s)));
+            lines.Add(new($"  {category}", Get($"requests: {category}"), PerTraveller(real)));
         foreach (var category in new[] { AssistanceCategory.Information, AssistanceCategory.LostDocuments, AssistanceCategory.SocialOrFamily, AssistanceCategory.DeathAndRepatriation })
             lines.Add(new($"  {category}", Get($"requests: {category}"), null));
         lines.Add(new("requests resolved", Get("requests resolved"), null));

@@ -23,6 +23,7 @@ public partial class AssistanceTimesProjection : MultiStreamProjection<Assistanc
 {
     public AssistanceTimesProjection()
     {
+        DashboardProjections.Tune(Options);
         Identity<AssistanceRequestAcknowledged>(e => AssistanceTimes.Key(e.At));
         Identity<AssistanceRequestResolved>(e => AssistanceTimes.Key(e.At));
     }

@@ -35,6 +35,7 @@ public partial class PortArrivalsProjection : MultiStreamProjection<PortArrivals
 {
     public PortArrivalsProjection()
     {
+        DashboardProjections.Tune(Options);
         Identity<CrossingArrived>(e => PortArrivals.Key(e.Port, e.ArrivedAt));
         Identity<CrossingCleared>(e => PortArrivals.Key(e.Port, e.ClearedAt));
     }

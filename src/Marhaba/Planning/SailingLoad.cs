@@ -1,3 +1,4 @@
+using Marhaba.Hosting;
 using Marhaba.Crossings;
 using Marten.Events.Projections;
 
@@ -37,6 +38,7 @@ public partial class SailingLoadProjection : MultiStreamProjection<SailingLoad, 
 {
     public SailingLoadProjection()
     {
+        DashboardProjections.Tune(Options);
         Identity<CrossingBooked>(e => e.SailingId);
         Identity<CrossingCancelled>(e => e.SailingId);
         Identities<CrossingRebooked>(e => [e.FromSailingId, e.ToSailingId]);

@@ -39,7 +39,11 @@ public record Totals(int Passengers, int Vehicles, int Crossings);
 
 public partial class SeasonTotalsProjection : MultiStreamProjection<SeasonTotals, string>
 {
-    public SeasonTotalsProjection() => Identity<CrossingArrived>(e => SeasonTotals.Key(e.ArrivedAt));
+    public SeasonTotalsProjection()
+    {
+        DashboardProjections.Tune(Options);
+        Identity<CrossingArrived>(e => SeasonTotals.Key(e.ArrivedAt));
+    }
 
     public void Apply(SeasonTotals view, CrossingArrived e)
     {

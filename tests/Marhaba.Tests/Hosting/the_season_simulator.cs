@@ -16,6 +16,9 @@ public class the_season_simulator
         again.Parties.ShouldBe(first.Parties);
         again.Sailings.ShouldBe(first.Sailings);
         other.Parties.ShouldNotBe(first.Parties);
+        // Parties are numbered in booking order: the simulator finds a party's details by its number.
+        first.Parties.Select((p, i) => p.Index == i).ShouldAllBe(numbered => numbered);
+        first.Parties.Select(p => p.BookAt).ShouldBeInOrder();
         // Homeward traffic peaks in late July / early August, the return in the last ten days of August.
         var peakHome = first.Parties.Where(p => first.Sailings[p.Sailing].Direction == Ports.Direction.Inbound)
             .GroupBy(p => first.Sailings[p.Sailing].DepartureAt.Date).MaxBy(g => g.Count())!.Key;

@@ -1,0 +1,17 @@
+using JasperFx.Events.Projections;
+
+namespace Marhaba.Hosting;
+
+/// <summary>Settings shared by the asynchronous dashboards (daily arrivals, sailing loads, season totals, assistance times).</summary>
+public static class DashboardProjections
+{
+    /// <summary>
+    /// Their documents are few and hot (a port's day, a sailing, a season): the daemon keeps the last
+    /// thousand in memory instead of loading them for every batch, and takes events in larger pages.
+    /// </summary>
+    public static void Tune(AsyncOptions options)
+    {
+        options.CacheLimitPerTenant = 1000;
+        options.BatchSize = 2000;
+    }
+}
