@@ -22,7 +22,8 @@ public sealed class ServerProcess : IAsyncDisposable
             WorkingDirectory = bin, RedirectStandardOutput = true, RedirectStandardError = true,
             Environment =
             {
-                ["ASPNETCORE_ENVIRONMENT"] = "Development",
+                // Configured as in production (no developer exception page, no demo data), but on plain HTTP over loopback.
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["ConnectionStrings__Marhaba"] = connection + ";Maximum Pool Size=100",
                 ["Auth__SigningKey"] = signingKey,
                 ["Demo__Seed"] = "false",
