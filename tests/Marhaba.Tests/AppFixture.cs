@@ -108,6 +108,11 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
     {
         App.Clock.SetUtcNow(DateTimeOffset.UtcNow);
         await Host.ResetAllMartenDataAsync();
+        await using (var conn = new Npgsql.NpgsqlConnection(App.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await new Npgsql.NpgsqlCommand($"truncate {IdempotencyLog.Table}", conn).ExecuteNonQueryAsync();
+        }
         // Messages left by an earlier scenario (scheduled deadlines, retries) must not fire into this one.
         await Host.Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>().Storage.Admin.ClearAllAsync();
         await App.Authority.ResetAsync();

@@ -12,6 +12,7 @@ namespace Marhaba.Hosting;
 public static class Database
 {
     public const string ConnectionName = "Marhaba";
+    public const string Schema = "marhaba";
 
     /// <summary>
     /// The configured connection string, or the embedded cluster's, started on demand.
@@ -30,11 +31,11 @@ public static class Database
     public static void ConfigureMarten(StoreOptions opts, string connectionString)
     {
         opts.Connection(WithPreparedStatements(connectionString));
-        opts.DatabaseSchemaName = "marhaba";
+        opts.DatabaseSchemaName = Schema;
         // The command path reads its aggregate once: FetchForWriting's copy feeds the inline snapshot.
         opts.Events.UseIdentityMapForAggregates = true;
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString);
-        opts.Schema.For<IdempotentRequest>();
+        IdempotencyLog.AddTo(opts);
         opts.Schema.For<AccessFailures>();
         opts.Schema.For<PortAuthorities.ReceivedNotification>();
         opts.AddSailings();

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Marten;
 using JasperFx;
-using Marten.Exceptions;
+using Npgsql;
 
 namespace Marhaba.Hosting;
 
@@ -41,7 +41,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
     /// <summary>A claim older than this was left by a process that died mid-request; it may be taken over.</summary>
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromSeconds(10);
 
-    public async Task InvokeAsync(HttpContext context, IDocumentStore store, TimeProvider clock)
+    public async Task InvokeAsync(HttpContext context, TimeProvider clock)
     {
         if (!HttpMethods.IsPost(context.Request.Method) && !HttpMethods.IsPut(context.Request.Method) &&
             !HttpMethods.IsPatch(context.Request.Method) && !HttpMethods.IsDelete(context.Request.Method) ||
@@ -68,7 +68,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         var fingerprint = Convert.ToHexString(SHA256.HashData(body.ToArray()));
         var now = clock.GetUtcNow();
 
-        var claimed = await TryClaimAsync(store, id, fingerprint, now, context.RequestAborted);
+        var claimed = await TryClaimAsync(id, fingerprint, now, context.RequestAborted);
         if (claimed is not null)
         {
             await AnswerRepeatAsync(context, claimed, fingerprint);
@@ -85,7 +85,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         catch
         {
             context.Response.Body = originalBody;
-            await ReleaseAsync(store, id);
+            await ReleaseAsync(id);
             throw;
         }
 
@@ -93,44 +93,31 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         captured.Position = 0;
         if (context.Response.StatusCode >= 500)
         {
-            await ReleaseAsync(store, id);
+            await ReleaseAsync(id);
         }
         else
         {
-            await using var session = log.Session(store);
-            session.Store(new IdempotentRequest
+            await log.CompleteAsync(new IdempotentRequest
             {
                 Id = id, Fingerprint = fingerprint, Completed = true, StatusCode = context.Response.StatusCode,
                 ContentType = context.Response.ContentType, Location = context.Response.Headers.Location,
                 Body = Encoding.UTF8.GetString(captured.ToArray()), StartedAt = now
             });
-            await session.SaveChangesAsync(CancellationToken.None);
         }
         await captured.CopyToAsync(originalBody, context.RequestAborted);
     }
 
     /// <summary>Claims the key; returns null when claimed, or the earlier request holding it.</summary>
-    private async Task<IdempotentRequest?> TryClaimAsync(IDocumentStore store, string id, string fingerprint, DateTimeOffset now, CancellationToken ct)
+    private async Task<IdempotentRequest?> TryClaimAsync(string id, string fingerprint, DateTimeOffset now, CancellationToken ct)
     {
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            await using var session = log.Session(store);
-            session.Insert(new IdempotentRequest { Id = id, Fingerprint = fingerprint, StartedAt = now });
-            try
-            {
-                await session.SaveChangesAsync(ct);
-                return null;
-            }
-            catch (DocumentAlreadyExistsException)
-            {
-            }
-
-            await using var query = store.QuerySession();
-            var existing = await query.LoadAsync<IdempotentRequest>(id, ct);
+            if (await log.TryInsertAsync(new IdempotentRequest { Id = id, Fingerprint = fingerprint, StartedAt = now }, ct)) return null;
+            var existing = await log.LoadAsync(id, ct);
             if (existing is null) continue; // released meanwhile: claim it again
             if (!existing.Completed && now - existing.StartedAt > AbandonedAfter && existing.Fingerprint == fingerprint)
             {
-                await ReleaseAsync(store, id);
+                await ReleaseAsync(id);
                 continue;
             }
             return existing;
@@ -160,15 +147,13 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
     }
 
     /// <summary>Gives the key back after a failure; if even that fails (the database is gone), the claim lapses after <see cref="AbandonedAfter"/>.</summary>
-    private async Task ReleaseAsync(IDocumentStore store, string id)
+    private async Task ReleaseAsync(string id)
     {
         try
         {
-            await using var session = log.Session(store);
-            session.Delete<IdempotentRequest>(id);
-            await session.SaveChangesAsync(CancellationToken.None);
+            await log.DeleteAsync(id);
         }
-        catch (Npgsql.NpgsqlException)
+        catch (NpgsqlException)
         {
         }
     }
@@ -176,10 +161,76 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
     private static string Hash(string value) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 }
 
-/// <summary>Sessions for the idempotency records, on connections that commit without waiting for the disk.</summary>
-public sealed class IdempotencyLog(string connectionString)
+/// <summary>
+/// The answered requests, in a table of their own (<c>idempotent_requests</c>, created with Marten's
+/// schema): each step is one statement, committed on its own without waiting for the disk.
+/// </summary>
+public sealed class IdempotencyLog(string connectionString) : IAsyncDisposable
 {
-    private readonly string _asyncCommit = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Options = "-c synchronous_commit=off" }.ConnectionString;
+    public const string Table = $"{Database.Schema}.idempotent_requests";
+    private readonly NpgsqlDataSource _asyncCommit = NpgsqlDataSource.Create(
+        new NpgsqlConnectionStringBuilder(connectionString) { Options = "-c synchronous_commit=off" }.ConnectionString);
 
-    public IDocumentSession Session(IDocumentStore store) => store.LightweightSession(Marten.Services.SessionOptions.ForConnectionString(_asyncCommit));
+    public static void AddTo(StoreOptions opts)
+    {
+        var table = new Weasel.Postgresql.Tables.Table(Table);
+        table.AddColumn<string>("id").AsPrimaryKey();
+        table.AddColumn<string>("fingerprint").NotNull();
+        table.AddColumn<bool>("completed").NotNull();
+        table.AddColumn<int>("status_code").NotNull();
+        table.AddColumn<string>("content_type");
+        table.AddColumn<string>("location");
+        table.AddColumn<string>("body").NotNull();
+        table.AddColumn<DateTimeOffset>("started_at").NotNull();
+        opts.Storage.ExtendedSchemaObjects.Add(table);
+    }
+
+    /// <summary>Inserts the claim; false when the key is already held.</summary>
+    public async Task<bool> TryInsertAsync(IdempotentRequest claim, CancellationToken ct)
+    {
+        await using var cmd = _asyncCommit.CreateCommand($"""
+            insert into {Table} (id, fingerprint, completed, status_code, body, started_at)
+            values ($1, $2, false, 0, '', $3) on conflict (id) do nothing
+            """);
+        cmd.Parameters.Add(new() { Value = claim.Id });
+        cmd.Parameters.Add(new() { Value = claim.Fingerprint });
+        cmd.Parameters.Add(new() { Value = claim.StartedAt });
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task<IdempotentRequest?> LoadAsync(string id, CancellationToken ct)
+    {
+        await using var cmd = _asyncCommit.CreateCommand($"select fingerprint, completed, status_code, content_type, location, body, started_at from {Table} where id = $1");
+        cmd.Parameters.Add(new() { Value = id });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return null;
+        return new IdempotentRequest
+        {
+            Id = id, Fingerprint = reader.GetString(0), Completed = reader.GetBoolean(1), StatusCode = reader.GetInt32(2),
+            ContentType = reader.IsDBNull(3) ? null : reader.GetString(3), Location = reader.IsDBNull(4) ? null : reader.GetString(4),
+            Body = reader.GetString(5), StartedAt = reader.GetFieldValue<DateTimeOffset>(6)
+        };
+    }
+
+    public async Task CompleteAsync(IdempotentRequest answer)
+    {
+        await using var cmd = _asyncCommit.CreateCommand($"""
+            update {Table} set completed = true, status_code = $2, content_type = $3, location = $4, body = $5 where id = $1
+            """);
+        cmd.Parameters.Add(new() { Value = answer.Id });
+        cmd.Parameters.Add(new() { Value = answer.StatusCode });
+        cmd.Parameters.Add(new() { Value = (object?)answer.ContentType ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = (object?)answer.Location ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = answer.Body });
+        await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    public async Task DeleteAsync(string id)
+    {
+        await using var cmd = _asyncCommit.CreateCommand($"delete from {Table} where id = $1");
+        cmd.Parameters.Add(new() { Value = id });
+        await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    public ValueTask DisposeAsync() => _asyncCommit.DisposeAsync();
 }
