@@ -31,6 +31,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
         var connection = await OwnDatabase.RecreateAsync(DatabaseName);
         Console.WriteLine($"Benchmark: {Environment.ProcessorCount} cores, {settings.Clients} clients, {settings.Duration.TotalSeconds:0} s per phase, PostgreSQL {await SettingsAsync(connection)}");
 
+        Phase("raw PostgreSQL baseline");
         await RawBaselineAsync(connection);
 
         var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
@@ -38,17 +39,20 @@ public sealed class Benchmark(BenchmarkSettings settings)
         var tokens = new TokenIssuer(new AuthOptions { SigningKey = key });
         using var http = server.Client(settings.Clients * 2);
 
+        Phase("bookings through the API, then crossings seeded for the arrival phases");
         var (sailings, booked) = await BookAsync(http, tokens, settings.Bookings);
         var queue = new Queue<string>(booked.Concat(await SeedCrossingsAsync(connection, sailings, settings.Crossings)));
         var staff = tokens.Mint("bench-staff", [Roles.PortStaff], ["MAPTM"]);
 
         // Steady state, not start-up: the arrival and batch paths run for 20 s (the runtime compiles its hot code
         // again, optimised, in the background) before they are measured.
+        Phase("warm-up");
         await ArrivalsAsync(http, staff, queue, settings.Smoke ? settings.Duration : TimeSpan.FromSeconds(20), ratePerSecond: null);
         await BulkAsync(http, staff, queue, batches: settings.Clients);
         var cpuBefore = server.CpuTime;
 
         using var lag = new ProjectionLagProbe(connection);
+        Phase("arrivals, saturated");
         var saturated = await ArrivalsAsync(http, staff, queue, settings.Duration, ratePerSecond: null);
         var lagFigures = await lag.StopAsync();
         var commands = saturated.Count;
@@ -56,10 +60,12 @@ public sealed class Benchmark(BenchmarkSettings settings)
         Add("record arrival p50 / p95 / p99 at saturation", saturated.P(50), "ms", $"p95 {saturated.P(95):0.0} ms, p99 {saturated.P(99):0.0} ms");
         Add("ratio full path / raw single-append tx", saturated.Count / saturated.Elapsed.TotalSeconds / Value("raw single-append transactions"), "×", "target ≥ 0.6");
 
+        Phase("arrivals at half that rate");
         var half = await ArrivalsAsync(http, staff, queue, settings.Duration, ratePerSecond: saturated.Count / saturated.Elapsed.TotalSeconds / 2);
         commands += half.Count;
         Add("record arrival p99 at half saturation", half.P(99), "ms", $"p50 {half.P(50):0.0} ms at {half.Count / half.Elapsed.TotalSeconds:0} req/s; target ≤ 25 ms");
 
+        Phase("batch endpoint");
         var bulk = await BulkAsync(http, staff, queue, batches: int.MaxValue);
         Add("bulk ingest (arrivals batch endpoint)", bulk, "events/s");
         Add("ratio bulk / raw batched inserts", bulk / Value("raw batched inserts of 100 rows"), "×", "target ≥ 0.5");
@@ -69,6 +75,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
         Add("server peak memory (RSS)", server.PeakRssMegabytes, "MB", "target < 600 MB");
         await server.DisposeAsync();
 
+        Phase("rebuild");
         _figures.AddRange(await RebuildAsync(connection));
         await File.WriteAllTextAsync(settings.JsonPath, JsonSerializer.Serialize(new
         {
@@ -78,6 +85,8 @@ public sealed class Benchmark(BenchmarkSettings settings)
         }, new JsonSerializerOptions { WriteIndented = true }));
         return _figures;
     }
+
+    private static void Phase(string name) => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {name}");
 
     private double Value(string name) => _figures.Single(f => f.Name == name).Value;
     private void Add(string name, double value, string unit, string? note = null) => _figures.Add(new Figure(name, Math.Round(value, 2), unit, note));

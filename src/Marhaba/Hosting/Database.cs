@@ -48,12 +48,15 @@ public static class Database
 
     /// <summary>
     /// The same few statements run thousands of times a minute: prepared once per connection, PostgreSQL
-    /// skips parsing and planning them (unless the connection string says otherwise).
+    /// skips parsing and planning them. A pooled connection is not reset on its way back to the pool
+    /// (the platform sets no session state; the reset cost PostgreSQL a multi-statement query on every
+    /// reuse). The connection string may say otherwise.
     /// </summary>
     public static string WithPreparedStatements(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) builder.MaxAutoPrepare = 64;
+        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
 }
