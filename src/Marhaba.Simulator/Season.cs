@@ -5,7 +5,7 @@ using Marhaba.Sailings;
 namespace Marhaba.Simulator;
 
 /// <summary>
-/// The facts a season is generated from (../shared/domain.md, 2025 figures unless said otherwise).
+/// The facts a season is generated from: published figures of the 2025 operation unless said otherwise.
 /// Scale 1.0 is the 2025 season at the Moroccan ports: 3.2 million passengers and 739,000 vehicles,
 /// both directions (Transport Ministry), by port as published; 88,441 assistance cases for
 /// ~4.06 million travellers (FM5), 20,712 administrative/customs, 7,602 medical, 1,592 transport.

@@ -6,7 +6,7 @@ using Marhaba.Ports;
 
 namespace Marhaba.Simulator;
 
-/// <param name="Reference">The 2025 figure times the scale, where domain.md has one.</param>
+/// <param name="Reference">The published 2025 figure times the scale, where there is one.</param>
 public sealed record SummaryLine(string Measure, double Simulated, double? Reference, string? Note = null)
 {
     public double? Ratio => Reference is > 0 ? Math.Round(Simulated / Reference.Value, 2) : null;

@@ -49,7 +49,7 @@ builder.Host.UseWolverine(opts =>
         .Then.MoveToErrorQueue();
 });
 builder.Services.AddWolverineHttp();
-builder.Services.AddSingleton(new IdempotencyLog(Database.WithPreparedStatements(connectionString)));
+builder.Services.AddSingleton(_ => new IdempotencyLog(Database.Tuned(connectionString)));
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 
 // The Italian port authority: signed notifications in, outbox-delivered messages out through one resilient client.

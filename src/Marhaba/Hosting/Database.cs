@@ -30,7 +30,7 @@ public static class Database
     /// <summary>The event store and documents; each feature registers its own streams and projections.</summary>
     public static void ConfigureMarten(StoreOptions opts, string connectionString)
     {
-        opts.Connection(WithPreparedStatements(connectionString));
+        opts.Connection(Tuned(connectionString));
         opts.DatabaseSchemaName = Schema;
         // The command path reads its aggregate once: FetchForWriting's copy feeds the inline snapshot.
         opts.Events.UseIdentityMapForAggregates = true;
@@ -52,7 +52,7 @@ public static class Database
     /// (the platform sets no session state; the reset cost PostgreSQL a multi-statement query on every
     /// reuse). The connection string may say otherwise.
     /// </summary>
-    public static string WithPreparedStatements(string connectionString)
+    public static string Tuned(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) builder.MaxAutoPrepare = 64;
