@@ -92,6 +92,10 @@ builder.Services.AddHostedService<ForecastRecorder>();
 builder.Services.AddSingleton(builder.Configuration.GetSection(PrivacyOptions.Section).Get<PrivacyOptions>() ?? new PrivacyOptions());
 builder.Services.AddHostedService<SeasonErasure>();
 
+// Stored idempotent answers and wrong-code counts are kept days, not for ever.
+builder.Services.AddSingleton<Retention>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<Retention>());
+
 // Demo data for the embedded default, on an empty database.
 if (builder.Configuration.GetValue("Demo:Seed", false)) builder.Services.AddHostedService<DemoData>();
 

@@ -232,5 +232,12 @@ public sealed class IdempotencyLog(string connectionString) : IAsyncDisposable
         await cmd.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
+    public async Task<int> DeleteStartedBeforeAsync(DateTimeOffset before, CancellationToken ct)
+    {
+        await using var cmd = _asyncCommit.CreateCommand($"delete from {Table} where started_at < $1");
+        cmd.Parameters.Add(new() { Value = before });
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     public ValueTask DisposeAsync() => _asyncCommit.DisposeAsync();
 }

@@ -1,0 +1,47 @@
+using Marhaba.Crossings;
+using Marten;
+
+namespace Marhaba.Hosting;
+
+/// <summary>
+/// Keeps the short-lived records short-lived: stored answers to idempotent requests for
+/// <see cref="KeepAnswers"/> (a retry comes within minutes, a device back online within days), and a
+/// reference's count of wrong access codes until a day after it stopped mattering. Hourly.
+/// </summary>
+public sealed class Retention(IdempotencyLog answers, IDocumentStore store, TimeProvider clock, ILogger<Retention> logger) : BackgroundService
+{
+    public static readonly TimeSpan KeepAnswers = TimeSpan.FromDays(7);
+    public static readonly TimeSpan KeepAccessFailures = TimeSpan.FromDays(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(1));
+        do
+        {
+            try
+            {
+                var (purgedAnswers, purgedFailures) = await PurgeAsync(stop);
+                if (purgedAnswers + purgedFailures > 0)
+                    logger.LogInformation("Retention: {Answers} stored answers and {Failures} access-failure counts removed", purgedAnswers, purgedFailures);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning(e, "Retention: the database did not answer; next hour");
+            }
+        } while (await timer.WaitForNextTickAsync(stop));
+    }
+
+    public async Task<(int Answers, int AccessFailures)> PurgeAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var purgedAnswers = await answers.DeleteStartedBeforeAsync(now - KeepAnswers, ct);
+
+        var before = now - KeepAccessFailures;
+        await using var session = store.LightweightSession();
+        var stale = await session.Query<AccessFailures>()
+            .Where(f => f.FirstAt < before && (f.LockedUntil == null || f.LockedUntil < before)).Select(f => f.Id).ToListAsync(ct);
+        foreach (var id in stale) session.Delete<AccessFailures>(id);
+        await session.SaveChangesAsync(ct);
+        return (purgedAnswers, stale.Count);
+    }
+}

@@ -1,0 +1,41 @@
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Marhaba.Tests.Hosting;
+
+/// <summary>Stored answers to keyed requests and counts of wrong access codes are kept days, then removed; recent ones stay.</summary>
+public class when_short_lived_records_expire(AppFixture app) : Scenario(app)
+{
+    [Fact]
+    public async Task a_week_old_answer_and_a_day_old_count_of_wrong_codes_go_and_todays_stay()
+    {
+        var (old, _) = await Booked();
+        await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(old.BookingReference, null, "Lane 1", null), 200, key: "old-tap");
+        await WrongCode(old.BookingReference);
+
+        App.Clock.SetUtcNow(App.Clock.GetUtcNow() + Retention.KeepAnswers + TimeSpan.FromHours(1));
+        var (recent, _) = await Booked();
+        await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(recent.BookingReference, null, "Lane 1", null), 200, key: "recent-tap");
+        await WrongCode(recent.BookingReference);
+
+        var (answers, failures) = await Host.Services.GetRequiredService<Retention>().PurgeAsync(CancellationToken.None);
+
+        answers.ShouldBe(1);
+        failures.ShouldBe(1);
+        await using var session = Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        (await session.LoadAsync<AccessFailures>(old.BookingReference)).ShouldBeNull();
+        (await session.LoadAsync<AccessFailures>(recent.BookingReference)).ShouldNotBeNull();
+        // The recent key still answers from its record; the old one is forgotten (the arrival itself stays recorded).
+        var replay = await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(recent.BookingReference, null, "Lane 1", null), 200, key: "recent-tap");
+        replay.Context.Response.Headers["Idempotent-Replayed"].ToString().ShouldBe("true");
+        await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(old.BookingReference, null, "Lane 1", null), 409, key: "old-tap");
+    }
+
+    private Task WrongCode(string reference) => Host.Scenario(s =>
+    {
+        s.Post.Json(new { bookingReference = reference, accessCode = "AAAAAAAAAA" }).ToUrl("/api/traveller/status");
+        s.StatusCodeShouldBe(404);
+    });
+}
