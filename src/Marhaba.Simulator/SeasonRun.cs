@@ -108,7 +108,8 @@ public sealed class SeasonRun(SimulationSettings settings)
         {
             var stepWatch = Stopwatch.StartNew();
             var now = _plan.Start.AddHours(step);
-            await SendAsync(HttpMethod.Put, "/api/simulation/clock", _tokens.Admin, new MoveClock(now));
+            var (moved, answer) = await SendAsync(HttpMethod.Put, "/api/simulation/clock", _tokens.Admin, new MoveClock(now));
+            if (moved != HttpStatusCode.OK) throw new InvalidOperationException($"The server's business clock did not move to {now:O}: {(int)moved} {answer}");
             nextParty = await BookAsync(now, nextParty);
             await DelayAndCancelAsync(now);
             await ResyncMovedAsync();
