@@ -101,10 +101,10 @@ public sealed class SeasonPlan
     public DateTimeOffset End => new(To.AddDays(3).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
     /// <summary>How many travellers go each way on a day, relative to the season's average day.</summary>
-    public static double Weight(Direction direction, DateOnly day, DateOnly from, DateOnly to)
+    public static double Weight(Direction direction, DateOnly day)
     {
         static double Bump(DateOnly day, DateOnly centre, double width) => Math.Exp(-Math.Pow(day.DayNumber - centre.DayNumber, 2) / (2 * width * width));
-        var year = from.Year;
+        var year = day.Year;
         if (direction == Direction.Inbound)
         {
             // Homeward from the start, around Eid al-Adha, and most of all in late July and early August; few after 15 August.
@@ -161,8 +161,8 @@ public sealed class SeasonPlan
             var directionShare = direction == Direction.Inbound ? SeasonFacts.InboundShare : 1 - SeasonFacts.InboundShare;
             var vehicles = portVehicles * share * directionShare * scale;
             var onFoot = Math.Max(0, portPassengers * share * directionShare * scale - vehicles * SeasonFacts.PartyWithVehicle) / SeasonFacts.PartyOnFoot;
-            var weights = days.Select(d => Weight(direction, d, start, end)).ToList();
-            var total = Enumerable.Range(0, seasonEnd.DayNumber - seasonStart.DayNumber + 1).Sum(d => Weight(direction, seasonStart.AddDays(d), seasonStart, seasonEnd));
+            var weights = days.Select(d => Weight(direction, d)).ToList();
+            var total = Enumerable.Range(0, seasonEnd.DayNumber - seasonStart.DayNumber + 1).Sum(d => Weight(direction, seasonStart.AddDays(d)));
             var line = byLine[(code, direction)];
             var carry = 0.0;
             for (var d = 0; d < days.Count; d++)
