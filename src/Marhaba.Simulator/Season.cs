@@ -71,6 +71,12 @@ public static class SeasonFacts
         2027 => new DateOnly(2027, 5, 16), 2028 => new DateOnly(2028, 5, 5), _ => null
     };
 
+    /// <summary>
+    /// Room added to every sailing for the reinforcement ships the fleet plan puts on at the peaks (an
+    /// estimate: the published weekly capacity alone would leave most of the peak days' travellers ashore).
+    /// </summary>
+    public const double Reinforcement = 1.6;
+
     public const double NoShowRate = 0.03, LateBookingRate = 0.2, DelayRate = 0.04, CancellationRate = 0.004;
 }
 
@@ -129,7 +135,7 @@ public sealed class SeasonPlan
         var sailings = new List<PlannedSailing>();
         var byLine = new Dictionary<(string, Direction), List<int>>();
 
-        // The fleet plan: each line's sailings at even gaps; ship sizes scaled with the traffic so load factors hold.
+        // The fleet plan: each line's sailings at even gaps; ship sizes scaled with the traffic (and reinforced) so load factors hold.
         foreach (var (code, perDay, passengers, laneMetres, _) in SeasonFacts.Lines)
         {
             var route = ReferenceData.Route(code);
@@ -145,7 +151,8 @@ public sealed class SeasonPlan
                     list.Add(sailings.Count);
                     sailings.Add(new PlannedSailing(sailings.Count, code, direction, origin, destination, departure, departure + route.TypicalDuration,
                         route.Operators[random.Next(route.Operators.Length)], $"{route.Operators[0]} {code[..2]}{list.Count % 9 + 1}",
-                        Math.Max(4, (int)Math.Round(passengers * scale * 1.6)), Math.Max(20, (int)Math.Round(laneMetres * scale * 1.6))));
+                        Math.Max(4, (int)Math.Round(passengers * scale * SeasonFacts.Reinforcement)),
+                        Math.Max(20, (int)Math.Round(laneMetres * scale * SeasonFacts.Reinforcement))));
                 }
             }
         }
