@@ -49,7 +49,8 @@ public sealed class SeasonRun(SimulationSettings settings)
     private readonly List<(int Party, DateTimeOffset At)> _toClear = [];
     private readonly List<(Guid Request, DateTimeOffset OpenedAt, bool Late, int StepsToResolve)> _openRequests = [];
     private readonly SeasonTally _tally = new();
-    private readonly Random _random = new(settings.Seed + 1);
+    /// <summary>The draws made while acting, one generator per sailing or party: the same whichever task gets there first.</summary>
+    private Random DrawsFor(int index) => new(unchecked(settings.Seed * 100_003 + index));
 
     private sealed record Tokens(string Planner, string Operator, string Staff, string Agent, string Admin);
 
@@ -195,7 +196,7 @@ public sealed class SeasonRun(SimulationSettings settings)
         await ForAllAsync(delays, async i =>
         {
             var s = _plan.Sailings[i];
-            var late = TimeSpan.FromMinutes(30 * _random.Next(2, 9));
+            var late = TimeSpan.FromMinutes(30 * DrawsFor(i).Next(2, 9));
             var (departure, arrival) = (_departure[i] + late, _arrival[i] + late);
             var status = s.Italian
                 ? await NotifyAsync(new AuthorityNotification(null, NotificationType.SailingDelayed, _sailingIds[i], s.Origin, now, null, null, departure, arrival, "Berth congestion", null, null, null, null))
@@ -343,7 +344,8 @@ public sealed class SeasonRun(SimulationSettings settings)
         if (status != HttpStatusCode.Created && status != HttpStatusCode.OK) { _tally.Error("assistance", status); return; }
         _tally.Count($"requests: {party.Assistance}");
         // Most are acknowledged within the hour and resolved within a few; one in twenty waits past its limit.
-        lock (_openRequests) _openRequests.Add((body.GetProperty("requestId").GetGuid(), DateTimeOffset.MinValue, _random.NextDouble() < 0.05, _random.Next(1, 5)));
+        var draws = DrawsFor(p);
+        lock (_openRequests) _openRequests.Add((body.GetProperty("requestId").GetGuid(), DateTimeOffset.MinValue, draws.NextDouble() < 0.05, draws.Next(1, 5)));
     }
 
     /// <summary>Agents acknowledge the requests of the last hour and resolve those whose time has come.</summary>
