@@ -24,7 +24,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
 {
     private const string DatabaseName = "marhaba_bench";
     private readonly List<Figure> _figures = [];
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    private static JsonSerializerOptions Json => ServerProcess.Json;
 
     public async Task<IReadOnlyList<Figure>> RunAsync()
     {

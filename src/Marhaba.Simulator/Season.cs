@@ -102,6 +102,8 @@ public sealed class SeasonPlan
     public required List<PlannedParty> Parties { get; init; }
     public required HashSet<int> Delayed { get; init; }
     public required HashSet<int> Cancelled { get; init; }
+    /// <summary>Each line's sailings (ascending indexes into <see cref="Sailings"/>, so in departure order), by route and direction.</summary>
+    public required Dictionary<(string Route, Direction Direction), List<int>> ByLine { get; init; }
 
     public DateTimeOffset Start => new(From.AddDays(-3).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
     public DateTimeOffset End => new(To.AddDays(3).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
@@ -133,7 +135,7 @@ public sealed class SeasonPlan
         var start = from ?? seasonStart;
         var end = to ?? seasonEnd;
         var sailings = new List<PlannedSailing>();
-        var byLine = new Dictionary<(string, Direction), List<int>>();
+        var byLine = new Dictionary<(string Route, Direction Direction), List<int>>();
 
         // The fleet plan: each line's sailings at even gaps; ship sizes scaled with the traffic (and reinforced) so load factors hold.
         foreach (var (code, perDay, passengers, laneMetres, _) in SeasonFacts.Lines)
@@ -202,7 +204,7 @@ public sealed class SeasonPlan
             From = start, To = end, Scale = scale, Sailings = sailings,
             // In booking order, numbered in that order: a party's number is its place in the list.
             Parties = [.. parties.OrderBy(p => p.BookAt).Select((p, i) => p with { Index = i })],
-            Delayed = delayed, Cancelled = cancelled
+            Delayed = delayed, Cancelled = cancelled, ByLine = byLine
         };
     }
 

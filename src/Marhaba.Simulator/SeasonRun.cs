@@ -29,7 +29,7 @@ public sealed class SeasonRun(SimulationSettings settings)
 {
     private enum State { NotBooked, Booked, Unplaced, CheckedIn, Arrived, Cleared }
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    private static JsonSerializerOptions Json => ServerProcess.Json;
 
     private SeasonPlan _plan = null!;
     private HttpClient _http = null!;
@@ -155,8 +155,8 @@ public sealed class SeasonRun(SimulationSettings settings)
         await ForAllAsync(due, async p =>
         {
             var line = _plan.Sailings[p.Sailing];
-            var candidates = _plan.Sailings.Skip(p.Sailing).Where(s => s.Route == line.Route && s.Direction == line.Direction).Take(12);
-            foreach (var sailing in candidates)
+            var ofLine = _plan.ByLine[(line.Route, line.Direction)];
+            foreach (var sailing in ofLine.Skip(ofLine.BinarySearch(p.Sailing)).Take(12).Select(i => _plan.Sailings[i]))
             {
                 // The operator's booking system knows its sailings' room: it offers only those that seem to have some.
                 var laneMetres = VehicleRoom.LaneMetres(p.Vehicle);

@@ -52,17 +52,17 @@ public sealed class SeasonTally
     public void Arrived(string destination, Direction direction, DateTimeOffset at, PlannedParty party)
     {
         Interlocked.Increment(ref _arrived);
-        var port = direction == Direction.Inbound ? destination : null;
-        void Add(string p, string what, int n) => _byPort.AddOrUpdate((p, what), n, (_, v) => v + n);
-        if (port is not null) { Add(port, "passengers", party.Persons); if (party.Vehicle is not null) Add(port, "vehicles", 1); }
+        if (direction == Direction.Inbound) AtPort(destination, party);
         _byDay.AddOrUpdate((DateOnly.FromDateTime(at.UtcDateTime), direction), party.Persons, (_, v) => v + party.Persons);
     }
 
     /// <summary>Outbound parties counted at their Moroccan port of departure.</summary>
-    public void Departed(string origin, PlannedParty party)
+    public void Departed(string origin, PlannedParty party) => AtPort(origin, party);
+
+    private void AtPort(string port, PlannedParty party)
     {
-        _byPort.AddOrUpdate((origin, "passengers"), party.Persons, (_, v) => v + party.Persons);
-        if (party.Vehicle is not null) _byPort.AddOrUpdate((origin, "vehicles"), 1, (_, v) => v + 1);
+        _byPort.AddOrUpdate((port, "passengers"), party.Persons, (_, v) => v + party.Persons);
+        if (party.Vehicle is not null) _byPort.AddOrUpdate((port, "vehicles"), 1, (_, v) => v + 1);
     }
 
     public SeasonSummary Summary(SeasonPlan plan, SimulationSettings settings, TimeSpan elapsed, JsonElement season, JsonElement board)

@@ -10,6 +10,10 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     public Uri Address { get; }
 
+    /// <summary>The API's JSON: web defaults, enums as names.</summary>
+    public static readonly System.Text.Json.JsonSerializerOptions Json =
+        new(System.Text.Json.JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
     private ServerProcess(Process process, Uri address) { _process = process; Address = address; }
 
     /// <param name="settings">More configuration for the server, as environment variables (Section__Key).</param>
