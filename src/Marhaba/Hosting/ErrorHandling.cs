@@ -72,3 +72,21 @@ public sealed class JsonBodyGuard(RequestDelegate next)
         await next(context);
     }
 }
+
+/// <summary>
+/// Path ids name streams and documents. The all-zero id names none, and the event store refuses it
+/// outright, so it is answered here, for every route, before any endpoint runs.
+/// </summary>
+public sealed class EmptyIdGuard(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        foreach (var (name, value) in context.Request.RouteValues)
+        {
+            if (name.EndsWith("Id", StringComparison.OrdinalIgnoreCase) && value is string text &&
+                Guid.TryParse(text, out var id) && id == Guid.Empty)
+                return Results.Problem(Problems.Make(404, "Not found", $"{name} {text} names nothing: an id is never all zeros.", name)).ExecuteAsync(context);
+        }
+        return next(context);
+    }
+}

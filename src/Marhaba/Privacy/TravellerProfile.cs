@@ -99,8 +99,7 @@ public static class ReadProfileEndpoints
             return Problems.BadRequest("reason", "reason is required (why you need these details), at most 200 characters.").ToResult();
         var crossing = await session.LoadAsync<Crossing>(crossingId, ct);
         if (crossing is null) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
-        if (!user.CanActAt(crossing.Origin) && !user.CanActAt(crossing.Destination))
-            return Problems.Forbidden($"Crossing {crossing.BookingReference} goes {crossing.Origin} to {crossing.Destination}; you do not work at either.").ToResult();
+        if (await WhyNotAllowedAsync(session, user, crossing, ct) is { } forbidden) return forbidden.ToResult();
         if (crossing.Erased) return Problems.Make(410, "Erased", $"The traveller data of crossing {crossing.BookingReference} was erased.").ToResult();
         var profile = await session.LoadAsync<TravellerProfile>(crossingId, ct);
         if (profile is null) return Problems.NotFound($"No traveller details were recorded for crossing {crossing.BookingReference}.").ToResult();
@@ -113,9 +112,29 @@ public static class ReadProfileEndpoints
         return Results.Ok(profile);
     }
 
+    /// <summary>
+    /// Port staff work at the crossing's ports; an agent works a request of the crossing: one they hold,
+    /// or one at a place where they work. Anyone else is refused.
+    /// </summary>
+    public static async Task<ProblemDetails?> WhyNotAllowedAsync(IQuerySession session, ClaimsPrincipal user, Crossing crossing, CancellationToken ct)
+    {
+        if (user.IsInRole(Roles.Admin)) return null;
+        if (user.IsInRole(Roles.PortStaff) && (user.CanActAt(crossing.Origin) || user.CanActAt(crossing.Destination))) return null;
+        if (user.IsInRole(Roles.Agent))
+        {
+            var requests = await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossing.Id).ToListAsync(ct);
+            if (requests.Any(r => r.Agent == user.StaffId() || user.CanActAt(r.Place))) return null;
+        }
+        return Problems.Forbidden($"You hold no request of crossing {crossing.BookingReference} and do not work at its ports {crossing.Origin} or {crossing.Destination}.");
+    }
+
     /// <summary>Who read a crossing's traveller details, when and why.</summary>
     [WolverineGet("/api/crossings/{crossingId}/profile/reads", OperationId = "TravellerProfileReads")]
     [Authorize(Policy = Policies.Admin)]
-    public static Task<IReadOnlyList<ProfileRead>> Reads(Guid crossingId, IQuerySession session, CancellationToken ct) =>
-        session.Query<ProfileRead>().Where(r => r.CrossingId == crossingId).OrderBy(r => r.At).ToListAsync(ct);
+    [ProducesResponseType<IReadOnlyList<ProfileRead>>(200)]
+    [ProducesResponseType<ProblemDetails>(404)]
+    public static async Task<IResult> Reads(Guid crossingId, IQuerySession session, CancellationToken ct) =>
+        await session.LoadAsync<Crossing>(crossingId, ct) is null
+            ? Problems.NotFound($"No crossing {crossingId}.").ToResult()
+            : Results.Ok(await session.Query<ProfileRead>().Where(r => r.CrossingId == crossingId).OrderBy(r => r.At).ToListAsync(ct));
 }
