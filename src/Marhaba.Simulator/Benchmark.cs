@@ -205,7 +205,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
                 var s = sailings[done % sailings.Count];
                 var id = Guid.CreateVersion7();
                 var reference = Codes.NewBookingReference();
-                session.Events.StartStream<Crossing>(id, new CrossingBooked(id, reference, Codes.HashAccessCode(id, Codes.NewAccessCode()),
+                session.Events.StartStream<Crossing>(id, new CrossingBooked(id, reference,
                     s.Id, s.RouteCode, s.Direction, s.Origin, s.Destination, s.DepartureAt, s.ArrivalAt, 3, 1, null, now, "bench-operator"));
                 session.Events.Append(s.Id, new PlacesReserved(id, 4, 0));
                 references.Add(reference);

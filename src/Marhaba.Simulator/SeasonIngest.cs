@@ -74,7 +74,7 @@ public static class SeasonIngest
         session.Events.Append(sailingId, new PlacesReserved(id, p.Persons, VehicleRoom.LaneMetres(p.Vehicle)));
         var events = new List<object>
         {
-            new CrossingBooked(id, Codes.NewBookingReference(), "", sailingId, s.Route, s.Direction, s.Origin, s.Destination,
+            new CrossingBooked(id, Codes.NewBookingReference(), sailingId, s.Route, s.Direction, s.Origin, s.Destination,
                 s.DepartureAt, s.ArrivalAt, p.Adults, p.Children, p.Vehicle, p.BookAt, "ingest")
         };
         if (p.NoShow)

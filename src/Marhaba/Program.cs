@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using JasperFx;
 using JasperFx.Events.Daemon;
+using Marhaba.Crossings;
 using Marhaba.Demo;
 using Marhaba.Hosting;
 using Marhaba.Planning;
@@ -72,7 +73,10 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
     .AddPolicy(Policies.Staff, p => p.RequireRole(Roles.All));
 
-// Travellers' references and codes: rate-limited per client (a lockout per reference lives in TravellerAccess).
+// Travellers' references and codes: rate-limited per client ; codes checked against a keyed hash, wrong ones counted per reference and client.
+builder.Services.AddSingleton(new TravellerAccess(
+    System.Text.Encoding.UTF8.GetBytes(Secrets.Resolve(builder.Configuration, TravellerAccess.KeySetting, embedded, "access-code-key")),
+    Database.Tuned(connectionString)));
 TravellerLimits.AddTravellerRateLimits(builder.Services, builder.Configuration.GetSection(TravellerLimits.Section).Get<TravellerLimits>() ?? new TravellerLimits());
 
 // Errors as problem details; OpenAPI with a docs page; health; telemetry when an endpoint is configured.

@@ -39,6 +39,9 @@ public sealed class AppFixture : IAsyncLifetime
         return tables;
     }
 
+    /// <summary>The server-side key of access-code hashes, shared by every node of the run.</summary>
+    public string AccessCodeKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+
     /// <summary>Business time of the tests; starts at the real now, moved forward by the tests that need it.</summary>
     public TestClock Clock { get; } = new();
 
@@ -52,6 +55,7 @@ public sealed class AppFixture : IAsyncLifetime
         {
             x.UseSetting("Database:Name", DatabaseName);
             x.UseSetting("Auth:SigningKey", Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
+            x.UseSetting(TravellerAccess.KeySetting, AccessCodeKey);
             x.UseSetting("Demo:Seed", "false");
             x.UseSetting("Travellers:RequestsPerMinutePerClient", "1000000"); // scenarios share one client address
             x.UseSetting("PortAuthority:BaseUrl", Authority.Url);
@@ -75,6 +79,7 @@ public sealed class AppFixture : IAsyncLifetime
         {
             x.UseSetting("Database:Name", DatabaseName);
             x.UseSetting("Auth:SigningKey", Host.Services.GetRequiredService<AuthOptions>().SigningKey);
+            x.UseSetting(TravellerAccess.KeySetting, AccessCodeKey);
             x.UseSetting("Demo:Seed", "false");
             foreach (var (key, value) in settings) x.UseSetting(key, value);
             x.ConfigureServices(services =>
@@ -111,7 +116,7 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
         await using (var conn = new Npgsql.NpgsqlConnection(App.ConnectionString))
         {
             await conn.OpenAsync();
-            await new Npgsql.NpgsqlCommand($"truncate {IdempotencyLog.Table}", conn).ExecuteNonQueryAsync();
+            await new Npgsql.NpgsqlCommand($"truncate {IdempotencyLog.Table}, {TravellerAccess.AttemptsTable}", conn).ExecuteNonQueryAsync();
         }
         // Messages left by an earlier scenario (scheduled deadlines, retries) must not fire into this one.
         await Host.Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>().Storage.Admin.ClearAllAsync();

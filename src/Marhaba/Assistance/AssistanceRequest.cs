@@ -24,7 +24,7 @@ public enum Language { ar, fr, it, en }
 // lives in AssistanceContact and the texts in AssistanceText, both erasable documents.
 
 public record AssistanceRequestOpened(
-    Guid RequestId, string Reference, string? AccessCodeHash, AssistanceCategory Category, Urgency Urgency, string Place,
+    Guid RequestId, string Reference, AssistanceCategory Category, Urgency Urgency, string Place,
     Guid? CrossingId, Language Language, ContactChannel? ContactChannel, string OpenedBy, bool OpenedByTraveller,
     DateTimeOffset OpenedAt, DateTimeOffset AcknowledgeBy, DateTimeOffset ResolveBy);
 
@@ -55,7 +55,6 @@ public class AssistanceRequest
     public Guid Id { get; set; }
     public int Version { get; set; }
     public string Reference { get; set; } = "";
-    public string? AccessCodeHash { get; set; }
     public AssistanceCategory Category { get; set; }
     public Urgency Urgency { get; set; }
     public string Place { get; set; } = "";
@@ -77,7 +76,7 @@ public class AssistanceRequest
 
     public static AssistanceRequest Create(AssistanceRequestOpened e) => new()
     {
-        Id = e.RequestId, Reference = e.Reference, AccessCodeHash = e.AccessCodeHash, Category = e.Category, Urgency = e.Urgency,
+        Id = e.RequestId, Reference = e.Reference, Category = e.Category, Urgency = e.Urgency,
         Place = e.Place, CrossingId = e.CrossingId, Language = e.Language, Status = AssistanceStatus.Opened, OpenedAt = e.OpenedAt,
         AcknowledgeBy = e.AcknowledgeBy, ResolveBy = e.ResolveBy, LastUpdateAt = e.OpenedAt
     };

@@ -51,17 +51,18 @@ public static class OpeningRules
 
     /// <summary>Opens the stream, keeps the texts and contact apart, and schedules both time limits in the same transaction.</summary>
     public static (AssistanceRequestOpenedResponse, OutgoingMessages) Open(
-        IDocumentSession session, OpenAssistanceRequest c, string place, Guid? crossingId, Language language,
+        IDocumentSession session, TravellerAccess access, OpenAssistanceRequest c, string place, Guid? crossingId, Language language,
         string openedBy, bool byTraveller, bool withOwnCode, DateTimeOffset now)
     {
         var id = Guid.CreateVersion7();
         var code = withOwnCode ? Codes.NewAccessCode() : null;
         var urgency = c.Urgency ?? Assistance.Urgency.Normal;
         var (ack, resolve) = TimeLimits.For(c.Category!.Value, urgency);
-        var opened = new AssistanceRequestOpened(id, Codes.NewRequestReference(), code is null ? null : Codes.HashAccessCode(id, code),
+        var opened = new AssistanceRequestOpened(id, Codes.NewRequestReference(),
             c.Category.Value, urgency, place, crossingId, language, c.ContactChannel, openedBy, byTraveller, now, now + ack, now + resolve);
 
         session.Events.StartStream<AssistanceRequest>(id, opened);
+        if (code is not null) session.Insert(access.Issue(opened.Reference, id, code, now));
         session.Store(new AssistanceText { Id = id, Description = c.Description!.Trim() });
         if (c.Contact is { } contact) session.Store(new AssistanceContact { Id = id, Name = contact.Name?.Trim(), Phone = contact.Phone?.Trim(), Email = contact.Email?.Trim() });
 
@@ -91,16 +92,19 @@ public static class TravellerOpensRequestEndpoint
     [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(TravellerLimits.Policy)]
     [ProducesResponseType<AssistanceRequestOpenedResponse>(201)]
     [ProducesResponseType<ProblemDetails>(404)]
-    public static async Task<(IResult, OutgoingMessages)> Post(OpenAssistanceRequest command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<(IResult, OutgoingMessages)> Post(
+        OpenAssistanceRequest command, HttpContext context, IDocumentSession session, TravellerAccess access, TimeProvider clock, CancellationToken ct)
     {
         Crossing? crossing = null;
         if (!string.IsNullOrWhiteSpace(command.BookingReference))
         {
-            (crossing, var refused) = await TravellerAccess.CrossingAsync(session, command.BookingReference, command.AccessCode, clock.GetUtcNow(), ct);
+            (crossing, var refused) = await access.OpenCrossingAsync(session, command.BookingReference, command.AccessCode, context, clock.GetUtcNow(), ct);
             if (refused is not null) return (refused.ToResult(), new OutgoingMessages());
         }
         var place = Places.Normalise(command.Place) ?? OpeningRules.PlaceOf(crossing!);
-        var (response, messages) = OpeningRules.Open(session, command, place, crossing?.Id, command.Language ?? Language.en,
+        // The language the traveller wrote in: said, or their browser's, so that agents and later views use it.
+        var language = TravellerRequests.Chosen(command.Language, context) ?? Language.en;
+        var (response, messages) = OpeningRules.Open(session, access, command, place, crossing?.Id, language,
             "traveller", byTraveller: true, withOwnCode: crossing is null, clock.GetUtcNow());
         return (Results.Created($"/api/assistance/{response.RequestId}", response), messages);
     }
@@ -120,7 +124,7 @@ public static class StaffOpensRequestEndpoint
     [WolverinePost("/api/assistance", OperationId = "StaffOpensAssistanceRequest")]
     [Authorize(Policy = Policies.Helpers)]
     [ProducesResponseType<AssistanceRequestOpenedResponse>(201)]
-    public static async Task<(IResult, OutgoingMessages)> Post(OpenAssistanceRequest command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<(IResult, OutgoingMessages)> Post(OpenAssistanceRequest command, IDocumentSession session, TravellerAccess access, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
         Crossing? crossing = null;
         if (!string.IsNullOrWhiteSpace(command.BookingReference))
@@ -129,7 +133,7 @@ public static class StaffOpensRequestEndpoint
             crossing = await session.Query<Crossing>().FirstOrDefaultAsync(c => c.BookingReference == reference, ct);
             if (crossing is null) return (Problems.NotFound($"No crossing with booking reference {reference}.").ToResult(), new OutgoingMessages());
         }
-        var (response, messages) = OpeningRules.Open(session, command, Places.Normalise(command.Place)!, crossing?.Id,
+        var (response, messages) = OpeningRules.Open(session, access, command, Places.Normalise(command.Place)!, crossing?.Id,
             command.Language ?? Language.fr, user.StaffId(), byTraveller: false, withOwnCode: crossing is null, clock.GetUtcNow());
         return (Results.Created($"/api/assistance/{response.RequestId}", response), messages);
     }

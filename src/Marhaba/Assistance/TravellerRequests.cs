@@ -28,19 +28,13 @@ public record TravellerRequestsView(Language Language, string Direction, List<Tr
 /// <summary>Finds what a traveller's key opens: the requests of a booking, or one request without a booking.</summary>
 public static class TravellerRequests
 {
-    public static async Task<(List<AssistanceRequest>? Requests, ProblemDetails? Refused)> FindAsync(IQuerySession session, TravellerKey key, DateTimeOffset now, CancellationToken ct)
+    public static async Task<(List<AssistanceRequest>? Requests, ProblemDetails? Refused)> FindAsync(
+        IQuerySession session, TravellerAccess access, TravellerKey key, HttpContext context, DateTimeOffset now, CancellationToken ct)
     {
-        var reference = Codes.Normalise(key.Reference!);
-        if (reference.StartsWith("AST-"))
-        {
-            if (await TravellerAccess.LockedAsync(session, reference, now, ct) is { } locked) return (null, locked);
-            var request = await session.Query<AssistanceRequest>().FirstOrDefaultAsync(r => r.Reference == reference, ct);
-            var ok = request?.AccessCodeHash is { } hash && Codes.AccessCodeMatches(request.Id, hash, key.AccessCode);
-            return await TravellerAccess.ConcludeAsync(session, reference, ok, now, ct) is { } refused ? (null, refused) : ([request!], null);
-        }
-        var (crossing, noMatch) = await TravellerAccess.CrossingAsync(session, key.Reference, key.AccessCode, now, ct);
-        if (noMatch is not null) return (null, noMatch);
-        return ((await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossing!.Id).ToListAsync(ct)).OrderBy(r => r.OpenedAt).ToList(), null);
+        var (owner, refused) = await access.OpenAsync(session, key.Reference, key.AccessCode, TravellerAccess.Client(context), now, ct);
+        if (refused is not null) return (null, refused);
+        if (await session.LoadAsync<AssistanceRequest>(owner, ct) is { } request) return ([request], null);
+        return ((await session.Query<AssistanceRequest>().Where(r => r.CrossingId == owner).ToListAsync(ct)).OrderBy(r => r.OpenedAt).ToList(), null);
     }
 
     public static ProblemDetails ValidateKey(TravellerKey key) =>
@@ -71,9 +65,10 @@ public static class TravellerRequestsEndpoint
     [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(TravellerLimits.Policy)]
     [ProducesResponseType<TravellerRequestsView>(200)]
     [ProducesResponseType<ProblemDetails>(404)]
-    public static async Task<IResult> Post(TravellerKey key, HttpContext context, IQuerySession session, IStringLocalizer<TravellerTexts> texts, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Post(
+        TravellerKey key, HttpContext context, IQuerySession session, TravellerAccess access, IStringLocalizer<TravellerTexts> texts, TimeProvider clock, CancellationToken ct)
     {
-        var (requests, refused) = await TravellerRequests.FindAsync(session, key, clock.GetUtcNow(), ct);
+        var (requests, refused) = await TravellerRequests.FindAsync(session, access, key, context, clock.GetUtcNow(), ct);
         if (refused is not null) return refused.ToResult();
         var language = TravellerRequests.Chosen(key.Language, context) ?? requests!.FirstOrDefault()?.Language ?? Language.en;
 
@@ -124,21 +119,23 @@ public static class TravellerActsOnRequestEndpoint
     [AllowAnonymous]
     [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(TravellerLimits.Policy)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<(IResult, OutgoingMessages)> Reopen(string requestReference, TravellerRequestAction action, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
-        ActAsync(requestReference, action, session, clock, ct, r => AssistanceRules.Reopen(r, clock.GetUtcNow()));
+    public static Task<(IResult, OutgoingMessages)> Reopen(
+        string requestReference, TravellerRequestAction action, HttpContext context, IDocumentSession session, TravellerAccess access, TimeProvider clock, CancellationToken ct) =>
+        ActAsync(requestReference, action, context, session, access, clock, ct, r => AssistanceRules.Reopen(r, clock.GetUtcNow()));
 
     [WolverinePost("/api/traveller/requests/{requestReference}/cancel", OperationId = "TravellerCancelsRequest")]
     [AllowAnonymous]
     [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(TravellerLimits.Policy)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<(IResult, OutgoingMessages)> Cancel(string requestReference, TravellerRequestAction action, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
-        ActAsync(requestReference, action, session, clock, ct, r => AssistanceRules.Cancel(r, clock.GetUtcNow()));
+    public static Task<(IResult, OutgoingMessages)> Cancel(
+        string requestReference, TravellerRequestAction action, HttpContext context, IDocumentSession session, TravellerAccess access, TimeProvider clock, CancellationToken ct) =>
+        ActAsync(requestReference, action, context, session, access, clock, ct, r => AssistanceRules.Cancel(r, clock.GetUtcNow()));
 
-    private static async Task<(IResult, OutgoingMessages)> ActAsync(string requestReference, TravellerRequestAction action, IDocumentSession session,
-        TimeProvider clock, CancellationToken ct, Func<AssistanceRequest, Decision> decide)
+    private static async Task<(IResult, OutgoingMessages)> ActAsync(string requestReference, TravellerRequestAction action, HttpContext context,
+        IDocumentSession session, TravellerAccess access, TimeProvider clock, CancellationToken ct, Func<AssistanceRequest, Decision> decide)
     {
         var messages = new OutgoingMessages();
-        var (mine, refused) = await TravellerRequests.FindAsync(session, new TravellerKey(action.Reference, action.AccessCode, null), clock.GetUtcNow(), ct);
+        var (mine, refused) = await TravellerRequests.FindAsync(session, access, new TravellerKey(action.Reference, action.AccessCode, null), context, clock.GetUtcNow(), ct);
         if (refused is not null) return (refused.ToResult(), messages);
         var target = mine?.FirstOrDefault(r => r.Reference == Codes.Normalise(requestReference));
         if (target is null) return (TravellerAccess.NoMatch.ToResult(), messages);

@@ -13,7 +13,7 @@ public record VehicleDetails(VehicleKind? Kind, string? Plate, string? Country);
 /// <summary>A ferry operator's booking system books a party onto a sailing.</summary>
 public record BookCrossing(Guid? SailingId, int? Adults, int? Children, VehicleDetails? Vehicle);
 
-/// <summary>The access code is given once, here; the platform keeps only its hash.</summary>
+/// <summary>The access code is given once, here; the platform keeps only its keyed hash.</summary>
 public record CrossingBookedResponse(
     Guid CrossingId, string BookingReference, string AccessCode, Guid SailingId, string RouteCode,
     string Origin, string Destination, DateTimeOffset DepartureAt, CrossingStatus Status);
@@ -47,7 +47,7 @@ public static class BookCrossingEndpoint
     [ProducesResponseType<ProblemDetails>(404)]
     [ProducesResponseType<ProblemDetails>(409)]
     public static async Task<IResult> Post(
-        BookCrossing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+        BookCrossing command, IDocumentSession session, TravellerAccess access, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
         // The sailing's row lock makes concurrent bookings of one sailing wait for each other,
         // across server nodes too: each decides on the capacity the previous one left.
@@ -64,12 +64,13 @@ public static class BookCrossingEndpoint
         var crossingId = Guid.CreateVersion7();
         var accessCode = Codes.NewAccessCode();
         var booked = new CrossingBooked(
-            crossingId, Codes.NewBookingReference(), Codes.HashAccessCode(crossingId, accessCode), s.Id, s.RouteCode,
+            crossingId, Codes.NewBookingReference(), s.Id, s.RouteCode,
             s.Direction, s.Origin, s.Destination, s.DepartureAt, s.ArrivalAt, command.Adults.Value, command.Children ?? 0,
             command.Vehicle?.Kind, now, user.StaffId());
 
         sailing.AppendOne(new PlacesReserved(crossingId, passengers, laneMetres));
         session.Events.StartStream<Crossing>(crossingId, booked);
+        session.Insert(access.Issue(booked.BookingReference, crossingId, accessCode, now));
         if (command.Vehicle is { } v)
             session.Store(new CrossingVehicle { Id = crossingId, Plate = Plates.Normalise(v.Plate)!, Country = v.Country!.Trim().ToUpperInvariant() });
 

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 
 namespace Marhaba.Crossings;
 
@@ -30,15 +29,6 @@ public static class Codes
 
     public static string Normalise(string value) =>
         new(value.Trim().ToUpperInvariant().Where(ch => ch != ' ').ToArray());
-
-    /// <summary>Codes are stored only as a hash salted with the crossing's id.</summary>
-    public static string HashAccessCode(Guid crossingId, string accessCode) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{crossingId:N}:{Normalise(accessCode).Replace("-", "")}")));
-
-    public static bool AccessCodeMatches(Guid crossingId, string storedHash, string? offered) =>
-        offered is not null &&
-        CryptographicOperations.FixedTimeEquals(
-            Convert.FromHexString(storedHash), Convert.FromHexString(HashAccessCode(crossingId, offered)));
 
     private static string Random(int length)
     {

@@ -9,7 +9,7 @@ namespace Marhaba.Crossings;
 // "At" fields are business time, when it happened at the port; Marten records its own timestamp apart.
 
 public record CrossingBooked(
-    Guid CrossingId, string BookingReference, string AccessCodeHash, Guid SailingId, string RouteCode,
+    Guid CrossingId, string BookingReference, Guid SailingId, string RouteCode,
     Direction Direction, string Origin, string Destination, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt,
     int Adults, int Children, VehicleKind? Vehicle, DateTimeOffset BookedAt, string BookedBy);
 
@@ -48,7 +48,6 @@ public class Crossing
     public Guid Id { get; set; }
     public int Version { get; set; }
     public string BookingReference { get; set; } = "";
-    public string AccessCodeHash { get; set; } = "";
     public Guid SailingId { get; set; }
     public string RouteCode { get; set; } = "";
     public Direction Direction { get; set; }
@@ -79,7 +78,7 @@ public class Crossing
 
     public static Crossing Create(CrossingBooked e) => new()
     {
-        Id = e.CrossingId, BookingReference = e.BookingReference, AccessCodeHash = e.AccessCodeHash,
+        Id = e.CrossingId, BookingReference = e.BookingReference,
         SailingId = e.SailingId, RouteCode = e.RouteCode, Direction = e.Direction, Origin = e.Origin,
         Destination = e.Destination, DepartureAt = e.DepartureAt, ArrivalAt = e.ArrivalAt, Adults = e.Adults,
         Children = e.Children, Vehicle = e.Vehicle, Status = CrossingStatus.Booked, BookedAt = e.BookedAt

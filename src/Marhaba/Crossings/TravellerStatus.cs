@@ -33,9 +33,9 @@ public static class TravellerStatusEndpoint
     [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(TravellerLimits.Policy)]
     [ProducesResponseType<TravellerStatusResponse>(200)]
     [ProducesResponseType<ProblemDetails>(404)]
-    public static async Task<IResult> Post(TravellerStatusRequest request, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Post(TravellerStatusRequest request, HttpContext context, IQuerySession session, TravellerAccess access, TimeProvider clock, CancellationToken ct)
     {
-        var (crossing, refused) = await TravellerAccess.CrossingAsync(session, request.BookingReference, request.AccessCode, clock.GetUtcNow(), ct);
+        var (crossing, refused) = await access.OpenCrossingAsync(session, request.BookingReference, request.AccessCode, context, clock.GetUtcNow(), ct);
         if (crossing is null) return (refused ?? TravellerAccess.NoMatch).ToResult();
 
         var events = await session.Events.FetchStreamAsync(crossing.Id, token: ct);

@@ -17,7 +17,7 @@ namespace Marhaba.Demo;
 /// tokens. A fixed seed keeps the shape of the demo the same from one run to the next.
 /// </summary>
 public sealed class DemoData(
-    IDocumentStore store, TimeProvider clock, TokenIssuer tokens, IServer server, IServiceScopeFactory scopes,
+    IDocumentStore store, TimeProvider clock, TokenIssuer tokens, TravellerAccess access, IServer server, IServiceScopeFactory scopes,
     IHostApplicationLifetime lifetime, ILogger<DemoData> logger) : BackgroundService
 {
     /// <summary>Sailings per day each way, passenger capacity, lane-metres, vessel: a demo-sized slice of the 2025 network.</summary>
@@ -112,7 +112,7 @@ public sealed class DemoData(
             s.Events.Append(sailing.SailingId, new PlacesReserved(id, adults + children, VehicleRoom.LaneMetres(vehicle)));
             var events = new List<object>
             {
-                new CrossingBooked(id, reference, Codes.HashAccessCode(id, code), sailing.SailingId, sailing.RouteCode, sailing.Direction,
+                new CrossingBooked(id, reference, sailing.SailingId, sailing.RouteCode, sailing.Direction,
                     sailing.Origin, sailing.Destination, sailing.DepartureAt, sailing.ArrivalAt, adults, children, vehicle, bookedAt, "demo-operator")
             };
             if (vehicle is not null)
@@ -133,6 +133,7 @@ public sealed class DemoData(
                 }
             }
             s.Events.StartStream<Crossing>(id, events.ToArray());
+            s.Insert(access.Issue(reference, id, code, bookedAt));
             return (id, reference, adults + children);
         }
     }
@@ -164,12 +165,12 @@ public sealed class DemoData(
                 critical ? Urgency.Critical : random.NextDouble() < 0.2 ? Urgency.High : Urgency.Normal, null,
                 critical ? "Malaise in the vehicle queue, lane 7" : "Demo request", i % 3 == 0 ? Language.ar : Language.fr, ContactChannel.Phone, null);
             var place = critical ? "MAPTM" : places[random.Next(places.Length)];
-            var (opened, messages) = OpeningRules.Open(session, command, place, null, command.Language!.Value, "demo-agent", byTraveller: i % 2 == 0, withOwnCode: true, openedAt);
+            var (opened, messages) = OpeningRules.Open(session, access, command, place, null, command.Language!.Value, "demo-agent", byTraveller: i % 2 == 0, withOwnCode: true, openedAt);
             schedules.AddRange(messages.OfType<Wolverine.DeliveryMessage<CheckAssistanceTimeLimit>>().Select(m => ((object)m.Message, m.Message.Deadline)));
             if (i == 0) shown = $"{opened.Reference} / access code {opened.AccessCode}";
             if (critical) continue;
 
-            var request = AssistanceRequest.Create(new AssistanceRequestOpened(opened.RequestId, opened.Reference, null, command.Category!.Value,
+            var request = AssistanceRequest.Create(new AssistanceRequestOpened(opened.RequestId, opened.Reference, command.Category!.Value,
                 command.Urgency!.Value, place, null, command.Language.Value, null, "demo", false, openedAt, opened.AcknowledgeBy, opened.ResolveBy));
             var steps = new List<object>();
             var at = openedAt.AddMinutes(random.Next(1, 20));

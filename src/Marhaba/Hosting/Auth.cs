@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -91,24 +90,10 @@ public sealed class TokenIssuer(AuthOptions options)
         };
     }
 
-    /// <summary>
-    /// The signing key: from configuration when set; for the embedded default, a random key kept
-    /// beside the private cluster (never in the repository); otherwise start-up stops with what to set.
-    /// </summary>
     public static AuthOptions ResolveOptions(IConfiguration configuration, EmbeddedPostgres? embedded)
     {
         var options = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        if (string.IsNullOrWhiteSpace(options.SigningKey) && embedded is not null)
-        {
-            var file = Path.Combine(Path.GetDirectoryName(embedded.DataDirectory)!, "signing-key");
-            if (!File.Exists(file))
-                File.WriteAllText(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
-            options.SigningKey = File.ReadAllText(file).Trim();
-        }
-        if (string.IsNullOrWhiteSpace(options.SigningKey) || Encoding.UTF8.GetByteCount(options.SigningKey) < 32)
-            throw new InvalidOperationException(
-                "Auth:SigningKey must be set (at least 32 characters) when a connection string is configured: " +
-                "set the environment variable Auth__SigningKey.");
+        options.SigningKey = Secrets.Resolve(configuration, "Auth:SigningKey", embedded, "signing-key");
         return options;
     }
 

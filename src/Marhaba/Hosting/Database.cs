@@ -36,7 +36,7 @@ public static class Database
         opts.Events.UseIdentityMapForAggregates = true;
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString);
         IdempotencyLog.AddTo(opts);
-        opts.Schema.For<AccessFailures>();
+        TravellerAccess.AddTo(opts);
         opts.Schema.For<PortAuthorities.ReceivedNotification>();
         opts.AddSailings();
         opts.AddCrossings();

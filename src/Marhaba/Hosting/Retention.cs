@@ -8,7 +8,7 @@ namespace Marhaba.Hosting;
 /// <see cref="KeepAnswers"/> (a retry comes within minutes, a device back online within days), and a
 /// reference's count of wrong access codes until a day after it stopped mattering. Hourly.
 /// </summary>
-public sealed class Retention(IdempotencyLog answers, IDocumentStore store, TimeProvider clock, ILogger<Retention> logger) : BackgroundService
+public sealed class Retention(IdempotencyLog answers, TravellerAccess access, TimeProvider clock, ILogger<Retention> logger) : BackgroundService
 {
     public static readonly TimeSpan KeepAnswers = TimeSpan.FromDays(7);
     public static readonly TimeSpan KeepAccessFailures = TimeSpan.FromDays(1);
@@ -36,12 +36,6 @@ public sealed class Retention(IdempotencyLog answers, IDocumentStore store, Time
         var now = clock.GetUtcNow();
         var purgedAnswers = await answers.DeleteStartedBeforeAsync(now - KeepAnswers, ct);
 
-        var before = now - KeepAccessFailures;
-        await using var session = store.LightweightSession();
-        var stale = await session.Query<AccessFailures>()
-            .Where(f => f.FirstAt < before && (f.LockedUntil == null || f.LockedUntil < before)).Select(f => f.Id).ToListAsync(ct);
-        foreach (var id in stale) session.Delete<AccessFailures>(id);
-        await session.SaveChangesAsync(ct);
-        return (purgedAnswers, stale.Count);
+        return (purgedAnswers, await access.PurgeAttemptsAsync(now - KeepAccessFailures, ct));
     }
 }

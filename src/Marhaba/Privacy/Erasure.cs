@@ -33,6 +33,7 @@ public static class Erasure
         if (stream.Aggregate is not { } crossing) return false;
         session.Delete<TravellerProfile>(crossingId);
         session.Delete<CrossingVehicle>(crossingId);
+        session.Delete<AccessKey>(crossing.BookingReference);
         var requests = await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossingId).Select(r => r.Id).ToListAsync(ct);
         foreach (var id in requests)
         {
@@ -75,6 +76,12 @@ public sealed class SeasonErasure(IDocumentStore store, PrivacyOptions options, 
         var closedSeasonsBefore = LastErasableSeasonEnd(options, now);
         await using var query = store.QuerySession();
         var due = await query.Query<Crossing>().Where(c => !c.Erased && c.DepartureAt < closedSeasonsBefore).Select(c => c.Id).ToListAsync(ct);
+        // Keys of requests followed without a booking go with their season too.
+        await using (var keys = store.LightweightSession())
+        {
+            keys.DeleteWhere<AccessKey>(k => k.IssuedAt < closedSeasonsBefore);
+            await keys.SaveChangesAsync(ct);
+        }
         foreach (var batch in due.Chunk(200))
         {
             await using var session = store.LightweightSession();

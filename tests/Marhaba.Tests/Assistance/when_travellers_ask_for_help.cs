@@ -117,6 +117,46 @@ public class when_travellers_ask_for_help(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task a_traveller_writing_from_an_arabic_browser_has_the_request_kept_in_arabic()
+    {
+        var result = await Host.Scenario(s =>
+        {
+            s.WithRequestHeader("Accept-Language", "ar-MA,ar;q=0.9,fr;q=0.6");
+            s.Post.Json(new OpenAssistanceRequest(null, null, AssistanceCategory.LostDocuments, null, "MAPTM", "ضاع جواز سفري", null, null, null)).ToUrl("/api/traveller/assistance");
+            s.StatusCodeShouldBe(201);
+        });
+        var opened = (await result.ReadAsJsonAsync<AssistanceRequestOpenedResponse>())!;
+
+        // Agents see the language the traveller used...
+        var details = await Host.Scenario(s => { s.WithBearerToken(Agent()); s.Get.Url($"/api/assistance/{opened.RequestId}"); });
+        (await details.ReadAsJsonAsync<AssistanceRequestDetails>())!.Request.Language.ShouldBe(Language.ar);
+        // ...and the traveller's later views, from a browser that says nothing, stay in Arabic, right to left.
+        var view = await Follow(opened.Reference, opened.AccessCode!);
+        view.Language.ShouldBe(Language.ar);
+        view.Direction.ShouldBe("rtl");
+    }
+
+    [Fact]
+    public async Task a_traveller_cancels_their_own_open_request_and_the_board_no_longer_waits_for_it()
+    {
+        var opened = await Open(new OpenAssistanceRequest(null, null, AssistanceCategory.Information, null, "MANDR", "Found my way, thanks", Language.fr, null, null));
+        await Host.Scenario(s =>
+        {
+            s.Post.Json(new TravellerRequestAction(opened.Reference, opened.AccessCode)).ToUrl($"/api/traveller/requests/{opened.Reference}/cancel");
+            s.StatusCodeShouldBe(200);
+        });
+        (await Follow(opened.Reference, opened.AccessCode!)).Requests.Single().Status.ShouldBe(AssistanceStatus.Cancelled);
+        (await Events(opened.RequestId)).Last().ShouldBeOfType<AssistanceRequestCancelled>();
+        // Cancelled once: a second cancel is refused, an agent cannot acknowledge it any more.
+        await Host.Scenario(s =>
+        {
+            s.Post.Json(new TravellerRequestAction(opened.Reference, opened.AccessCode)).ToUrl($"/api/traveller/requests/{opened.Reference}/cancel");
+            s.StatusCodeShouldBe(409);
+        });
+        await Act(opened.RequestId, "acknowledge", null, Agent("MANDR"), 409);
+    }
+
+    [Fact]
     public async Task another_travellers_code_reveals_nothing()
     {
         var mine = await Open(new OpenAssistanceRequest(null, null, AssistanceCategory.LostDocuments, null, "MAPTM", "Passport lost on board", Language.fr, null, null));

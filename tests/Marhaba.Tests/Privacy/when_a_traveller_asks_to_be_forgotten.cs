@@ -51,6 +51,25 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
     }
 
     [Fact]
+    public async Task an_agent_reads_the_details_only_for_a_request_of_the_crossing_at_their_place()
+    {
+        var booking = await FamilyWithDetails();
+        var url = $"/api/crossings/{booking.CrossingId}/profile?reason=calling the family back";
+        // An agent at the crossing's destination, with no request of it: refused.
+        await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Agent, "MAPTM")); s.Get.Url(url); s.StatusCodeShouldBe(403); });
+
+        // The traveller asks for help at Genova, where the crossing starts: Genova's agents may read, Tanger Med's still not.
+        await Host.Scenario(s =>
+        {
+            s.Post.Json(new OpenAssistanceRequest(booking.BookingReference, booking.AccessCode, AssistanceCategory.SocialOrFamily, null, "ITGOA",
+                "Need help with the children", Language.it, null, null)).ToUrl("/api/traveller/assistance");
+            s.StatusCodeShouldBe(201);
+        });
+        await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Agent, "ITGOA")); s.Get.Url(url); s.StatusCodeShouldBe(200); });
+        await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Agent, "MAPTM")); s.Get.Url(url); s.StatusCodeShouldBe(403); });
+    }
+
+    [Fact]
     public async Task after_erasure_no_table_of_the_database_holds_any_erased_value()
     {
         var booking = await FamilyWithDetails();
@@ -75,8 +94,10 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
         var crossing = await Host.Scenario(s => { s.WithBearerToken(Planner); s.Get.Url($"/api/crossings/{booking.CrossingId}"); });
         (await crossing.ReadAsJsonAsync<Crossing>())!.Erased.ShouldBeTrue();
         await Host.Scenario(s => { s.WithBearerToken(PortStaff("MAPTM")); s.Get.Url($"/api/crossings/{booking.CrossingId}/profile?reason=check"); s.StatusCodeShouldBe(410); });
-        var status = await Host.Scenario(s => s.Post.Json(new TravellerStatusRequest(booking.BookingReference, booking.AccessCode)).ToUrl("/api/traveller/status"));
-        (await status.ReadAsJsonAsync<TravellerStatusResponse>())!.History[^1].What.ShouldBe("traveller-data-erased");
+        // The code's keyed hash went with the data: reference and code open nothing any more.
+        await Host.Scenario(s => { s.Post.Json(new TravellerStatusRequest(booking.BookingReference, booking.AccessCode)).ToUrl("/api/traveller/status"); s.StatusCodeShouldBe(404); });
+        await using var session = App.Store.QuerySession();
+        (await session.LoadAsync<AccessKey>(booking.BookingReference)).ShouldBeNull();
     }
 
     [Fact]

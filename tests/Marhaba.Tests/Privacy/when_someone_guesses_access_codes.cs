@@ -1,34 +1,81 @@
+using System.Net;
 using Alba;
 using Marhaba.Crossings;
-using Marhaba.Hosting;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Wolverine;
 
 namespace Marhaba.Tests.Privacy;
 
 public class when_someone_guesses_access_codes(AppFixture app) : Scenario(app)
 {
-    private Task<IScenarioResult> Status(string reference, string code, int status, IAlbaHost? host = null) =>
+    private static readonly IPAddress Guesser = IPAddress.Parse("203.0.113.7");
+    private static readonly IPAddress TravellersPhone = IPAddress.Parse("198.51.100.20");
+
+    private Task<IScenarioResult> Status(string reference, string code, int status, IAlbaHost? host = null, IPAddress? from = null) =>
         (host ?? Host).Scenario(s =>
         {
+            s.ConfigureHttpContext(c => c.Connection.RemoteIpAddress = from ?? Guesser);
             s.Post.Json(new TravellerStatusRequest(reference, code)).ToUrl("/api/traveller/status");
             s.StatusCodeShouldBe(status);
         });
 
     [Fact]
-    public async Task a_reference_is_locked_after_five_wrong_codes_even_for_the_right_one_and_others_are_not()
+    public async Task the_guesser_is_locked_out_after_five_wrong_codes_while_the_traveller_on_their_own_phone_gets_in()
     {
         var (target, _) = await Booked();
         var other = await Book((await ScheduleSailing()).Id);
-        for (var i = 0; i < TravellerAccess.MaxFailures; i++) await Status(target.BookingReference, "WRONGCODE" + i, 404);
+        for (var i = 0; i < TravellerAccess.MaxAttempts; i++) await Status(target.BookingReference, "WRONGCODE" + i, 404);
 
+        // Even the right code is no longer checked from the guessing connection.
         var locked = await Status(target.BookingReference, target.AccessCode, 429);
         (await locked.ReadAsTextAsync()).ShouldContain("Too many wrong access codes");
+        // The traveller, on their own phone, is not locked out by a stranger's guesses; other references are untouched.
+        await Status(target.BookingReference, target.AccessCode, 200, from: TravellersPhone);
         await Status(other.BookingReference, other.AccessCode, 200);
 
         App.Clock.SetUtcNow(App.Clock.GetUtcNow() + TravellerAccess.Lockout + TimeSpan.FromMinutes(1));
         await Status(target.BookingReference, target.AccessCode, 200);
+    }
+
+    [Fact]
+    public async Task thirty_wrong_codes_sent_at_once_to_two_nodes_are_each_counted_and_only_five_are_checked()
+    {
+        var (target, _) = await Booked();
+        await using var second = await App.StartNodeAsync(("Travellers:RequestsPerMinutePerClient", "1000000"));
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 30).Select(async i =>
+        {
+            var result = await (i % 2 == 0 ? Host : second).Scenario(s =>
+            {
+                s.ConfigureHttpContext(c => c.Connection.RemoteIpAddress = Guesser);
+                s.Post.Json(new TravellerStatusRequest(target.BookingReference, $"WRONG{i:D5}")).ToUrl("/api/traveller/status");
+                s.IgnoreStatusCode();
+            });
+            return result.Context.Response.StatusCode;
+        }));
+
+        answers.Count(a => a == 404).ShouldBe(TravellerAccess.MaxAttempts, "exactly five codes were checked");
+        answers.Count(a => a == 429).ShouldBe(30 - TravellerAccess.MaxAttempts);
+        await Status(target.BookingReference, target.AccessCode, 429, second);
+        await Status(target.BookingReference, target.AccessCode, 200, second, TravellersPhone);
+    }
+
+    [Fact]
+    public async Task the_database_holds_no_code_that_opens_a_booking_without_the_server_key()
+    {
+        var (booked, _) = await Booked();
+        await using var session = App.Store.QuerySession();
+        var key = await session.LoadAsync<AccessKey>(booked.BookingReference);
+        key.ShouldNotBeNull();
+        // A plain hash of the code, salted or not, is not what is kept.
+        var plain = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(booked.AccessCode)));
+        key.CodeHash.ShouldNotBe(plain);
+        var events = await session.Events.FetchStreamAsync(booked.CrossingId);
+        System.Text.Json.JsonSerializer.Serialize(events.Select(e => e.Data)).ShouldNotContain(key.CodeHash);
+
+        // Staff views of the crossing serve nothing derived from the code.
+        var view = await Host.Scenario(s => { s.WithBearerToken(Token(Marhaba.Hosting.Roles.Admin)); s.Get.Url($"/api/crossings/{booked.CrossingId}"); });
+        var text = await view.ReadAsTextAsync();
+        text.ShouldNotContain(key.CodeHash);
+        text.ShouldNotContain("hash", Case.Insensitive);
     }
 
     [Fact]
