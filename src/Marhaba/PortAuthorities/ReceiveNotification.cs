@@ -48,7 +48,7 @@ public static class ReceiveNotificationEndpoint
     [ProducesResponseType<ProblemDetails>(401)]
     [ProducesResponseType<ProblemDetails>(422)]
     public static async Task<(IResult, OutgoingMessages)> Post(
-        HttpContext context, IDocumentSession session, IDocumentStore store, PortAuthorityOptions authority,
+        HttpContext context, IDocumentSession session, PortAuthorityOptions authority,
         SailingConsequences consequences, TimeProvider clock, CancellationToken ct)
     {
         var none = new OutgoingMessages();
@@ -66,7 +66,10 @@ public static class ReceiveNotificationEndpoint
         if (n?.MessageId is not { Length: > 0 and <= 100 }) return (Problems.BadRequest("messageId", "messageId is required, at most 100 characters.").ToResult(), none);
         if (n.Type is null) return (Problems.BadRequest("type", $"type is required: one of {string.Join(", ", Enum.GetNames<NotificationType>())}.").ToResult(), none);
 
+        // Copies of one message arriving together wait for each other here, in this transaction: the first
+        // is applied (or kept), every later one finds its record and is answered as a duplicate.
         var id = $"{authority.AuthorityId}:{n.MessageId}";
+        await LockAsync(session, id, ct);
         if (await session.LoadAsync<ReceivedNotification>(id, ct) is { } earlier)
             return (Results.Ok(new NotificationReceipt(n.MessageId, earlier.Applied, true, "Already received; not applied again.")), none);
 
@@ -74,16 +77,25 @@ public static class ReceiveNotificationEndpoint
         var (problem, messages) = await ApplyAsync(session, n, authority, consequences, now, ct);
         if (problem is not null)
         {
-            // Kept, apart from the refused change, for a person to look at.
-            await using var keep = store.LightweightSession();
+            // Kept, without the refused change, for a person to look at; the lock is held until it is.
+            session.EjectAllPendingChanges();
             received.Problem = problem.Detail;
-            keep.Store(received);
-            await keep.SaveChangesAsync(ct);
+            session.Insert(received);
+            await session.SaveChangesAsync(ct);
             return (problem.ToResult(), none);
         }
         received.Applied = true;
         session.Insert(received); // with the change: applied once, even if two copies race
         return (Results.Ok(new NotificationReceipt(n.MessageId, true, false, null)), messages);
+    }
+
+    /// <summary>A lock on the message id for the rest of the transaction (PostgreSQL's transaction-level advisory lock).</summary>
+    private static async Task LockAsync(IDocumentSession session, string id, CancellationToken ct)
+    {
+        await session.BeginTransactionAsync(ct);
+        await using var cmd = new Npgsql.NpgsqlCommand("select pg_advisory_xact_lock(hashtextextended($1, 0))", (Npgsql.NpgsqlConnection)session.Connection!);
+        cmd.Parameters.Add(new() { Value = id });
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     public static ProblemDetails? Authenticate(HttpContext context, string body, PortAuthorityOptions authority, DateTimeOffset now)

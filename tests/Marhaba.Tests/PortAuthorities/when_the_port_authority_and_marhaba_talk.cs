@@ -81,6 +81,33 @@ public class when_the_port_authority_and_marhaba_talk(AppFixture app, ITestOutpu
     }
 
     [Fact]
+    public async Task copies_of_one_cancellation_arriving_together_are_applied_once_and_each_answered_as_a_duplicate()
+    {
+        var sailing = await ScheduleSailing();
+        await Book(sailing.Id, 2, 0);
+        var cancel = Notification(NotificationType.SailingCancelled, sailing.Id, "adsp-9001") with { Reason = "strike" };
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Notify(cancel)));
+        var receipts = new List<NotificationReceipt>();
+        foreach (var answer in answers)
+        {
+            answer.StatusCode.ShouldBe(HttpStatusCode.OK, await answer.Content.ReadAsStringAsync());
+            receipts.Add((await answer.Content.ReadFromJsonAsync<NotificationReceipt>())!);
+        }
+        receipts.Count(r => !r.Duplicate).ShouldBe(1);
+        receipts.ShouldAllBe(r => r.Applied);
+        (await SailingEvents(sailing.Id)).OfType<SailingCancelled>().Count().ShouldBe(1);
+
+        await using var session = App.Store.QuerySession();
+        var record = await session.LoadAsync<ReceivedNotification>($"{StandInAuthorityServer.AuthorityId}:adsp-9001");
+        record!.Applied.ShouldBeTrue();
+        record.Problem.ShouldBeNull();
+        // A late copy, after the rebooking ran, is still a duplicate and leaves the record as it was.
+        (await (await Notify(cancel)).Content.ReadFromJsonAsync<NotificationReceipt>())!.Duplicate.ShouldBeTrue();
+        (await session.LoadAsync<ReceivedNotification>(record.Id))!.Applied.ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task a_notification_about_an_unknown_sailing_is_refused_clearly_and_kept_for_a_planner()
     {
         var unknown = Guid.NewGuid();
