@@ -78,7 +78,7 @@ public static class SeasonIngest
                 s.DepartureAt, s.ArrivalAt, p.Adults, p.Children, p.Vehicle, p.BookAt, "ingest")
         };
         if (p.NoShow)
-            events.Add(new CrossingMarkedNoShow(s.Origin, s.DepartureAt, "ingest", sailingId, p.Persons, p.Vehicle));
+            events.Add(new CrossingMarkedNoShow(s.Origin, s.DepartureAt, "ingest", sailingId, p.Persons, p.Vehicle, false));
         else
         {
             events.Add(new CrossingCheckedIn(s.Origin, "Booth 1", s.DepartureAt.AddHours(-2), "ingest", sailingId, p.Persons, p.Vehicle));

@@ -98,7 +98,7 @@ public sealed class SeasonRun(SimulationSettings settings)
         _authority = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{authorityPort}") };
         var issuer = new TokenIssuer(new AuthOptions { SigningKey = key });
         var ports = ReferenceData.Ports.Select(p => p.Code).ToArray();
-        _tokens = new Tokens(issuer.Mint("sim-planner", [Roles.Planner]), issuer.Mint("sim-operator", [Roles.Operator]),
+        _tokens = new Tokens(issuer.Mint("sim-planner", [Roles.Planner]), issuer.Mint("sim-operator", [Roles.Operator], lines: ReferenceData.Routes.Select(r => r.Code)),
             issuer.Mint("sim-port-staff", [Roles.PortStaff], ports), issuer.Mint("sim-agent", [Roles.Agent], ports), issuer.Mint("sim-admin", [Roles.Admin]));
 
         var watch = Stopwatch.StartNew();

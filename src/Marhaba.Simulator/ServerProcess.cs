@@ -17,6 +17,9 @@ public sealed class ServerProcess : IAsyncDisposable
     private ServerProcess(Process process, Uri address) { _process = process; Address = address; }
 
     /// <param name="settings">More configuration for the server, as environment variables (Section__Key).</param>
+    /// <summary>The access-code key of every server this process starts (a restarted server still knows the codes it issued).</summary>
+    private static readonly string AccessCodeKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+
     public static async Task<ServerProcess> StartAsync(string connection, string signingKey, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
@@ -30,6 +33,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["ConnectionStrings__Marhaba"] = connection + ";Maximum Pool Size=100",
                 ["Auth__SigningKey"] = signingKey,
+                ["Travellers__AccessCodeKey"] = AccessCodeKey,
                 ["Demo__Seed"] = "false",
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Travellers__RequestsPerMinutePerClient"] = "1000000",

@@ -45,6 +45,9 @@ public sealed class AppFixture : IAsyncLifetime
     /// <summary>Business time of the tests; starts at the real now, moved forward by the tests that need it.</summary>
     public TestClock Clock { get; } = new();
 
+    /// <summary>What the server logged during the run.</summary>
+    public LogCapture Logs { get; } = new();
+
     /// <summary>The stand-in port authority: a real server on a loopback port.</summary>
     public StandInAuthorityServer Authority { get; } = new();
 
@@ -64,6 +67,7 @@ public sealed class AppFixture : IAsyncLifetime
             x.ConfigureServices(services =>
             {
                 services.AddSingleton<TimeProvider>(Clock);
+                services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Logs);
                 services.RunWolverineInSoloMode();
                 services.DisableAllExternalWolverineTransports();
             });
@@ -128,7 +132,8 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
     protected string Token(string role, params string[] ports) => App.Tokens.Mint($"test-{role}-{string.Join("-", ports)}", [role], ports);
 
     protected string PortStaff(string port) => Token(Roles.PortStaff, port);
-    protected string Operator => Token(Roles.Operator);
+    /// <summary>A booking system working for every line.</summary>
+    protected string Operator => App.Tokens.Mint("test-operator", [Roles.Operator], lines: ReferenceData.Routes.Select(r => r.Code));
     protected string Planner => Token(Roles.Planner);
 
     protected HttpClient Client(string? token = null)
@@ -171,6 +176,17 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
         var sailing = await ScheduleSailing(route);
         return (await Book(sailing.Id, 2, 2, vehicle ?? new VehicleDetails(VehicleKind.Car, "AB-123-CD", "F")), sailing);
     }
+
+    /// <summary>The same, on a sailing that has since left its port: the test clock moved past its departure.</summary>
+    protected async Task<(CrossingBookedResponse Booking, SailingSummary Sailing)> BookedAndSailed(VehicleDetails? vehicle = null, string route = "ITGOA-MAPTM")
+    {
+        var booked = await Booked(vehicle, route);
+        ShipLeft(booked.Sailing);
+        return booked;
+    }
+
+    /// <summary>Business time moves to just after the sailing's departure: the ship has left.</summary>
+    protected void ShipLeft(SailingSummary sailing) => App.Clock.SetUtcNow(sailing.DepartureAt.AddMinutes(1));
 
     /// <summary>Port staff post at their desk (arrivals, check-ins, ...) and expect a status.</summary>
     protected Task<IScenarioResult> Record(string port, string token, object body, int status, string? key = null, string action = "arrivals") =>

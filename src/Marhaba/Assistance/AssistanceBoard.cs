@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Marhaba.Hosting;
+using Marhaba.Ports;
 using Marten;
 using Marten.Events.Projections;
 using Microsoft.AspNetCore.Authorization;
@@ -8,13 +9,13 @@ using Wolverine.Http;
 
 namespace Marhaba.Assistance;
 
-/// <summary>How long requests waited to be acknowledged and resolved, on one (UTC) day. Id: "2026-07-28".</summary>
+/// <summary>How long requests waited to be acknowledged and resolved, on one day (the place's local day). Id: "2026-07-28".</summary>
 public class AssistanceTimes
 {
     public string Id { get; set; } = "";
     public List<AssistanceDuration> Durations { get; set; } = [];
 
-    public static string Key(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd");
+    public static string Key(string place, DateTimeOffset at) => Places.LocalDay(place, at).ToString("yyyy-MM-dd");
 }
 
 public record AssistanceDuration(TimeLimit Kind, AssistanceCategory Category, string Place, double Seconds);
@@ -24,19 +25,19 @@ public partial class AssistanceTimesProjection : MultiStreamProjection<Assistanc
     public AssistanceTimesProjection()
     {
         DashboardProjections.Tune(Options);
-        Identity<AssistanceRequestAcknowledged>(e => AssistanceTimes.Key(e.At));
-        Identity<AssistanceRequestResolved>(e => AssistanceTimes.Key(e.At));
+        Identity<AssistanceRequestAcknowledged>(e => AssistanceTimes.Key(e.Place, e.At));
+        Identity<AssistanceRequestResolved>(e => AssistanceTimes.Key(e.Place, e.At));
     }
 
     public void Apply(AssistanceTimes view, AssistanceRequestAcknowledged e)
     {
-        view.Id = AssistanceTimes.Key(e.At);
+        view.Id = AssistanceTimes.Key(e.Place, e.At);
         view.Durations.Add(new AssistanceDuration(TimeLimit.Acknowledge, e.Category, e.Place, e.SecondsSinceOpened));
     }
 
     public void Apply(AssistanceTimes view, AssistanceRequestResolved e)
     {
-        view.Id = AssistanceTimes.Key(e.At);
+        view.Id = AssistanceTimes.Key(e.Place, e.At);
         view.Durations.Add(new AssistanceDuration(TimeLimit.Resolve, e.Category, e.Place, e.SecondsSinceOpened));
     }
 }
@@ -74,12 +75,12 @@ public static class AssistanceBoardEndpoints
             .ToList();
         var lines = Ordered(open, now).Select(r => Line(r, now)).ToList();
 
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
-        var seasonStart = new DateOnly(today.Year, 1, 1);
-        var ids = Enumerable.Range(0, today.DayNumber - seasonStart.DayNumber + 1).Select(d => seasonStart.AddDays(d).ToString("yyyy-MM-dd"));
+        // Today is each place's own local day; the season, the year to it.
+        var latest = ReferenceData.Ports.Max(p => p.LocalDay(now));
+        var seasonStart = new DateOnly(latest.Year, 1, 1);
+        var ids = Enumerable.Range(0, latest.DayNumber - seasonStart.DayNumber + 1).Select(d => seasonStart.AddDays(d).ToString("yyyy-MM-dd"));
         var days = await session.LoadManyAsync<AssistanceTimes>(ct, ids);
-        var todayKey = today.ToString("yyyy-MM-dd");
-        var season = days.SelectMany(d => d.Durations.Select(x => (Today: d.Id == todayKey, x)))
+        var season = days.SelectMany(d => d.Durations.Select(x => (Today: d.Id == AssistanceTimes.Key(x.Place, now), x)))
             .Where(t => user.CanActAt(t.x.Place) && (place is null || t.x.Place == Places.Normalise(place))).ToList();
         var times = season.GroupBy(t => (t.x.Category, t.x.Place)).OrderBy(g => g.Key.Place).ThenBy(g => g.Key.Category)
             .Select(g => new TimesLine(g.Key.Category, g.Key.Place,

@@ -143,6 +143,10 @@ public static class Places
     }
 
     public static string Aboard(Guid sailingId) => AboardPrefix + sailingId;
+
+    /// <summary>The place's local day: a port's own; aboard, the operation's (Morocco's).</summary>
+    public static DateOnly LocalDay(string place, DateTimeOffset at) =>
+        (ReferenceData.TryGetPort(place, out var port) ? port : ReferenceData.Home).LocalDay(at);
 }
 
 /// <summary>The rules of a request's life, as pure decisions.</summary>

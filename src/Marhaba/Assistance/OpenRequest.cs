@@ -103,7 +103,7 @@ public static class TravellerOpensRequestEndpoint
         }
         var place = Places.Normalise(command.Place) ?? OpeningRules.PlaceOf(crossing!);
         // The language the traveller wrote in: said, or their browser's, so that agents and later views use it.
-        var language = TravellerRequests.Chosen(command.Language, context) ?? Language.en;
+        var language = TravellerLanguage.Chosen(command.Language, context) ?? Language.en;
         var (response, messages) = OpeningRules.Open(session, access, command, place, crossing?.Id, language,
             "traveller", byTraveller: true, withOwnCode: crossing is null, clock.GetUtcNow());
         return (Results.Created($"/api/assistance/{response.RequestId}", response), messages);

@@ -41,8 +41,12 @@ public static class TravellerRequests
         string.IsNullOrWhiteSpace(key.Reference) || key.Reference.Length > 32 ? Problems.BadRequest("reference", "reference (booking or request reference) is required.")
         : string.IsNullOrWhiteSpace(key.AccessCode) || key.AccessCode.Length > 32 ? Problems.BadRequest("accessCode", "accessCode is required.")
         : WolverineContinue.NoProblems;
+}
 
-    /// <summary>The language asked for, else the first of Accept-Language we speak, else the request's own.</summary>
+/// <summary>The four languages travellers read: which one a request wants, its culture and its writing direction.</summary>
+public static class TravellerLanguage
+{
+    /// <summary>The language asked for, else the first of Accept-Language we speak, else null.</summary>
     public static Language? Chosen(Language? asked, HttpContext context)
     {
         if (asked is not null) return asked;
@@ -52,6 +56,27 @@ public static class TravellerRequests
             if (Enum.TryParse<Language>(tag, out var language) && Enum.IsDefined(language)) return language;
         }
         return null;
+    }
+
+    /// <summary>Moroccan Arabic's culture for Arabic: Gregorian dates and the digits used in Morocco.</summary>
+    public static CultureInfo Culture(Language language) => CultureInfo.GetCultureInfo(language switch
+    {
+        Language.ar => "ar-MA", Language.fr => "fr-FR", Language.it => "it-IT", _ => "en-GB"
+    });
+
+    public static string Direction(Language language) => language == Language.ar ? "rtl" : "ltr";
+
+    /// <summary>Texts in <paramref name="language"/> until disposed (the localizer reads the current UI culture).</summary>
+    public static IDisposable Use(Language language)
+    {
+        var previous = CultureInfo.CurrentUICulture;
+        CultureInfo.CurrentUICulture = Culture(language);
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(CultureInfo previous) : IDisposable
+    {
+        public void Dispose() => CultureInfo.CurrentUICulture = previous;
     }
 }
 
@@ -70,21 +95,12 @@ public static class TravellerRequestsEndpoint
     {
         var (requests, refused) = await TravellerRequests.FindAsync(session, access, key, context, clock.GetUtcNow(), ct);
         if (refused is not null) return refused.ToResult();
-        var language = TravellerRequests.Chosen(key.Language, context) ?? requests!.FirstOrDefault()?.Language ?? Language.en;
+        var language = TravellerLanguage.Chosen(key.Language, context) ?? requests!.FirstOrDefault()?.Language ?? Language.en;
 
-        var culture = CultureInfo.GetCultureInfo(language.ToString());
-        var previous = CultureInfo.CurrentUICulture;
-        CultureInfo.CurrentUICulture = culture;
-        try
-        {
-            var notes = (await session.LoadManyAsync<AssistanceText>(ct, requests!.Select(r => r.Id))).ToDictionary(t => t.Id);
-            var views = requests!.Select(r => View(r, notes.GetValueOrDefault(r.Id), texts, culture)).ToList();
-            return Results.Ok(new TravellerRequestsView(language, language == Language.ar ? "rtl" : "ltr", views));
-        }
-        finally
-        {
-            CultureInfo.CurrentUICulture = previous;
-        }
+        var notes = (await session.LoadManyAsync<AssistanceText>(ct, requests!.Select(r => r.Id))).ToDictionary(t => t.Id);
+        using var _ = TravellerLanguage.Use(language);
+        var views = requests!.Select(r => View(r, notes.GetValueOrDefault(r.Id), texts, TravellerLanguage.Culture(language))).ToList();
+        return Results.Ok(new TravellerRequestsView(language, TravellerLanguage.Direction(language), views));
     }
 
     private static TravellerRequestView View(AssistanceRequest r, AssistanceText? text, IStringLocalizer texts, CultureInfo culture)

@@ -8,14 +8,17 @@ using Wolverine.Http;
 
 namespace Marhaba.Crossings;
 
-public record CancelCrossing(string? Reason);
+/// <summary>Why, as a code; in the staff's own words in <c>note</c> (kept apart from the events, erasable).</summary>
+public record CancelCrossing(CancellationReason? Reason, string? Note);
 
 public static class CancelCrossingEndpoint
 {
+    public const int MaxNote = 500;
+
     public static ProblemDetails Validate(CancelCrossing command) =>
-        string.IsNullOrWhiteSpace(command.Reason) || command.Reason.Length > 200
-            ? Problems.BadRequest("reason", "reason is required, at most 200 characters.")
-            : WolverineContinue.NoProblems;
+        command.Reason is null ? Problems.BadRequest("reason", $"reason is required: one of {string.Join(", ", Enum.GetNames<CancellationReason>())}.")
+        : command.Note is { Length: > MaxNote } ? Problems.BadRequest("note", $"note is at most {MaxNote} characters.")
+        : WolverineContinue.NoProblems;
 
     [WolverinePost("/api/crossings/{crossingId}/cancel", OperationId = "CancelCrossing")]
     [Authorize(Policy = Policies.Booking)]
@@ -25,9 +28,12 @@ public static class CancelCrossingEndpoint
     {
         var stream = await session.Events.FetchForWriting<Crossing>(crossingId, ct);
         if (stream.Aggregate is not { } crossing) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
-        if (CrossingRules.CanCancel(crossing) is { } refused) return refused.ToResult();
+        if ((user.WhyNotOperator(crossing.RouteCode) ?? CrossingRules.CanCancel(crossing)) is { } refused) return refused.ToResult();
 
-        stream.AppendOne(new CrossingCancelled(command.Reason!.Trim(), clock.GetUtcNow(), user.StaffId(), crossing.SailingId, crossing.Passengers, crossing.Vehicle));
+        var now = clock.GetUtcNow();
+        stream.AppendOne(new CrossingCancelled(command.Reason!.Value, now, user.StaffId(), crossing.SailingId, crossing.Passengers, crossing.Vehicle,
+            crossing.Status == CrossingStatus.CheckedIn));
+        await CrossingRemarks.AddAsync(session, crossing.Id, command.Note, user.StaffId(), now, ct);
         await SailingPlaces.ReleaseAsync(session, crossing, "cancelled", ct);
         return Results.Ok(new CrossingAtPortResult(crossing.Id, crossing.BookingReference, CrossingStatus.Cancelled));
     }
@@ -47,11 +53,11 @@ public static class MarkNoShowEndpoint
     {
         var now = clock.GetUtcNow();
         Crossing? marked = null;
-        var (done, refused) = await PortDesk.DecideAndAppendAsync(session, PortDesk.Normalised(port), request, now, (c, at) =>
+        var (done, refused) = await PortDesk.DecideAndAppendAsync(session, PortDesk.Normalised(port), request, now, (c, sailing, at) =>
         {
-            if (CrossingRules.CanMarkNoShow(c, PortDesk.Normalised(port), now) is { } no) return no;
+            if (CrossingRules.CanMarkNoShow(c, sailing, PortDesk.Normalised(port), now) is { } no) return no;
             marked = c;
-            return Decision.Append(new CrossingMarkedNoShow(c.Origin, at, user.StaffId(), c.SailingId, c.Passengers, c.Vehicle));
+            return Decision.Append(new CrossingMarkedNoShow(c.Origin, at, user.StaffId(), c.SailingId, c.Passengers, c.Vehicle, c.Status == CrossingStatus.CheckedIn));
         }, ct);
         if (refused is not null) return refused.ToResult();
         await SailingPlaces.ReleaseAsync(session, marked!, "no-show", ct);

@@ -28,14 +28,21 @@ public record CrossingCleared(string Port, DateTimeOffset ClearedAt, string Reco
 
 public record CrossingCompleted(DateTimeOffset CompletedAt, string RecordedBy);
 
-public record CrossingCancelled(string Reason, DateTimeOffset CancelledAt, string CancelledBy, Guid SailingId, int Passengers, VehicleKind? Vehicle);
+// A crossing leaving its sailing says whether it had checked in, so that the load views take back exactly what they counted.
+// Reasons are codes: what a person wrote about why stays in the erasable CrossingRemarks document.
 
-public record CrossingMarkedNoShow(string Port, DateTimeOffset MarkedAt, string RecordedBy, Guid SailingId, int Passengers, VehicleKind? Vehicle);
+public record CrossingCancelled(CancellationReason Reason, DateTimeOffset CancelledAt, string CancelledBy, Guid SailingId, int Passengers, VehicleKind? Vehicle, bool WasCheckedIn);
+
+public record CrossingMarkedNoShow(string Port, DateTimeOffset MarkedAt, string RecordedBy, Guid SailingId, int Passengers, VehicleKind? Vehicle, bool WasCheckedIn);
 
 /// <summary>Moved to another sailing (by the operator, or because its sailing was cancelled).</summary>
 public record CrossingRebooked(
-    Guid FromSailingId, Guid ToSailingId, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, string Reason,
-    DateTimeOffset RebookedAt, string RebookedBy, int Passengers, VehicleKind? Vehicle);
+    Guid FromSailingId, Guid ToSailingId, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, RebookingReason Reason,
+    DateTimeOffset RebookedAt, string RebookedBy, int Passengers, VehicleKind? Vehicle, bool WasCheckedIn);
+
+public enum CancellationReason { TravellerRequest, Illness, FamilyEmergency, ChangeOfPlans, MissingDocuments, OperatorDecision, Other }
+
+public enum RebookingReason { TravellerRequest, SailingCancelled, SailingFull, OperatorDecision, Other }
 
 public enum CrossingStatus { Booked, CheckedIn, Embarked, Arrived, Cleared, Completed, Cancelled, NoShow }
 
@@ -67,7 +74,7 @@ public class Crossing
     public DateTimeOffset? ClearedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
     public DateTimeOffset? CancelledAt { get; set; }
-    public string? CancellationReason { get; set; }
+    public CancellationReason? CancellationReason { get; set; }
     /// <summary>Its sailing was cancelled and no other sailing had room: planners must find it one.</summary>
     public bool LeftWithoutSailing { get; set; }
     /// <summary>The traveller's data was erased; the crossing remains, anonymous.</summary>
@@ -121,7 +128,7 @@ public static class CrossingRules
 
     public static ProblemDetails? RefuseIfOver(Crossing c) => c.Status switch
     {
-        CrossingStatus.Cancelled => Problems.Conflict($"Crossing {c.BookingReference} was cancelled ({c.CancellationReason})."),
+        CrossingStatus.Cancelled => Problems.Conflict($"Crossing {c.BookingReference} was cancelled."),
         CrossingStatus.NoShow => Problems.Conflict($"Crossing {c.BookingReference} was marked as a no-show."),
         CrossingStatus.Completed => Problems.Conflict($"Crossing {c.BookingReference} is already completed."),
         _ => null
@@ -150,13 +157,15 @@ public static class CrossingRules
     /// was not recorded (the departure port may have been offline), but only at the crossing's
     /// destination, once, and never for a cancelled crossing or a no-show.
     /// </summary>
-    public static ProblemDetails? CanArrive(Crossing c, string port) =>
+    public static ProblemDetails? CanArrive(Crossing c, Sailing sailing, string port, DateTimeOffset at) =>
         RefuseIfOver(c)
         ?? (!string.Equals(port, c.Destination, StringComparison.OrdinalIgnoreCase)
             ? Problems.BadRequest("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
             : c.Status is CrossingStatus.Arrived or CrossingStatus.Cleared
                 ? Problems.Conflict($"Crossing {c.BookingReference} already arrived at {c.Destination} at {c.ArrivedAt:yyyy-MM-dd HH:mm}Z.")
-                : null);
+                : !sailing.HasLeft(at)
+                    ? Problems.Conflict($"Crossing {c.BookingReference} cannot have arrived: {sailing.WhyNotLeft(at)}")
+                    : null);
 
     public static ProblemDetails? CanClear(Crossing c, string port) =>
         RefuseIfOver(c)
@@ -182,14 +191,14 @@ public static class CrossingRules
             ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}; it can no longer be cancelled.")
             : null);
 
-    public static ProblemDetails? CanMarkNoShow(Crossing c, string port, DateTimeOffset now) =>
+    public static ProblemDetails? CanMarkNoShow(Crossing c, Sailing sailing, string port, DateTimeOffset now) =>
         RefuseIfOver(c)
         ?? (!string.Equals(port, c.Origin, StringComparison.OrdinalIgnoreCase)
             ? Problems.BadRequest("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
             : !c.HoldsPlaceOnSailing
                 ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}.")
-                : now < c.DepartureAt
-                    ? Problems.Conflict($"Sailing of crossing {c.BookingReference} departs at {c.DepartureAt:yyyy-MM-dd HH:mm}Z; a no-show is recorded only after departure.")
+                : !sailing.HasLeft(now)
+                    ? Problems.Conflict($"A no-show is recorded only once the ship has left: {sailing.WhyNotLeft(now)}")
                     : null);
 
     public static ProblemDetails? CanRebook(Crossing c, Sailing to, DateTimeOffset now) =>

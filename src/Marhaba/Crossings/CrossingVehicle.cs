@@ -21,3 +21,24 @@ public static class Plates
         return kept.Length is >= 2 and <= 12 && plate.Length <= 20 ? kept : null;
     }
 }
+
+/// <summary>
+/// What staff wrote about a crossing in their own words (why it was cancelled or moved). Free text may
+/// name people or their health, so it lives here, not in the events, and erasure deletes it.
+/// </summary>
+public class CrossingRemarks
+{
+    public Guid Id { get; set; }
+    public List<CrossingRemark> Remarks { get; set; } = [];
+
+    /// <summary>Adds a remark to the crossing's document (created on the first), in the caller's transaction.</summary>
+    public static async Task AddAsync(Marten.IDocumentSession session, Guid crossingId, string? text, string by, DateTimeOffset at, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return;
+        var remarks = await session.LoadAsync<CrossingRemarks>(crossingId, ct) ?? new CrossingRemarks { Id = crossingId };
+        remarks.Remarks.Add(new CrossingRemark(at, by, text.Trim()));
+        session.Store(remarks);
+    }
+}
+
+public record CrossingRemark(DateTimeOffset At, string By, string Text);

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Marhaba.Hosting;
+using Marhaba.Sailings;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -17,7 +18,7 @@ public static class CheckInEndpoint
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, port, request, clock, (c, at) =>
+        PortDesk.RecordAsync(session, port, request, clock, (c, _, at) =>
             CrossingRules.CanCheckIn(c, PortDesk.Normalised(port)) is { } no ? no
                 : Decision.Append(new CrossingCheckedIn(c.Origin, request.Lane, at, user.StaffId(), c.SailingId, c.Passengers, c.Vehicle)), ct);
 }
@@ -31,7 +32,7 @@ public static class EmbarkEndpoint
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, port, request, clock, (c, at) =>
+        PortDesk.RecordAsync(session, port, request, clock, (c, _, at) =>
             CrossingRules.CanEmbark(c, PortDesk.Normalised(port)) is { } no ? no
                 : Decision.Append(new CrossingEmbarked(c.Origin, c.SailingId, at, user.StaffId(), c.Passengers, c.Vehicle)), ct);
 }
@@ -46,10 +47,10 @@ public static class RecordArrivalEndpoint
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, port, request, clock, (c, at) => Arrive(c, PortDesk.Normalised(port), request.Lane, at, user.StaffId()), ct);
+        PortDesk.RecordAsync(session, port, request, clock, (c, sailing, at) => Arrive(c, sailing, PortDesk.Normalised(port), request.Lane, at, user.StaffId()), ct);
 
-    public static Decision Arrive(Crossing c, string port, string? lane, DateTimeOffset at, string staff) =>
-        CrossingRules.CanArrive(c, port) is { } no ? no
+    public static Decision Arrive(Crossing c, Sailing sailing, string port, string? lane, DateTimeOffset at, string staff) =>
+        CrossingRules.CanArrive(c, sailing, port, at) is { } no ? no
             : Decision.Append(new CrossingArrived(c.Destination, lane, at, staff, c.Passengers, c.Vehicle, c.Direction, c.RouteCode, c.SailingId));
 }
 
@@ -63,7 +64,7 @@ public static class ClearEndpoint
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, port, request, clock, (c, at) =>
+        PortDesk.RecordAsync(session, port, request, clock, (c, _, at) =>
             CrossingRules.CanClear(c, PortDesk.Normalised(port)) is { } no ? no
                 : Decision.Append(new CrossingCleared(c.Destination, at, user.StaffId(), c.Passengers, c.Vehicle)), ct);
 }
@@ -78,7 +79,7 @@ public static class CompleteEndpoint
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, port, request, clock, (c, at) =>
+        PortDesk.RecordAsync(session, port, request, clock, (c, _, at) =>
             CrossingRules.CanComplete(c, PortDesk.Normalised(port)) is { } no ? no
                 : Decision.Append(new CrossingCompleted(at, user.StaffId())), ct);
 }

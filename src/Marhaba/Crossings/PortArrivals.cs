@@ -26,8 +26,8 @@ public class PortArrivals
     public int[] VehiclesByHour { get; set; } = new int[24];
     public int[] ClearedByHour { get; set; } = new int[24];
 
-    public static string Key(string port, DateTimeOffset at) => $"{port}:{Local(port, at):yyyy-MM-dd}";
-    public static DateTimeOffset Local(string port, DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, ReferenceData.Port(port).Zone);
+    public static string Key(string port, DateTimeOffset at) => $"{port}:{ReferenceData.Port(port).LocalDay(at):yyyy-MM-dd}";
+    public static DateTimeOffset Local(string port, DateTimeOffset at) => ReferenceData.Port(port).Local(at);
 }
 
 /// <summary>Asynchronous: the daily figures may trail the arrivals by a moment, never the quay.</summary>
@@ -63,7 +63,7 @@ public partial class PortArrivalsProjection : MultiStreamProjection<PortArrivals
     private static void Init(PortArrivals view, string port, DateTimeOffset at)
     {
         view.Port = port;
-        view.Day = DateOnly.FromDateTime(PortArrivals.Local(port, at).DateTime);
+        view.Day = ReferenceData.Port(port).LocalDay(at);
     }
 }
 

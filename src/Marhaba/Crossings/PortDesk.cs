@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using System.Security.Claims;
 using Marhaba.Hosting;
 using Marhaba.Ports;
+using Marhaba.Sailings;
 using Marten;
 using Marten.Linq;
 using Microsoft.AspNetCore.Mvc;
@@ -83,7 +84,7 @@ public static class PortDesk
 
     public static async Task<(CrossingAtPortResult? Done, ProblemDetails? Refused)> DecideAndAppendAsync(
         IDocumentSession session, string port, CrossingAtPort request, DateTimeOffset now,
-        Func<Crossing, DateTimeOffset, Decision> decide, CancellationToken ct)
+        Func<Crossing, Sailing, DateTimeOffset, Decision> decide, CancellationToken ct)
     {
         var found = await FindAsync(session, port, request, now, ct);
         if (found is null)
@@ -93,7 +94,9 @@ public static class PortDesk
 
         var stream = await session.Events.FetchForWriting<Crossing>(found.Id, ct);
         var crossing = stream.Aggregate ?? found;
-        var decision = decide(crossing, request.OccurredAt ?? now);
+        // The sailing as it stands (delayed, departed, cancelled): some steps need the ship gone.
+        var sailing = await session.LoadAsync<Sailing>(crossing.SailingId, ct);
+        var decision = decide(crossing, sailing!, request.OccurredAt ?? now);
         if (decision.Refused is not null) return (null, decision.Refused);
 
         stream.AppendOne(decision.Event!);
@@ -102,7 +105,7 @@ public static class PortDesk
 
     public static async Task<IResult> RecordAsync(
         IDocumentSession session, string port, CrossingAtPort request, TimeProvider clock,
-        Func<Crossing, DateTimeOffset, Decision> decide, CancellationToken ct)
+        Func<Crossing, Sailing, DateTimeOffset, Decision> decide, CancellationToken ct)
     {
         var (done, refused) = await DecideAndAppendAsync(session, Normalised(port), request, clock.GetUtcNow(), decide, ct);
         return refused is not null ? refused.ToResult() : Results.Ok(done);

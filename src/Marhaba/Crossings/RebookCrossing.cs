@@ -9,7 +9,8 @@ using Wolverine.Http;
 
 namespace Marhaba.Crossings;
 
-public record RebookCrossing(Guid? SailingId, string? Reason);
+/// <summary>The new sailing, why (a code; OperatorDecision when left out) and, in the staff's own words, an erasable note.</summary>
+public record RebookCrossing(Guid? SailingId, RebookingReason? Reason, string? Note);
 
 public record CrossingRebookedResponse(Guid CrossingId, string BookingReference, Guid FromSailingId, Guid ToSailingId, DateTimeOffset DepartureAt, CrossingStatus Status);
 
@@ -21,7 +22,7 @@ public static class Rebooking
     /// directions cannot deadlock.
     /// </summary>
     public static async Task<(Sailing? To, ProblemDetails? Refused)> MoveAsync(
-        IDocumentSession session, IEventStream<Crossing> stream, Guid toSailingId, string reason, string by, DateTimeOffset now, CancellationToken ct)
+        IDocumentSession session, IEventStream<Crossing> stream, Guid toSailingId, RebookingReason reason, string by, DateTimeOffset now, CancellationToken ct)
     {
         var crossing = stream.Aggregate!;
         var ids = new[] { crossing.SailingId, toSailingId }.Distinct().Order().ToArray();
@@ -35,7 +36,8 @@ public static class Rebooking
         if (from.Aggregate?.Reservations.TryGetValue(crossing.Id, out var held) == true)
             from.AppendOne(new PlacesReleased(crossing.Id, held.Passengers, held.LaneMetres, "rebooked"));
         sailings[toSailingId].AppendOne(new PlacesReserved(crossing.Id, crossing.Passengers, crossing.LaneMetres));
-        stream.AppendOne(new CrossingRebooked(crossing.SailingId, to.Id, to.DepartureAt, to.ArrivalAt, reason, now, by, crossing.Passengers, crossing.Vehicle));
+        stream.AppendOne(new CrossingRebooked(crossing.SailingId, to.Id, to.DepartureAt, to.ArrivalAt, reason, now, by, crossing.Passengers, crossing.Vehicle,
+            crossing.Status == CrossingStatus.CheckedIn));
         return (to, null);
     }
 }
@@ -44,7 +46,7 @@ public static class RebookCrossingEndpoint
 {
     public static ProblemDetails Validate(RebookCrossing command) =>
         command.SailingId is null || command.SailingId == Guid.Empty ? Problems.BadRequest("sailingId", "sailingId (the new sailing) is required.")
-        : command.Reason is { Length: > 200 } ? Problems.BadRequest("reason", "reason is at most 200 characters.")
+        : command.Note is { Length: > CancelCrossingEndpoint.MaxNote } ? Problems.BadRequest("note", $"note is at most {CancelCrossingEndpoint.MaxNote} characters.")
         : WolverineContinue.NoProblems;
 
     /// <summary>Moves a booked crossing to another sailing between the same ports.</summary>
@@ -55,8 +57,11 @@ public static class RebookCrossingEndpoint
     {
         var stream = await session.Events.FetchForWriting<Crossing>(crossingId, ct);
         if (stream.Aggregate is not { } crossing) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
-        var (to, refused) = await Rebooking.MoveAsync(session, stream, command.SailingId!.Value, command.Reason?.Trim() ?? "rebooked on request", user.StaffId(), clock.GetUtcNow(), ct);
+        if (user.WhyNotOperator(crossing.RouteCode) is { } forbidden) return forbidden.ToResult();
+        var now = clock.GetUtcNow();
+        var (to, refused) = await Rebooking.MoveAsync(session, stream, command.SailingId!.Value, command.Reason ?? RebookingReason.OperatorDecision, user.StaffId(), now, ct);
         if (refused is not null) return refused.ToResult();
+        await CrossingRemarks.AddAsync(session, crossing.Id, command.Note, user.StaffId(), now, ct);
         return Results.Ok(new CrossingRebookedResponse(crossing.Id, crossing.BookingReference, crossing.SailingId, to!.Id,
             to.DepartureAt, CrossingStatus.Booked));
     }

@@ -7,7 +7,7 @@ namespace Marhaba.Crossings;
 public record RebookCrossingsOfCancelledSailing(Guid SailingId);
 
 /// <summary>A crossing whose sailing was cancelled and that no sailing in the next days could take.</summary>
-public record CrossingLeftWithoutSailing(Guid CancelledSailingId, string Reason, DateTimeOffset At);
+public record CrossingLeftWithoutSailing(Guid CancelledSailingId, DateTimeOffset At);
 
 public static class RebookCrossingsOfCancelledSailingHandler
 {
@@ -45,14 +45,13 @@ public static class RebookCrossingsOfCancelledSailingHandler
                         && (s.Status == SailingStatus.Scheduled || s.Status == SailingStatus.Delayed || s.Status == SailingStatus.Boarding))
             .OrderBy(s => s.DepartureAt).ToListAsync(ct);
 
-        var reason = $"Sailing {cancelled.Vessel} of {cancelled.ScheduledDepartureAt:yyyy-MM-dd HH:mm}Z was cancelled: {cancelled.StatusReason}";
         // The snapshot's free room is a hint; the move re-checks it under the sailing's lock.
         foreach (var candidate in candidates.Where(s => s.WhyItDoesNotFit(waiting.Passengers, waiting.LaneMetres) is null))
         {
             await using var session = store.LightweightSession();
             var stream = await session.Events.FetchForWriting<Crossing>(waiting.Id, ct);
             if (stream.Aggregate is not { } crossing || crossing.SailingId != cancelled.Id || !crossing.HoldsPlaceOnSailing) return true;
-            var (_, refused) = await Rebooking.MoveAsync(session, stream, candidate.Id, reason, By, now, ct);
+            var (_, refused) = await Rebooking.MoveAsync(session, stream, candidate.Id, RebookingReason.SailingCancelled, By, now, ct);
             if (refused is not null) continue;
             await session.SaveChangesAsync(ct);
             return true;
@@ -62,7 +61,7 @@ public static class RebookCrossingsOfCancelledSailingHandler
         var current = await left.Events.FetchForWriting<Crossing>(waiting.Id, ct);
         if (current.Aggregate is { } c && c.SailingId == cancelled.Id && c.HoldsPlaceOnSailing && !c.LeftWithoutSailing)
         {
-            current.AppendOne(new CrossingLeftWithoutSailing(cancelled.Id, $"{reason}; no sailing in the next {SearchWindow.TotalDays} days has room.", now));
+            current.AppendOne(new CrossingLeftWithoutSailing(cancelled.Id, now));
             await left.SaveChangesAsync(ct);
         }
         return false;

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Marhaba.Hosting;
+using Marhaba.Sailings;
 using JasperFx.Core;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -50,7 +51,9 @@ public static class RecordArrivalsEndpoint
             .ToDictionary(c => c.BookingReference);
         var batch = session.CreateBatchQuery();
         var streams = known.Values.ToDictionary(c => c.Id, c => batch.Events.FetchForWriting<Crossing>(c.Id));
+        var sailingsOfShip = batch.LoadMany<Sailing>().ById(known.Values.Select(c => c.SailingId).Distinct().ToArray());
         await batch.Execute(ct);
+        var sailings = (await sailingsOfShip).ToDictionary(s => s.Id);
 
         for (var i = 0; i < request.Items.Count; i++)
         {
@@ -61,10 +64,10 @@ public static class RecordArrivalsEndpoint
                 continue;
             }
 
-            Decision Decide(Crossing c, DateTimeOffset at) =>
+            Decision Decide(Crossing c, Sailing sailing, DateTimeOffset at) =>
                 !seen.Add(c.Id)
                     ? Problems.Conflict($"Crossing {c.BookingReference} appears more than once in this batch.")
-                    : RecordArrivalEndpoint.Arrive(c, port, item!.Lane, at, staff);
+                    : RecordArrivalEndpoint.Arrive(c, sailing, port, item!.Lane, at, staff);
 
             CrossingAtPortResult? done;
             ProblemDetails? refused;
@@ -79,7 +82,8 @@ public static class RecordArrivalsEndpoint
             else
             {
                 var stream = await streams[found.Id];
-                var decision = Decide(stream.Aggregate ?? found, item.OccurredAt ?? now);
+                var crossing = stream.Aggregate ?? found;
+                var decision = Decide(crossing, sailings[crossing.SailingId], item.OccurredAt ?? now);
                 if (decision.Refused is null) stream.AppendOne(decision.Event!);
                 done = decision.Refused is null ? new CrossingAtPortResult(found.Id, found.BookingReference, CrossingStatus.Arrived) : null;
                 refused = decision.Refused;

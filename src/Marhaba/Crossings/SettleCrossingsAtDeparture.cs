@@ -36,8 +36,8 @@ public static class SettleCrossingsAtDepartureHandler
             }
             else if (c.Status == CrossingStatus.Booked && countSaysNoShow)
             {
-                stream.AppendOne(new CrossingMarkedNoShow(c.Origin, message.DepartedAt,
-                    $"{message.RecordedBy}: {message.PersonsOnBoard} persons counted aboard, the {expectedAboard} checked in", c.SailingId, c.Passengers, c.Vehicle));
+                // Counted aboard: exactly the checked in, so those never checked in did not travel.
+                stream.AppendOne(new CrossingMarkedNoShow(c.Origin, message.DepartedAt, message.RecordedBy, c.SailingId, c.Passengers, c.Vehicle, false));
                 await SailingPlaces.ReleaseAsync(session, c, "no-show", ct);
             }
             else continue;

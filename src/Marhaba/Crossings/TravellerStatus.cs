@@ -1,22 +1,27 @@
+using System.Globalization;
+using Marhaba.Assistance;
 using Marhaba.Hosting;
 using Marhaba.Ports;
 using Marhaba.Sailings;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Localization;
 using Wolverine.Http;
 
 namespace Marhaba.Crossings;
 
-/// <summary>Sent in the body, so the code never shows in URLs or access logs.</summary>
-public record TravellerStatusRequest(string? BookingReference, string? AccessCode);
+/// <summary>Sent in the body, so the code never shows in URLs or access logs. Language: else the browser's.</summary>
+public record TravellerStatusRequest(string? BookingReference, string? AccessCode, Language? Language = null);
 
-public record HistoryLine(DateTimeOffset At, string What, string? Port, string? Detail = null);
+/// <summary>A step of the crossing or a fact of its sailing, with its words in the traveller's language.</summary>
+public record HistoryLine(DateTimeOffset At, string What, string? Port, string Text);
 
 public record TravellerStatusResponse(
     string BookingReference, CrossingStatus Status, Direction Direction, string RouteCode, string Origin, string OriginName,
     string Destination, string DestinationName, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, int Adults, int Children,
-    VehicleKind? Vehicle, List<HistoryLine> History);
+    VehicleKind? Vehicle, CurrentSailing Sailing, bool AwaitingNewSailing, string NextStep, Language Language, string TextDirection,
+    List<HistoryLine> History);
 
 public static class TravellerStatusEndpoint
 {
@@ -27,38 +32,88 @@ public static class TravellerStatusEndpoint
                 ? Problems.BadRequest("accessCode", "accessCode is required.")
                 : WolverineContinue.NoProblems;
 
-    /// <summary>A traveller's view of their crossing, with booking reference and access code, no account.</summary>
+    /// <summary>
+    /// A traveller's view of their crossing, with booking reference and access code, no account: the
+    /// sailing it is on now (delays, berth, a move after a cancellation), what to do next, and its history.
+    /// </summary>
     [WolverinePost("/api/traveller/status", OperationId = "TravellerStatus")]
     [AllowAnonymous]
     [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(TravellerLimits.Policy)]
     [ProducesResponseType<TravellerStatusResponse>(200)]
     [ProducesResponseType<ProblemDetails>(404)]
-    public static async Task<IResult> Post(TravellerStatusRequest request, HttpContext context, IQuerySession session, TravellerAccess access, TimeProvider clock, CancellationToken ct)
+    [ProducesResponseType<ProblemDetails>(429)]
+    public static async Task<IResult> Post(
+        TravellerStatusRequest request, HttpContext context, IQuerySession session, TravellerAccess access,
+        IStringLocalizer<TravellerTexts> texts, TimeProvider clock, CancellationToken ct)
     {
         var (crossing, refused) = await access.OpenCrossingAsync(session, request.BookingReference, request.AccessCode, context, clock.GetUtcNow(), ct);
         if (crossing is null) return (refused ?? TravellerAccess.NoMatch).ToResult();
 
+        var sailing = (await session.LoadAsync<Sailing>(crossing.SailingId, ct))!;
         var events = await session.Events.FetchStreamAsync(crossing.Id, token: ct);
+        var language = TravellerLanguage.Chosen(request.Language, context) ?? Language.en;
+        using var _ = TravellerLanguage.Use(language);
+        var words = new Words(texts, TravellerLanguage.Culture(language));
+
+        // The sailing's facts since the crossing joined it (booked on it, or moved to it).
+        var joined = events.Select(e => e.Data).OfType<CrossingRebooked>().LastOrDefault()?.RebookedAt ?? crossing.BookedAt;
+        var history = events.Select(e => History(e.Data, crossing, words)).OfType<HistoryLine>()
+            .Concat(sailing.Notices.Where(n => n.At >= joined).Select(n => Notice(n, sailing, words)))
+            .OrderBy(h => h.At).ToList();
+
         return Results.Ok(new TravellerStatusResponse(
             crossing.BookingReference, crossing.Status, crossing.Direction, crossing.RouteCode,
             crossing.Origin, ReferenceData.Port(crossing.Origin).Name, crossing.Destination, ReferenceData.Port(crossing.Destination).Name,
-            crossing.DepartureAt, crossing.ArrivalAt, crossing.Adults, crossing.Children, crossing.Vehicle,
-            events.Select(e => History(e.Data)).OfType<HistoryLine>().ToList()));
+            sailing.DepartureAt, sailing.ArrivalAt, crossing.Adults, crossing.Children, crossing.Vehicle,
+            CurrentSailing.Of(sailing),
+            crossing.LeftWithoutSailing, NextStep(crossing, sailing, words), language, TravellerLanguage.Direction(language), history));
     }
 
-    public static HistoryLine? History(object e) => e switch
+    /// <summary>The traveller's texts and the culture their times are written in (each port's local time).</summary>
+    private sealed record Words(IStringLocalizer Texts, CultureInfo Culture)
     {
-        CrossingBooked b => new(b.BookedAt, "booked", b.Origin),
-        CrossingCheckedIn c => new(c.CheckedInAt, "checked-in", c.Port),
-        CrossingEmbarked m => new(m.EmbarkedAt, "embarked", m.Port),
-        CrossingArrived a => new(a.ArrivedAt, "arrived", a.Port),
-        CrossingCleared c => new(c.ClearedAt, "cleared", c.Port),
-        CrossingCompleted c => new(c.CompletedAt, "completed", null),
-        CrossingCancelled c => new(c.CancelledAt, "cancelled", null),
-        CrossingMarkedNoShow n => new(n.MarkedAt, "no-show", n.Port),
-        CrossingRebooked r => new(r.RebookedAt, "rebooked", null, $"New sailing departs {r.DepartureAt:yyyy-MM-dd HH:mm}Z. {r.Reason}"),
-        CrossingLeftWithoutSailing l => new(l.At, "awaiting-new-sailing", null, l.Reason),
-        Privacy.TravellerDataErased erased => new(erased.At, "traveller-data-erased", null),
+        public string this[string key, params object[] args] => string.Format(Culture, Texts[key].Value, args);
+        public string Time(DateTimeOffset at, string port) => TimeZoneInfo.ConvertTime(at, ReferenceData.Port(port).Zone).ToString("g", Culture);
+        public string Port(string code) => ReferenceData.Port(code).Name;
+    }
+
+    private static string NextStep(Crossing c, Sailing s, Words w) => c.Status switch
+    {
+        _ when c.LeftWithoutSailing => w["Next_AwaitingSailing"],
+        CrossingStatus.Booked when s.Status == SailingStatus.Delayed => w["Next_Delayed", w.Time(s.DepartureAt, s.Origin)],
+        CrossingStatus.Booked => w["Next_Booked", w.Port(s.Origin), w.Time(s.DepartureAt, s.Origin)],
+        CrossingStatus.CheckedIn => w["Next_CheckedIn", w.Port(s.Origin), w.Time(s.DepartureAt, s.Origin)],
+        CrossingStatus.Embarked => w["Next_Embarked", w.Port(s.Destination), w.Time(s.ArrivalAt, s.Destination)],
+        CrossingStatus.Arrived => w["Next_Arrived", w.Port(c.Destination)],
+        CrossingStatus.Cleared => w["Next_Cleared", w.Port(c.Destination)],
+        CrossingStatus.Completed => w["Next_Completed"],
+        CrossingStatus.Cancelled => w["Next_Cancelled"],
+        _ => w["Next_NoShow"]
+    };
+
+    private static HistoryLine Notice(SailingNotice n, Sailing s, Words w) => n.Kind switch
+    {
+        SailingNoticeKind.Delayed => new(n.At, "sailing-delayed", null, w["Sailing_Delayed", w.Time(n.DepartureAt, s.Origin), w.Time(n.ArrivalAt, s.Destination)]),
+        SailingNoticeKind.BerthChanged => new(n.At, "berth-changed", s.Origin, w["Sailing_BerthChanged", string.Join(", ", new[] { n.Terminal, n.Berth }.Where(x => x is not null))]),
+        SailingNoticeKind.Cancelled => new(n.At, "sailing-cancelled", null, w["Sailing_Cancelled"]),
+        SailingNoticeKind.Departed => new(n.At, "sailing-departed", s.Origin, w["Sailing_Departed", w.Port(s.Origin)]),
+        _ => new(n.At, "sailing-arrived", s.Destination, w["Sailing_Arrived", w.Port(s.Destination)])
+    };
+
+    private static HistoryLine? History(object e, Crossing c, Words w) => e switch
+    {
+        CrossingBooked b => new(b.BookedAt, "booked", b.Origin, w["History_booked"]),
+        CrossingCheckedIn x => new(x.CheckedInAt, "checked-in", x.Port, w["History_checked-in", w.Port(x.Port)]),
+        CrossingEmbarked m => new(m.EmbarkedAt, "embarked", m.Port, w["History_embarked", w.Port(m.Port)]),
+        CrossingArrived a => new(a.ArrivedAt, "arrived", a.Port, w["History_arrived", w.Port(a.Port)]),
+        CrossingCleared x => new(x.ClearedAt, "cleared", x.Port, w["History_cleared", w.Port(x.Port)]),
+        CrossingCompleted x => new(x.CompletedAt, "completed", null, w["History_completed"]),
+        CrossingCancelled x => new(x.CancelledAt, "cancelled", null, w["History_cancelled"]),
+        CrossingMarkedNoShow n => new(n.MarkedAt, "no-show", n.Port, w["History_no-show", w.Port(n.Port)]),
+        CrossingRebooked r => new(r.RebookedAt, "rebooked", null,
+            w[r.Reason == RebookingReason.SailingCancelled ? "History_rebooked_SailingCancelled" : "History_rebooked", w.Time(r.DepartureAt, c.Origin)]),
+        CrossingLeftWithoutSailing l => new(l.At, "awaiting-new-sailing", null, w["History_awaiting-new-sailing"]),
+        Privacy.TravellerDataErased erased => new(erased.At, "traveller-data-erased", null, w["History_traveller-data-erased"]),
         _ => null
     };
 }

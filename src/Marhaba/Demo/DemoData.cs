@@ -202,7 +202,7 @@ public sealed class DemoData(
         if (!string.IsNullOrEmpty(request)) lines.Add($"  A demo request:      {request}  (POST {address}/api/traveller/requests)");
         lines.Add("  Demo tokens (Authorization: Bearer <token>):");
         lines.AddRange(TokenIssuer.DemoUsers.Select(u =>
-            $"    {u.Subject,-17} {string.Join(",", u.Roles)}{(u.Ports.Length > 0 ? " @ " + string.Join(",", u.Ports) : ""),-20} {tokens.Mint(u.Subject, u.Roles, u.Ports)}"));
+            $"    {u.Subject,-17} {string.Join(",", u.Roles)}{(u.Ports.Length > 0 ? " @ " + string.Join(",", u.Ports) : u.Lines.Length > 0 ? $" @ {u.Lines.Length} GNV lines" : ""),-20} {tokens.Mint(u.Subject, u.Roles, u.Ports, u.Lines)}"));
         lines.Add("");
         Console.WriteLine(string.Join(Environment.NewLine, lines));
     }

@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using System.Text;
+using Marhaba.Ports;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -45,6 +47,8 @@ public static class Claims
 {
     public const string Role = "role";
     public const string Port = "port";
+    /// <summary>A ferry line an operator's booking system works for (a route code, e.g. ITGOA-MAPTM).</summary>
+    public const string Line = "line";
     public const string Subject = "sub";
 
     public static string StaffId(this ClaimsPrincipal user) => user.FindFirstValue(Subject) ?? "unknown";
@@ -53,6 +57,12 @@ public static class Claims
     public static bool CanActAt(this ClaimsPrincipal user, string portCode) =>
         user.IsInRole(Roles.Admin) ||
         user.FindAll(Port).Any(c => string.Equals(c.Value, portCode, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Operators book, cancel, rebook and keep traveller details only on the lines named in their token; admins on all.</summary>
+    public static ProblemDetails? WhyNotOperator(this ClaimsPrincipal user, string routeCode) =>
+        user.IsInRole(Roles.Admin) || user.FindAll(Line).Any(c => string.Equals(c.Value, routeCode, StringComparison.OrdinalIgnoreCase))
+            ? null
+            : Problems.Forbidden($"Your account works for the lines {string.Join(", ", user.FindAll(Line).Select(c => c.Value).DefaultIfEmpty("(none)"))}, not for {routeCode}.");
 }
 
 /// <summary>Mints and validates the staff bearer tokens (standard JWT, HMAC-SHA256).</summary>
@@ -61,11 +71,12 @@ public sealed class TokenIssuer(AuthOptions options)
 {
     private readonly SymmetricSecurityKey _key = new(Encoding.UTF8.GetBytes(options.SigningKey!));
 
-    public string Mint(string subject, IEnumerable<string> roles, IEnumerable<string>? ports = null, TimeSpan? lifetime = null)
+    public string Mint(string subject, IEnumerable<string> roles, IEnumerable<string>? ports = null, IEnumerable<string>? lines = null, TimeSpan? lifetime = null)
     {
         var claims = new List<Claim> { new(Claims.Subject, subject) };
         claims.AddRange(roles.Select(r => new Claim(Claims.Role, r)));
         claims.AddRange((ports ?? []).Select(p => new Claim(Claims.Port, p.ToUpperInvariant())));
+        claims.AddRange((lines ?? []).Select(l => new Claim(Claims.Line, l.ToUpperInvariant())));
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Subject = new ClaimsIdentity(claims),
@@ -98,14 +109,14 @@ public sealed class TokenIssuer(AuthOptions options)
     }
 
     /// <summary>The demo users printed by the run command and minted by the <c>token</c> command.</summary>
-    public static IEnumerable<(string Subject, string[] Roles, string[] Ports)> DemoUsers =>
+    public static IEnumerable<(string Subject, string[] Roles, string[] Ports, string[] Lines)> DemoUsers =>
     [
-        ("staff-tanger-med", [Roles.PortStaff], ["MAPTM"]),
-        ("staff-nador", [Roles.PortStaff], ["MANDR"]),
-        ("staff-genova", [Roles.PortStaff], ["ITGOA"]),
-        ("agent-tanger-med", [Roles.Agent], ["MAPTM"]),
-        ("planner", [Roles.Planner], []),
-        ("operator-gnv", [Roles.Operator], []),
-        ("admin", [Roles.Admin], []),
+        ("staff-tanger-med", [Roles.PortStaff], ["MAPTM"], []),
+        ("staff-nador", [Roles.PortStaff], ["MANDR"], []),
+        ("staff-genova", [Roles.PortStaff], ["ITGOA"], []),
+        ("agent-tanger-med", [Roles.Agent], ["MAPTM"], []),
+        ("planner", [Roles.Planner], [], []),
+        ("operator-gnv", [Roles.Operator], [], ReferenceData.Routes.Where(r => r.Operators.Contains("GNV")).Select(r => r.Code).ToArray()),
+        ("admin", [Roles.Admin], [], []),
     ];
 }

@@ -1,7 +1,11 @@
 using JasperFx;
 using JasperFx.Events;
 using Marten.Exceptions;
+using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.Extensions.Options;
 
 namespace Marhaba.Hosting;
 
@@ -37,7 +41,9 @@ public sealed class KnownExceptionHandler(ILogger<KnownExceptionHandler> logger)
         };
         if (problem is null) return false;
         if (problem.Status == 503) context.Response.Headers.RetryAfter = "2";
-        logger.LogInformation(exception, "Answered {Status} for {Exception}", problem.Status, exception.GetType().Name);
+        // The caller's or the moment's problem, not the server's: one line, no stack trace.
+        logger.Log(problem.Status == 503 ? LogLevel.Warning : LogLevel.Information, "Answered {Status} for {Exception}: {Message}",
+            problem.Status, exception.GetType().Name, exception.Message);
         context.Response.StatusCode = problem.Status!.Value;
         await Results.Problem(problem).ExecuteAsync(context);
         return true;
@@ -45,31 +51,64 @@ public sealed class KnownExceptionHandler(ILogger<KnownExceptionHandler> logger)
 }
 
 /// <summary>
-/// JSON bodies the store could never hold, answered once for every endpoint: a body of <c>null</c>
-/// (it parses, into no command at all), and text with NUL characters (PostgreSQL keeps none).
+/// Bodies are checked once for every endpoint before it runs: at most <see cref="MaxInspected"/> bytes,
+/// JSON that reads as the endpoint's request type, not the JSON <c>null</c> (it parses into no command at
+/// all), no NUL characters (PostgreSQL keeps none). A bad body is the caller's mistake: a 400 naming what
+/// is wrong, and one information line in the log, not an error with a stack trace.
 /// </summary>
-public sealed class JsonBodyGuard(RequestDelegate next)
+public sealed class JsonBodyGuard(RequestDelegate next, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ILogger<JsonBodyGuard> logger)
 {
     public const int MaxInspected = 1024 * 1024;
 
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.ContentLength is > 0 and <= MaxInspected && request.HasJsonContentType() && !HttpMethods.IsGet(request.Method))
+        var type = context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
+        if (HttpMethods.IsGet(request.Method) || !request.HasJsonContentType() || type is null && request.ContentLength is null or 0)
         {
-            request.EnableBuffering();
-            var text = await new StreamReader(request.Body, leaveOpen: true).ReadToEndAsync(context.RequestAborted);
-            request.Body.Position = 0;
-            var problem = text.Trim() == "null" ? "The body must be a JSON object, not null."
-                : text.Contains("\\u0000", StringComparison.OrdinalIgnoreCase) || text.Contains('\0') ? "Text in the body must not contain NUL characters."
-                : null;
-            if (problem is not null)
-            {
-                await Results.Problem(Problems.BadRequest("body", problem)).ExecuteAsync(context);
-                return;
-            }
+            await next(context);
+            return;
         }
-        await next(context);
+        if (request.ContentLength > MaxInspected)
+        {
+            await RefuseAsync(context, Problems.Make(413, "Too large", $"A request body is at most {MaxInspected / 1024} KB.", "body"));
+            return;
+        }
+
+        request.EnableBuffering();
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, context.RequestAborted);
+        request.Body.Position = 0;
+        var bytes = buffer.ToArray();
+        var text = Encoding.UTF8.GetString(bytes);
+        var problem = text.Trim() == "null" ? Problems.BadRequest("body", "The body must be a JSON object, not null.")
+            : text.Contains("\\u0000", StringComparison.OrdinalIgnoreCase) || text.Contains('\0') ? Problems.BadRequest("body", "Text in the body must not contain NUL characters.")
+            : type is null ? null
+            : Unreadable(bytes, type);
+        if (problem is null) await next(context);
+        else await RefuseAsync(context, problem);
+    }
+
+    private Microsoft.AspNetCore.Mvc.ProblemDetails? Unreadable(byte[] body, Type type)
+    {
+        try
+        {
+            // As bytes, the way the endpoint will read them: invalid UTF-8 is refused here too.
+            JsonSerializer.Deserialize(body, type, json.Value.SerializerOptions);
+            return null;
+        }
+        catch (JsonException e)
+        {
+            var field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
+            return Problems.BadRequest(field, body.Length == 0 ? "A JSON body is required." : $"The body is not what this request takes: {e.Message}");
+        }
+    }
+
+    private async Task RefuseAsync(HttpContext context, Microsoft.AspNetCore.Mvc.ProblemDetails problem)
+    {
+        logger.LogInformation("Refused the body of {Method} {Path}: {Problem}", context.Request.Method, context.Request.Path, problem.Detail);
+        context.Response.StatusCode = problem.Status!.Value;
+        await Results.Problem(problem).ExecuteAsync(context);
     }
 }
 

@@ -13,6 +13,9 @@ public class TokenInput : NetCoreInput
     [Description("Ports (UN/LOCODE) the staff member works at, comma separated")]
     public string PortsFlag { get; set; } = "";
 
+    [Description("Ferry lines (route codes, e.g. ITGOA-MAPTM) an operator's booking system works for, comma separated")]
+    public string LinesFlag { get; set; } = "";
+
     [Description("Print a token for each demo user instead")]
     public bool DemoFlag { get; set; }
 }
@@ -28,8 +31,8 @@ public class TokenCommand : JasperFxAsyncCommand<TokenInput>
         var issuer = host.Services.GetRequiredService<TokenIssuer>();
         if (input.DemoFlag)
         {
-            foreach (var (subject, roles, ports) in TokenIssuer.DemoUsers)
-                Console.WriteLine($"{subject,-18} {issuer.Mint(subject, roles, ports)}");
+            foreach (var (subject, roles, ports, lines) in TokenIssuer.DemoUsers)
+                Console.WriteLine($"{subject,-18} {issuer.Mint(subject, roles, ports, lines)}");
             return true;
         }
         if (!Roles.All.Contains(input.RoleFlag))
@@ -38,7 +41,8 @@ public class TokenCommand : JasperFxAsyncCommand<TokenInput>
             return false;
         }
         Console.WriteLine(issuer.Mint(input.SubjectFlag, [input.RoleFlag],
-            input.PortsFlag.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+            input.PortsFlag.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            input.LinesFlag.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
         return true;
     }
 }

@@ -38,7 +38,8 @@ public sealed record ForecastModel(string Source, int HistorySailings, int Histo
         var history = departed.Where(s => s.EmbarkedPassengers > 0 && s.BookedPassengers > 0).ToList();
         if (history.Count < MinimumHistorySailings) return Default;
 
-        var finalPassengers = history.Sum(s => (double)s.BookedPassengers);
+        // Booked at departure: those who travelled and those who did not show up.
+        var finalPassengers = history.Sum(s => (double)s.BookedPassengers + s.NoShowPassengers);
         var noShow = Math.Clamp(1 - history.Sum(s => (double)s.EmbarkedPassengers) / finalPassengers, 0, 0.5);
         var uplift = new double[SailingLoad.LeadDayBuckets];
         for (var lead = 0; lead < uplift.Length; lead++)

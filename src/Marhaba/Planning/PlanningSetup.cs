@@ -13,5 +13,6 @@ public static class PlanningSetup
         opts.Projections.Add<SeasonTotalsProjection>(ProjectionLifecycle.Async);
         opts.Schema.For<SailingLoad>().Index(l => l.Destination).Index(l => l.DepartureAt);
         opts.Schema.For<ForecastRecord>();
+        opts.Schema.For<SeasonTotals>().Index(t => t.Year);
     }
 }

@@ -1,5 +1,7 @@
 using Marhaba.Hosting;
 using Marhaba.Crossings;
+using JasperFx.Events;
+using Marhaba.Sailings;
 using Marten.Events.Projections;
 
 namespace Marhaba.Planning;
@@ -7,7 +9,9 @@ namespace Marhaba.Planning;
 /// <summary>
 /// Who is booked, checked in, aboard, arrived and missing on one sailing, from the crossings'
 /// events; plus when the passengers booked (days before departure), from which the forecast
-/// learns how many late bookings to expect.
+/// learns how many late bookings to expect. Booked counts the crossings still on the sailing (not
+/// cancelled, moved away or missing); checked in, those of them that checked in. A cancellation, a
+/// move or a no-show takes back what it had counted, so each figure equals a count of the crossings.
 /// </summary>
 public class SailingLoad
 {
@@ -46,6 +50,14 @@ public partial class SailingLoadProjection : MultiStreamProjection<SailingLoad, 
         Identity<CrossingEmbarked>(e => e.SailingId);
         Identity<CrossingArrived>(e => e.SailingId);
         Identity<CrossingMarkedNoShow>(e => e.SailingId);
+        // The sailing's own departure time moves with its delays.
+        Identity<IEvent<SailingDelayed>>(e => e.StreamId);
+    }
+
+    public void Apply(SailingLoad view, IEvent<SailingDelayed> e)
+    {
+        view.Id = e.StreamId;
+        view.DepartureAt = e.Data.NewDepartureAt;
     }
 
     public void Apply(SailingLoad view, CrossingBooked e)
@@ -62,8 +74,7 @@ public partial class SailingLoadProjection : MultiStreamProjection<SailingLoad, 
         var vehicles = e.Vehicle is null ? 0 : 1;
         if (view.Id == e.FromSailingId)
         {
-            view.BookedPassengers -= e.Passengers;
-            view.BookedVehicles -= vehicles;
+            TakeBack(view, e.Passengers, vehicles, e.WasCheckedIn);
             return;
         }
         view.Id = e.ToSailingId;
@@ -71,11 +82,7 @@ public partial class SailingLoadProjection : MultiStreamProjection<SailingLoad, 
         Book(view, e.Passengers, vehicles, SailingLoad.LeadDays(e.RebookedAt, e.DepartureAt));
     }
 
-    public void Apply(SailingLoad view, CrossingCancelled e)
-    {
-        view.BookedPassengers -= e.Passengers;
-        view.BookedVehicles -= e.Vehicle is null ? 0 : 1;
-    }
+    public void Apply(SailingLoad view, CrossingCancelled e) => TakeBack(view, e.Passengers, e.Vehicle is null ? 0 : 1, e.WasCheckedIn);
 
     public void Apply(SailingLoad view, CrossingCheckedIn e)
     {
@@ -95,7 +102,20 @@ public partial class SailingLoadProjection : MultiStreamProjection<SailingLoad, 
         view.ArrivedVehicles += e.Vehicle is null ? 0 : 1;
     }
 
-    public void Apply(SailingLoad view, CrossingMarkedNoShow e) => view.NoShowPassengers += e.Passengers;
+    public void Apply(SailingLoad view, CrossingMarkedNoShow e)
+    {
+        TakeBack(view, e.Passengers, e.Vehicle is null ? 0 : 1, e.WasCheckedIn);
+        view.NoShowPassengers += e.Passengers;
+    }
+
+    private static void TakeBack(SailingLoad view, int passengers, int vehicles, bool checkedIn)
+    {
+        view.BookedPassengers -= passengers;
+        view.BookedVehicles -= vehicles;
+        if (!checkedIn) return;
+        view.CheckedInPassengers -= passengers;
+        view.CheckedInVehicles -= vehicles;
+    }
 
     private static void Book(SailingLoad view, int passengers, int vehicles, int leadDays)
     {

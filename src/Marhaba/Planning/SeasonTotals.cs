@@ -8,14 +8,21 @@ using Wolverine.Http;
 
 namespace Marhaba.Planning;
 
-/// <summary>Arrivals of one season (calendar year), per port and per route and direction, day by day of the year.</summary>
+/// <summary>
+/// Arrivals at one port in one season (calendar year of the port's local days), day by day of the year,
+/// in all and per route and direction. One document per port and year, so that a busy day at one port
+/// rewrites only that port's figures. Id: "MAPTM:2026".
+/// </summary>
 public class SeasonTotals
 {
     public string Id { get; set; } = "";
-    public Dictionary<string, DailyCounts> Ports { get; set; } = new();
+    public string Port { get; set; } = "";
+    public int Year { get; set; }
+    public DailyCounts Arrivals { get; set; } = new();
     public Dictionary<string, DailyCounts> Routes { get; set; } = new();
 
-    public static string Key(DateTimeOffset at) => at.UtcDateTime.Year.ToString();
+    public static string Key(string port, int year) => $"{port}:{year}";
+    public static string Key(string port, DateTimeOffset at) => Key(port, ReferenceData.Port(port).LocalDay(at).Year);
 }
 
 public class DailyCounts
@@ -24,12 +31,12 @@ public class DailyCounts
     public int[] Vehicles { get; set; } = new int[366];
     public int[] Crossings { get; set; } = new int[366];
 
-    public void Add(DateTimeOffset at, int passengers, bool vehicle)
+    public void Add(DateOnly day, int passengers, bool vehicle)
     {
-        var day = at.UtcDateTime.DayOfYear - 1;
-        Passengers[day] += passengers;
-        Crossings[day]++;
-        if (vehicle) Vehicles[day]++;
+        var index = day.DayOfYear - 1;
+        Passengers[index] += passengers;
+        Crossings[index]++;
+        if (vehicle) Vehicles[index]++;
     }
 
     public Totals UpTo(int dayOfYear) => new(Passengers.Take(dayOfYear).Sum(), Vehicles.Take(dayOfYear).Sum(), Crossings.Take(dayOfYear).Sum());
@@ -42,18 +49,17 @@ public partial class SeasonTotalsProjection : MultiStreamProjection<SeasonTotals
     public SeasonTotalsProjection()
     {
         DashboardProjections.Tune(Options);
-        Identity<CrossingArrived>(e => SeasonTotals.Key(e.ArrivedAt));
+        Identity<CrossingArrived>(e => SeasonTotals.Key(e.Port, e.ArrivedAt));
     }
 
     public void Apply(SeasonTotals view, CrossingArrived e)
     {
-        view.Id = SeasonTotals.Key(e.ArrivedAt);
-        Counts(view.Ports, e.Port).Add(e.ArrivedAt, e.Passengers, e.Vehicle is not null);
-        Counts(view.Routes, $"{e.RouteCode} {e.Direction}").Add(e.ArrivedAt, e.Passengers, e.Vehicle is not null);
+        var day = ReferenceData.Port(e.Port).LocalDay(e.ArrivedAt);
+        (view.Id, view.Port, view.Year) = (SeasonTotals.Key(e.Port, day.Year), e.Port, day.Year);
+        view.Arrivals.Add(day, e.Passengers, e.Vehicle is not null);
+        var route = $"{e.RouteCode} {e.Direction}";
+        (view.Routes.TryGetValue(route, out var counts) ? counts : view.Routes[route] = new DailyCounts()).Add(day, e.Passengers, e.Vehicle is not null);
     }
-
-    private static DailyCounts Counts(Dictionary<string, DailyCounts> all, string key) =>
-        all.TryGetValue(key, out var counts) ? counts : all[key] = new DailyCounts();
 }
 
 public record SeasonLine(string Key, Totals ToDate, Totals? PreviousSeasonToSameDate, double? ChangePercent);
@@ -67,11 +73,23 @@ public static class SeasonEndpoint
     public static async Task<SeasonToDate> Get(IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var current = await session.LoadAsync<SeasonTotals>(SeasonTotals.Key(now), ct) ?? new SeasonTotals();
-        var previous = await session.LoadAsync<SeasonTotals>((now.Year - 1).ToString(), ct);
-        var dayOfYear = now.UtcDateTime.DayOfYear;
-        return new SeasonToDate(now.Year, DateOnly.FromDateTime(now.UtcDateTime),
-            Lines(current.Ports, previous?.Ports, dayOfYear), Lines(current.Routes, previous?.Routes, dayOfYear));
+        var year = ReferenceData.Home.LocalDay(now).Year;
+        var previousYear = year - 1;
+        var all = (await session.Query<SeasonTotals>().Where(t => t.Year == year || t.Year == previousYear).ToListAsync(ct)).ToDictionary(t => t.Id);
+        var ports = new List<SeasonLine>();
+        var routes = new List<SeasonLine>();
+        foreach (var port in ReferenceData.Ports)
+        {
+            // Each port's season runs to its own today.
+            var dayOfYear = port.LocalDay(now).DayOfYear;
+            var current = all.GetValueOrDefault(SeasonTotals.Key(port.Code, year));
+            var previous = all.GetValueOrDefault(SeasonTotals.Key(port.Code, year - 1));
+            if (current is null && previous is null) continue;
+            ports.AddRange(Lines(new() { [port.Code] = current?.Arrivals ?? new DailyCounts() },
+                previous is null ? null : new() { [port.Code] = previous.Arrivals }, dayOfYear));
+            routes.AddRange(Lines(current?.Routes ?? [], previous?.Routes, dayOfYear));
+        }
+        return new SeasonToDate(year, ReferenceData.Home.LocalDay(now), ports, routes.OrderBy(r => r.Key).ToList());
     }
 
     private static List<SeasonLine> Lines(Dictionary<string, DailyCounts> current, Dictionary<string, DailyCounts>? previous, int dayOfYear) =>

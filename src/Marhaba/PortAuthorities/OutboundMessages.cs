@@ -55,10 +55,11 @@ public static class OutboundMessagesHandler
 
     public static async Task<DailyFigures> DailyFiguresOf(IQuerySession session, PortAuthorityOptions authority, DateOnly day, DateTimeOffset now, CancellationToken ct)
     {
-        var season = await session.LoadAsync<SeasonTotals>(day.Year.ToString(), ct);
+        // The day is each arrival port's local day, as in every other view.
+        var seasons = await session.Query<SeasonTotals>().Where(t => t.Year == day.Year).ToListAsync(ct);
         var index = day.DayOfYear - 1;
         var figures = new List<DailyPortFigure>();
-        foreach (var (key, counts) in season?.Routes ?? [])
+        foreach (var (key, counts) in seasons.SelectMany(s => s.Routes))
         {
             var parts = key.Split(' ');
             if (!ReferenceData.TryGetRoute(parts[0], out var route) || !authority.Governs(route.EuropeanPort)) continue;
@@ -99,13 +100,16 @@ public sealed class DailyFiguresSchedule(IServiceScopeFactory scopes, PortAuthor
         while (!stoppingToken.IsCancellationRequested)
         {
             var now = clock.GetUtcNow();
-            var next = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1).AddMinutes(30), TimeSpan.Zero);
+            // At 00:30 in Morocco, the day that has just ended there.
+            var home = ReferenceData.Home.Zone;
+            var localNext = ReferenceData.Home.LocalDay(now).AddDays(1).ToDateTime(new TimeOnly(0, 30));
+            var next = new DateTimeOffset(localNext, home.GetUtcOffset(localNext));
             await Task.Delay(next - now, clock, stoppingToken);
             try
             {
                 using var scope = scopes.CreateScope();
                 await scope.ServiceProvider.GetRequiredService<Wolverine.IMessageBus>()
-                    .PublishAsync(new SendDailyFigures(DateOnly.FromDateTime(next.UtcDateTime.AddDays(-1))));
+                    .PublishAsync(new SendDailyFigures(ReferenceData.Home.LocalDay(next).AddDays(-1)));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

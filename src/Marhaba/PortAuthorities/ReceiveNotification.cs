@@ -192,7 +192,7 @@ public static class PortAuthorityAdminEndpoints
     [Authorize(Policy = Policies.Admin)]
     public static (IResult, OutgoingMessages) Figures(SendFigures command, TimeProvider clock)
     {
-        var day = command.Day ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime).AddDays(-1);
+        var day = command.Day ?? ReferenceData.Home.LocalDay(clock.GetUtcNow()).AddDays(-1);
         return (Results.Accepted(value: new { day }), [new SendDailyFigures(day)]);
     }
 }

@@ -13,6 +13,10 @@ public sealed record Port(string Code, string Name, Country Country, string Time
 {
     public bool InMorocco => Country == Country.MA;
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+
+    /// <summary>The port's local time: the one definition of an hour and a day in every view and figure.</summary>
+    public DateTimeOffset Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, Zone);
+    public DateOnly LocalDay(DateTimeOffset at) => DateOnly.FromDateTime(Local(at).DateTime);
 }
 
 /// <summary>A ferry line between a European port and a Moroccan port; it runs both ways.</summary>
@@ -79,6 +83,9 @@ public static class ReferenceData
     }
 
     public static Port Port(string code) => PortsByCode[code];
+
+    /// <summary>The operation's own time, where no port is concerned (aboard a sailing, the daily figures): Morocco's.</summary>
+    public static readonly Port Home = PortsByCode["MAPTM"];
 
     public static bool TryGetRoute(string? code, [NotNullWhen(true)] out Route? route)
     {

@@ -16,7 +16,8 @@ public sealed class PrivacyOptions
     public int EraseDaysAfterSeason { get; set; } = 90;
 }
 
-public record EraseTravellerData(string? Why);
+/// <summary>Why, as a code (the traveller's request when left out).</summary>
+public record EraseTravellerData(ErasureReason? Why);
 
 /// <summary>
 /// Erasure deletes the documents that hold personal data (the profile, the vehicle's plate, the
@@ -27,12 +28,13 @@ public record EraseTravellerData(string? Why);
 /// </summary>
 public static class Erasure
 {
-    public static async Task<bool> EraseAsync(IDocumentSession session, Guid crossingId, string by, string why, DateTimeOffset now, CancellationToken ct)
+    public static async Task<bool> EraseAsync(IDocumentSession session, Guid crossingId, string by, ErasureReason why, DateTimeOffset now, CancellationToken ct)
     {
         var stream = await session.Events.FetchForWriting<Crossing>(crossingId, ct);
         if (stream.Aggregate is not { } crossing) return false;
         session.Delete<TravellerProfile>(crossingId);
         session.Delete<CrossingVehicle>(crossingId);
+        session.Delete<CrossingRemarks>(crossingId);
         session.Delete<AccessKey>(crossing.BookingReference);
         var requests = await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossingId).Select(r => r.Id).ToListAsync(ct);
         foreach (var id in requests)
@@ -52,7 +54,7 @@ public static class EraseEndpoint
     [Authorize(Policy = Policies.Admin)]
     [ProducesResponseType(204)]
     public static async Task<IResult> Post(Guid crossingId, EraseTravellerData command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct) =>
-        await Erasure.EraseAsync(session, crossingId, user.StaffId(), command.Why?.Trim() is { Length: > 0 and <= 200 } why ? why : "on request", clock.GetUtcNow(), ct)
+        await Erasure.EraseAsync(session, crossingId, user.StaffId(), command.Why ?? ErasureReason.TravellerRequest, clock.GetUtcNow(), ct)
             ? Results.NoContent()
             : Problems.NotFound($"No crossing {crossingId}.").ToResult();
 }
@@ -85,7 +87,7 @@ public sealed class SeasonErasure(IDocumentStore store, PrivacyOptions options, 
         foreach (var batch in due.Chunk(200))
         {
             await using var session = store.LightweightSession();
-            foreach (var id in batch) await Erasure.EraseAsync(session, id, "season-erasure", $"{options.EraseDaysAfterSeason} days after the season closed", now, ct);
+            foreach (var id in batch) await Erasure.EraseAsync(session, id, "season-erasure", ErasureReason.SeasonClosed, now, ct);
             await session.SaveChangesAsync(ct);
         }
         return due.Count;

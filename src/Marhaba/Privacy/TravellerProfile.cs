@@ -39,7 +39,9 @@ public class ProfileRead
 }
 
 /// <summary>The traveller's data was erased: the crossing stays, anonymous.</summary>
-public record TravellerDataErased(DateTimeOffset At, string By, string Why);
+public record TravellerDataErased(DateTimeOffset At, string By, ErasureReason Why);
+
+public enum ErasureReason { TravellerRequest, SeasonClosed, LegalObligation }
 
 public record SaveProfile(List<PartyMember>? Party, string? Phone, string? Email, Language? PreferredLanguage);
 
@@ -69,10 +71,11 @@ public static class SaveProfileEndpoint
     [WolverinePut("/api/crossings/{crossingId}/profile", OperationId = "SaveTravellerProfile")]
     [Authorize(Policy = Policies.Booking)]
     [ProducesResponseType(204)]
-    public static async Task<IResult> Put(Guid crossingId, SaveProfile profile, IDocumentSession session, CancellationToken ct)
+    public static async Task<IResult> Put(Guid crossingId, SaveProfile profile, IDocumentSession session, ClaimsPrincipal user, CancellationToken ct)
     {
         var crossing = await session.LoadAsync<Crossing>(crossingId, ct);
         if (crossing is null) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
+        if (user.WhyNotOperator(crossing.RouteCode) is { } forbidden) return forbidden.ToResult();
         if (crossing.Erased) return Problems.Conflict($"The traveller data of crossing {crossing.BookingReference} was erased; it cannot be stored again.").ToResult();
         session.Store(new TravellerProfile
         {

@@ -30,6 +30,11 @@ public record SailingBerthChanged(string? Berth, string? Terminal, DateTimeOffse
 
 public enum SailingStatus { Scheduled, Boarding, Delayed, Departed, Arrived, Cancelled }
 
+public enum SailingNoticeKind { Delayed, BerthChanged, Cancelled, Departed, Arrived }
+
+/// <summary>A fact of the sailing that its travellers are told of: times as they stand after it.</summary>
+public record SailingNotice(SailingNoticeKind Kind, DateTimeOffset At, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, string? Berth, string? Terminal);
+
 /// <summary>
 /// Vehicle room is counted in lane-metres, the unit ships declare (GNV Victory: 1,800 lane-m):
 /// a car takes one car-equivalent unit of 5 lane-m (4.5 m long plus the gap lashing needs), a
@@ -83,6 +88,9 @@ public class Sailing
     public string? Berth { get; set; }
     public string? Terminal { get; set; }
 
+    /// <summary>What its travellers are told of, in order: delays, berth changes, cancellation, departure, arrival.</summary>
+    public List<SailingNotice> Notices { get; set; } = [];
+
     /// <summary>What each crossing holds on board, so that a release gives back exactly that.</summary>
     public Dictionary<Guid, Reservation> Reservations { get; set; } = new();
 
@@ -96,10 +104,12 @@ public class Sailing
 
     public void Apply(SailingCapacityChanged e) { PassengerCapacity = e.PassengerCapacity; VehicleLaneMetres = e.VehicleLaneMetres; }
     public void Apply(SailingBoardingStarted _) => Status = SailingStatus.Boarding;
-    public void Apply(SailingDeparted e) { Status = SailingStatus.Departed; DepartureAt = e.DepartedAt; }
-    public void Apply(SailingArrived e) { Status = SailingStatus.Arrived; ArrivalAt = e.ArrivedAt; }
-    public void Apply(SailingCancelled e) { Status = SailingStatus.Cancelled; StatusReason = e.Reason; }
-    public void Apply(SailingBerthChanged e) { Berth = e.Berth ?? Berth; Terminal = e.Terminal ?? Terminal; }
+    public void Apply(SailingDeparted e) { Status = SailingStatus.Departed; DepartureAt = e.DepartedAt; Tell(SailingNoticeKind.Departed, e.DepartedAt); }
+    public void Apply(SailingArrived e) { Status = SailingStatus.Arrived; ArrivalAt = e.ArrivedAt; Tell(SailingNoticeKind.Arrived, e.ArrivedAt); }
+    public void Apply(SailingCancelled e) { Status = SailingStatus.Cancelled; StatusReason = e.Reason; Tell(SailingNoticeKind.Cancelled, e.CancelledAt); }
+    public void Apply(SailingBerthChanged e) { Berth = e.Berth ?? Berth; Terminal = e.Terminal ?? Terminal; Tell(SailingNoticeKind.BerthChanged, e.ChangedAt); }
+
+    private void Tell(SailingNoticeKind kind, DateTimeOffset at) => Notices = [.. Notices, new SailingNotice(kind, at, DepartureAt, ArrivalAt, Berth, Terminal)];
 
     public void Apply(SailingDelayed e)
     {
@@ -111,6 +121,7 @@ public class Sailing
         }
         ArrivalAt = e.NewArrivalAt;
         StatusReason = e.Reason;
+        Tell(SailingNoticeKind.Delayed, e.AnnouncedAt);
     }
 
     public void Apply(PlacesReserved e)
@@ -151,6 +162,18 @@ public class Sailing
         }
         return copy;
     }
+
+    /// <summary>
+    /// Whether the ship had left by <paramref name="at"/>: its recorded departure, or, where the departure
+    /// port recorded none (it may have been offline), its departure time as it then stood, delays included.
+    /// </summary>
+    public bool HasLeft(DateTimeOffset at) => Status != SailingStatus.Cancelled && DepartureAt <= at;
+
+    /// <summary>Why the ship had not left by <paramref name="at"/>, for a step that needs it gone.</summary>
+    public string WhyNotLeft(DateTimeOffset at) => Status == SailingStatus.Cancelled
+        ? $"Sailing {Vessel} of {ScheduledDepartureAt:yyyy-MM-dd HH:mm}Z was cancelled."
+        : $"Sailing {Vessel} has not left {Origin} yet: it departs at {DepartureAt:yyyy-MM-dd HH:mm}Z" +
+          (DepartureAt != ScheduledDepartureAt ? $" (delayed from {ScheduledDepartureAt:HH:mm}Z)." : ".");
 
     public bool TakesBookings => Status is SailingStatus.Scheduled or SailingStatus.Boarding or SailingStatus.Delayed;
 

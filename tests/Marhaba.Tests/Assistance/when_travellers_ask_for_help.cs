@@ -52,7 +52,7 @@ public class when_travellers_ask_for_help(AppFixture app) : Scenario(app)
     [Fact]
     public async Task a_traveller_arrived_at_tanger_med_follows_a_breakdown_to_resolution_in_arabic()
     {
-        var (booking, _) = await Booked();
+        var (booking, _) = await BookedAndSailed();
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(booking.BookingReference, null, null, null), 200);
         var opened = await Open(new OpenAssistanceRequest(booking.BookingReference, booking.AccessCode, AssistanceCategory.VehicleBreakdown,
             Urgency.High, null, "The car does not start after unloading", Language.ar, ContactChannel.WhatsApp, new ContactDetails("Karim", "+33 6 12 34 56 78", null)));

@@ -119,7 +119,7 @@ public class when_callers_send_bad_or_unauthorised_requests(AppFixture app) : Sc
     [Fact]
     public async Task an_unknown_crossing_id_is_404()
     {
-        await PostRaw($"/api/crossings/{Guid.NewGuid()}/cancel", "{\"reason\":\"change of plans\"}", 404, Operator);
+        await PostRaw($"/api/crossings/{Guid.NewGuid()}/cancel", "{\"reason\":\"ChangeOfPlans\"}", 404, Operator);
         await Host.Scenario(s => { s.WithBearerToken(Planner); s.Get.Url($"/api/crossings/{Guid.NewGuid()}"); s.StatusCodeShouldBe(404); });
     }
 

@@ -20,7 +20,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task a_crossing_booked_checked_in_and_embarked_at_genova_is_recorded_arriving_at_tanger_med_and_the_traveller_sees_it()
     {
-        var (booking, _) = await Booked();
+        var (booking, _) = await BookedAndSailed();
         var desk = new CrossingAtPort(booking.BookingReference, null, "B7", null);
 
         await Record("ITGOA", PortStaff("ITGOA"), desk, 200, action: "check-ins");
@@ -43,7 +43,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task a_double_tap_with_the_same_idempotency_key_records_one_arrival_and_answers_the_same()
     {
-        var (booking, _) = await Booked();
+        var (booking, _) = await BookedAndSailed();
         var body = new CrossingAtPort(booking.BookingReference, null, "3", null);
 
         var first = await Record("MAPTM", PortStaff("MAPTM"), body, 200, key: "tap-1");
@@ -57,7 +57,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task the_same_key_for_a_different_request_is_refused()
     {
-        var (booking, _) = await Booked();
+        var (booking, _) = await BookedAndSailed();
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(booking.BookingReference, null, "3", null), 200, key: "k-7");
         var reused = await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(booking.BookingReference, null, "4", null), 422, key: "k-7");
         (await reused.ReadAsTextAsync()).ShouldContain("Idempotency-Key");
@@ -66,7 +66,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task a_second_arrival_without_a_key_is_refused_as_already_arrived()
     {
-        var (booking, _) = await Booked();
+        var (booking, _) = await BookedAndSailed();
         var body = new CrossingAtPort(booking.BookingReference, null, null, null);
         await Record("MAPTM", PortStaff("MAPTM"), body, 200);
         var again = await Record("MAPTM", PortStaff("MAPTM"), body, 409);
@@ -77,7 +77,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task simultaneous_arrivals_of_one_crossing_record_it_once()
     {
-        var (booking, _) = await Booked();
+        var (booking, _) = await BookedAndSailed();
         var client = Client(PortStaff("MAPTM"));
         var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ =>
             client.PostAsJsonAsync("/api/ports/MAPTM/arrivals", new CrossingAtPort(booking.BookingReference, null, null, null))));
@@ -90,7 +90,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task an_arrival_is_found_by_vehicle_plate_written_any_way()
     {
-        var (booking, _) = await Booked(new VehicleDetails(VehicleKind.Van, "GE 451 XK", "I"));
+        var (booking, _) = await BookedAndSailed(new VehicleDetails(VehicleKind.Van, "GE 451 XK", "I"));
         var result = await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(null, "ge-451-xk", "Lane 2", null), 200);
         (await result.ReadAsJsonAsync<CrossingAtPortResult>())!.CrossingId.ShouldBe(booking.CrossingId);
     }
@@ -98,7 +98,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task an_arrival_at_another_port_than_the_destination_is_refused_naming_the_port()
     {
-        var (booking, _) = await Booked();
+        var (booking, _) = await BookedAndSailed();
         var result = await Record("MANDR", PortStaff("MANDR"), new CrossingAtPort(booking.BookingReference, null, null, null), 400);
         var text = await result.ReadAsTextAsync();
         text.ShouldContain("\"field\":\"port\"");
@@ -115,16 +115,16 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task a_cancelled_crossing_cannot_arrive_and_the_answer_says_why()
     {
-        var (booking, sailing) = await Booked();
+        var (booking, sailing) = await BookedAndSailed();
         await Host.Scenario(s =>
         {
             s.WithBearerToken(Operator);
-            s.Post.Json(new CancelCrossing("Family emergency")).ToUrl($"/api/crossings/{booking.CrossingId}/cancel");
+            s.Post.Json(new CancelCrossing(CancellationReason.FamilyEmergency, "family emergency, the mother is ill")).ToUrl($"/api/crossings/{booking.CrossingId}/cancel");
             s.StatusCodeShouldBe(200);
         });
 
         var refused = await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(booking.BookingReference, null, null, null), 409);
-        (await refused.ReadAsTextAsync()).ShouldContain("cancelled (Family emergency)");
+        (await refused.ReadAsTextAsync()).ShouldContain("was cancelled");
 
         await using var session = App.Store.QuerySession();
         var after = await session.LoadAsync<Sailing>(sailing.Id);
@@ -134,7 +134,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task a_crossing_is_checked_in_only_once()
     {
-        var (booking, _) = await Booked();
+        var (booking, _) = await BookedAndSailed();
         var desk = new CrossingAtPort(booking.BookingReference, null, null, null);
         await Record("ITGOA", PortStaff("ITGOA"), desk, 200, action: "check-ins");
         var again = await Record("ITGOA", PortStaff("ITGOA"), desk, 409, action: "check-ins");
@@ -144,7 +144,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task boarding_before_check_in_is_refused()
     {
-        var (booking, _) = await Booked();
+        var (booking, _) = await BookedAndSailed();
         var refused = await Record("ITGOA", PortStaff("ITGOA"), new CrossingAtPort(booking.BookingReference, null, null, null), 409, action: "boardings");
         (await refused.ReadAsTextAsync()).ShouldContain("check it in before boarding");
     }
@@ -152,7 +152,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task clearance_and_exit_complete_the_crossing_in_order()
     {
-        var (booking, _) = await Booked();
+        var (booking, _) = await BookedAndSailed();
         var desk = new CrossingAtPort(booking.BookingReference, null, null, null);
         await Record("MAPTM", PortStaff("MAPTM"), desk, 409, action: "clearances");
         await Record("MAPTM", PortStaff("MAPTM"), desk, 200);
@@ -165,7 +165,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     [Fact]
     public async Task an_arrival_in_the_future_is_refused_naming_the_field()
     {
-        var (booking, _) = await Booked();
+        var (booking, _) = await BookedAndSailed();
         var result = await Record("MAPTM", PortStaff("MAPTM"),
             new CrossingAtPort(booking.BookingReference, null, null, App.Clock.GetUtcNow().AddHours(2)), 400);
         (await result.ReadAsTextAsync()).ShouldContain("\"field\":\"occurredAt\"");
@@ -177,6 +177,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
         var sailing = await ScheduleSailing();
         var bookings = new List<CrossingBookedResponse>();
         for (var i = 0; i < 5; i++) bookings.Add(await Book(sailing.Id, 1, 0, null));
+        ShipLeft(sailing);
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(bookings[4].BookingReference, null, null, null), 200);
 
         var items = bookings.Select(b => (CrossingAtPort?)new CrossingAtPort(b.BookingReference, null, "Lane 1", null)).ToList();

@@ -38,6 +38,7 @@ public class when_the_database_restarts_under_load(ITestOutputHelper output)
             {
                 x.UseSetting("ConnectionStrings:Marhaba", connection + ";Timeout=3;Command Timeout=10");
                 x.UseSetting("Auth:SigningKey", key);
+                x.UseSetting(TravellerAccess.KeySetting, key);
                 x.UseSetting("Demo:Seed", "false");
                 x.ConfigureServices(s => { s.RunWolverineInSoloMode(); s.DisableAllExternalWolverineTransports(); });
             });
@@ -48,10 +49,13 @@ public class when_the_database_restarts_under_load(ITestOutputHelper output)
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
             var sailing = (await (await client.PostAsJsonAsync("/api/sailings", new ScheduleSailing("ESALG-MAPTM", Direction.Inbound, "FRS", "Tanger Express",
                 DateTimeOffset.UtcNow.AddHours(2), null, 1200, 0))).Content.ReadFromJsonAsync<SailingSummary>(Json.Options))!;
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("operator", [Roles.Operator]));
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("operator", [Roles.Operator], lines: ["ESALG-MAPTM"]));
             var references = new List<string>();
             for (var i = 0; i < 240; i++)
                 references.Add((await (await client.PostAsJsonAsync("/api/crossings", new BookCrossing(sailing.Id, 2, 1, null))).Content.ReadFromJsonAsync<CrossingBookedResponse>(Json.Options))!.BookingReference);
+            // The ship leaves Algeciras: its arrivals may be recorded.
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
+            (await client.PostAsJsonAsync($"/api/sailings/{sailing.Id}/departure", new RecordDeparture(null, null, null))).EnsureSuccessStatusCode();
 
             // Four desks record them, retrying failures with the same Idempotency-Key.
             var staff = tokens.Mint("staff-tanger-med", [Roles.PortStaff], ["MAPTM"]);

@@ -10,12 +10,12 @@ public class when_short_lived_records_expire(AppFixture app) : Scenario(app)
     [Fact]
     public async Task a_week_old_answer_and_a_day_old_count_of_wrong_codes_go_and_todays_stay()
     {
-        var (old, _) = await Booked();
+        var (old, _) = await BookedAndSailed();
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(old.BookingReference, null, "Lane 1", null), 200, key: "old-tap");
         await WrongCode(old.BookingReference);
 
         App.Clock.SetUtcNow(App.Clock.GetUtcNow() + Retention.KeepAnswers + TimeSpan.FromHours(1));
-        var (recent, _) = await Booked();
+        var (recent, _) = await BookedAndSailed();
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(recent.BookingReference, null, "Lane 1", null), 200, key: "recent-tap");
         await WrongCode(recent.BookingReference);
 

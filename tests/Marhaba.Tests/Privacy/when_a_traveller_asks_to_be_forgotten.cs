@@ -15,7 +15,7 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
 
     private async Task<CrossingBookedResponse> FamilyWithDetails()
     {
-        var (booking, _) = await Booked(new VehicleDetails(VehicleKind.Car, "GE872KT", "I"));
+        var (booking, _) = await BookedAndSailed(new VehicleDetails(VehicleKind.Car, "GE872KT", "I"));
         await Host.Scenario(s =>
         {
             s.WithBearerToken(Operator);
@@ -86,7 +86,7 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
         await Host.Scenario(s =>
         {
             s.WithBearerToken(Token(Roles.Admin));
-            s.Post.Json(new EraseTravellerData("request by e-mail of 12 Oct")).ToUrl($"/api/crossings/{booking.CrossingId}/erasure");
+            s.Post.Json(new EraseTravellerData(ErasureReason.TravellerRequest)).ToUrl($"/api/crossings/{booking.CrossingId}/erasure");
             s.StatusCodeShouldBe(204);
         });
 

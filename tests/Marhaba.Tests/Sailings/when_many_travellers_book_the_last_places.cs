@@ -1,3 +1,4 @@
+using Marhaba.Assistance;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -122,7 +123,7 @@ public class when_many_travellers_book_the_last_places(AppFixture app, ITestOutp
         await Host.Scenario(s =>
         {
             s.WithBearerToken(Operator);
-            s.Post.Json(new CancelCrossing("illness")).ToUrl($"/api/crossings/{first.CrossingId}/cancel");
+            s.Post.Json(new CancelCrossing(CancellationReason.Illness, "illness")).ToUrl($"/api/crossings/{first.CrossingId}/cancel");
             s.StatusCodeShouldBe(200);
         });
         await Book(sailing.Id, 2, 0);
@@ -139,7 +140,7 @@ public class when_many_travellers_book_the_last_places(AppFixture app, ITestOutp
         var moved = await Host.Scenario(s =>
         {
             s.WithBearerToken(Operator);
-            s.Post.Json(new RebookCrossing(second.Id, "later ferry")).ToUrl($"/api/crossings/{booking.CrossingId}/rebook");
+            s.Post.Json(new RebookCrossing(second.Id, RebookingReason.TravellerRequest, "later ferry")).ToUrl($"/api/crossings/{booking.CrossingId}/rebook");
             s.StatusCodeShouldBe(200);
         });
         (await moved.ReadAsJsonAsync<CrossingRebookedResponse>())!.ToSailingId.ShouldBe(second.Id);
@@ -152,7 +153,7 @@ public class when_many_travellers_book_the_last_places(AppFixture app, ITestOutp
         var wrongRoute = await Host.Scenario(s =>
         {
             s.WithBearerToken(Operator);
-            s.Post.Json(new RebookCrossing(other.Id, null)).ToUrl($"/api/crossings/{booking.CrossingId}/rebook");
+            s.Post.Json(new RebookCrossing(other.Id, null, null)).ToUrl($"/api/crossings/{booking.CrossingId}/rebook");
             s.StatusCodeShouldBe(400);
         });
         (await wrongRoute.ReadAsTextAsync()).ShouldContain("\"field\":\"sailingId\"");
@@ -194,7 +195,15 @@ public class when_many_travellers_book_the_last_places(AppFixture app, ITestOutp
         });
         var view = (await status.ReadAsJsonAsync<TravellerStatusResponse>())!;
         view.DepartureAt.ShouldBe(next.DepartureAt);
-        view.History[^1].What.ShouldBe("rebooked");
-        view.History[^1].Detail.ShouldNotBeNull().ShouldContain("strike of the port workers");
+        view.Sailing.SailingId.ShouldBe(next.Id);
+        view.History.Select(h => h.What).ShouldContain("rebooked");
+        view.History.Single(h => h.What == "rebooked").Text.ShouldStartWith("Your sailing was cancelled: moved to the sailing leaving");
+
+        // The party that fits nowhere is told so, and what to do, in French.
+        var strandedView = (await (await Host.Scenario(s =>
+            s.Post.Json(new TravellerStatusRequest(d.BookingReference, d.AccessCode, Language.fr)).ToUrl("/api/traveller/status"))).ReadAsJsonAsync<TravellerStatusResponse>())!;
+        strandedView.AwaitingNewSailing.ShouldBeTrue();
+        strandedView.NextStep.ShouldContain("080 000 23 23");
+        strandedView.History.Select(h => h.Text).ShouldContain("Traversée annulée");
     }
 }

@@ -88,7 +88,7 @@ public static class EndpointCatalogue
             Caller.Agent => Mint(Roles.Agent, "MAPTM"),
             Caller.Planner => Mint(Roles.Planner),
             Caller.Admin => Mint(Roles.Admin),
-            Caller.Operator => Mint(Roles.Operator),
+            Caller.Operator => app.Tokens.Mint("test-operator", [Roles.Operator], lines: Ports.ReferenceData.Routes.Select(r => r.Code)),
             _ => null
         };
         if (token is not null) request.Headers.Authorization = new("Bearer", token);

@@ -80,6 +80,7 @@ public class when_callers_send_garbage(AppFixture app, ITestOutputHelper output)
         var endpoints = EndpointCatalogue.Of(Host.Services);
         var admin = Token(Roles.Admin);
         var before = await CountStoredAsync();
+        while (App.Logs.Entries.TryDequeue(out _)) { }
         var sent = 0;
         var bad = new List<string>();
 
@@ -127,6 +128,13 @@ public class when_callers_send_garbage(AppFixture app, ITestOutputHelper output)
         sent.ShouldBeGreaterThanOrEqualTo(1000);
         bad.ShouldBeEmpty();
         (await CountStoredAsync()).ShouldBe(before, "rejected requests store nothing");
+
+        // A client's bad input is the client's problem: no error-level entry, no stack trace in the log.
+        var logged = App.Logs.Entries.ToList();
+        var errors = logged.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error || e.WithException).ToList();
+        output.WriteLine($"{logged.Count} log entries, {errors.Count} errors or stack traces");
+        foreach (var e in errors.Take(10)) output.WriteLine($"{e.Level} {e.Category}: {e.Message[..Math.Min(e.Message.Length, 300)]}");
+        errors.ShouldBeEmpty();
         await Host.Scenario(s => { s.Get.Url("/health/ready"); s.StatusCodeShouldBeOk(); });
     }
 

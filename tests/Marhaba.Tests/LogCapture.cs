@@ -1,0 +1,25 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Marhaba.Tests;
+
+/// <summary>What the server logs, kept for the scenarios that look at it (bad input must not fill the error log).</summary>
+public sealed class LogCapture : ILoggerProvider
+{
+    public ConcurrentQueue<(LogLevel Level, string Category, string Message, bool WithException)> Entries { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose() { }
+
+    private sealed class Logger(LogCapture capture, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) capture.Entries.Enqueue((logLevel, category, formatter(state, exception), exception is not null));
+        }
+    }
+}
