@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Marhaba.Crossings;
 using Marhaba.Hosting;
 using Marhaba.Ports;
@@ -6,19 +7,58 @@ using Microsoft.AspNetCore.Mvc;
 namespace Marhaba.Assistance;
 
 /// <summary>The kinds of help the Foundation's teams give (FM5 case types).</summary>
-public enum AssistanceCategory { Medical, VehicleBreakdown, LostDocuments, AdministrativeAndCustoms, SocialOrFamily, DeathAndRepatriation, Information }
+public enum AssistanceCategory
+{
+    [JsonStringEnumMemberName("Medical")] Medical,
+    [JsonStringEnumMemberName("VehicleBreakdown")] VehicleBreakdown,
+    [JsonStringEnumMemberName("LostDocuments")] LostDocuments,
+    [JsonStringEnumMemberName("AdministrativeAndCustoms")] AdministrativeAndCustoms,
+    [JsonStringEnumMemberName("SocialOrFamily")] SocialOrFamily,
+    [JsonStringEnumMemberName("DeathAndRepatriation")] DeathAndRepatriation,
+    [JsonStringEnumMemberName("Information")] Information,
+}
 
-public enum Urgency { Critical, High, Normal }
+public enum Urgency
+{
+    [JsonStringEnumMemberName("Critical")] Critical,
+    [JsonStringEnumMemberName("High")] High,
+    [JsonStringEnumMemberName("Normal")] Normal,
+}
 
-public enum ContactChannel { Phone, Sms, WhatsApp, Email, InPerson }
+public enum ContactChannel
+{
+    [JsonStringEnumMemberName("Phone")] Phone,
+    [JsonStringEnumMemberName("Sms")] Sms,
+    [JsonStringEnumMemberName("WhatsApp")] WhatsApp,
+    [JsonStringEnumMemberName("Email")] Email,
+    [JsonStringEnumMemberName("InPerson")] InPerson,
+}
 
-public enum AssistanceOutcome { Solved, ReferredToPartner, HospitalTransfer, Repatriated, NoActionNeeded, CouldNotReach }
+public enum AssistanceOutcome
+{
+    [JsonStringEnumMemberName("Solved")] Solved,
+    [JsonStringEnumMemberName("ReferredToPartner")] ReferredToPartner,
+    [JsonStringEnumMemberName("HospitalTransfer")] HospitalTransfer,
+    [JsonStringEnumMemberName("Repatriated")] Repatriated,
+    [JsonStringEnumMemberName("NoActionNeeded")] NoActionNeeded,
+    [JsonStringEnumMemberName("CouldNotReach")] CouldNotReach,
+}
 
 public enum AssistanceStatus { Opened, Acknowledged, Assigned, Resolved, Closed, Cancelled }
 
-public enum TimeLimit { Acknowledge, Resolve }
+public enum TimeLimit
+{
+    [JsonStringEnumMemberName("Acknowledge")] Acknowledge,
+    [JsonStringEnumMemberName("Resolve")] Resolve,
+}
 
-public enum Language { ar, fr, it, en }
+public enum Language
+{
+    [JsonStringEnumMemberName("ar")] ar,
+    [JsonStringEnumMemberName("fr")] fr,
+    [JsonStringEnumMemberName("it")] it,
+    [JsonStringEnumMemberName("en")] en,
+}
 
 // Events of an assistance request's stream. No names, phones or free text: the person's contact
 // lives in AssistanceContact and the texts in AssistanceText, both erasable documents.

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Marhaba.Hosting;
 using Marhaba.Ports;
 using Marhaba.Sailings;
@@ -40,9 +41,25 @@ public record CrossingRebooked(
     Guid FromSailingId, Guid ToSailingId, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, RebookingReason Reason,
     DateTimeOffset RebookedAt, string RebookedBy, int Passengers, VehicleKind? Vehicle, bool WasCheckedIn);
 
-public enum CancellationReason { TravellerRequest, Illness, FamilyEmergency, ChangeOfPlans, MissingDocuments, OperatorDecision, Other }
+public enum CancellationReason
+{
+    [JsonStringEnumMemberName("TravellerRequest")] TravellerRequest,
+    [JsonStringEnumMemberName("Illness")] Illness,
+    [JsonStringEnumMemberName("FamilyEmergency")] FamilyEmergency,
+    [JsonStringEnumMemberName("ChangeOfPlans")] ChangeOfPlans,
+    [JsonStringEnumMemberName("MissingDocuments")] MissingDocuments,
+    [JsonStringEnumMemberName("OperatorDecision")] OperatorDecision,
+    [JsonStringEnumMemberName("Other")] Other,
+}
 
-public enum RebookingReason { TravellerRequest, SailingCancelled, SailingFull, OperatorDecision, Other }
+public enum RebookingReason
+{
+    [JsonStringEnumMemberName("TravellerRequest")] TravellerRequest,
+    [JsonStringEnumMemberName("SailingCancelled")] SailingCancelled,
+    [JsonStringEnumMemberName("SailingFull")] SailingFull,
+    [JsonStringEnumMemberName("OperatorDecision")] OperatorDecision,
+    [JsonStringEnumMemberName("Other")] Other,
+}
 
 public enum CrossingStatus { Booked, CheckedIn, Embarked, Arrived, Cleared, Completed, Cancelled, NoShow }
 

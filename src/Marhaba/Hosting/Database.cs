@@ -35,6 +35,7 @@ public static class Database
         // The command path reads its aggregate once: FetchForWriting's copy feeds the inline snapshot.
         opts.Events.UseIdentityMapForAggregates = true;
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString);
+        StoredEvents.AddTo(opts);
         IdempotencyLog.AddTo(opts);
         TravellerAccess.AddTo(opts);
         opts.Schema.For<PortAuthorities.ReceivedNotification>();

@@ -27,7 +27,11 @@ public sealed record Route(string Code, string EuropeanPort, string MoroccanPort
 }
 
 /// <summary>Inbound is the journey home to Morocco; outbound the return to Europe.</summary>
-public enum Direction { Inbound, Outbound }
+public enum Direction
+{
+    [JsonStringEnumMemberName("Inbound")] Inbound,
+    [JsonStringEnumMemberName("Outbound")] Outbound,
+}
 
 /// <summary>
 /// The ports and lines of the summer operation. Codes checked against UN/LOCODE; durations are the

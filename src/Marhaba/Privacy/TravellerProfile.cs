@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using System.Security.Claims;
 using Marhaba.Assistance;
 using Marhaba.Crossings;
@@ -39,9 +40,14 @@ public class ProfileRead
 }
 
 /// <summary>The traveller's data was erased: the crossing stays, anonymous.</summary>
-public record TravellerDataErased(DateTimeOffset At, string By, ErasureReason Why);
+public record TravellerDataErased(DateTimeOffset At, string By, ErasureReason Reason);
 
-public enum ErasureReason { TravellerRequest, SeasonClosed, LegalObligation }
+public enum ErasureReason
+{
+    [JsonStringEnumMemberName("TravellerRequest")] TravellerRequest,
+    [JsonStringEnumMemberName("SeasonClosed")] SeasonClosed,
+    [JsonStringEnumMemberName("LegalObligation")] LegalObligation,
+}
 
 public record SaveProfile(List<PartyMember>? Party, string? Phone, string? Email, Language? PreferredLanguage);
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Marhaba.Ports;
 
 namespace Marhaba.Sailings;
@@ -41,7 +42,14 @@ public record SailingNotice(SailingNoticeKind Kind, DateTimeOffset At, DateTimeO
 /// motorbike half a lane of 2.5 m, a van 7.5 m and a camper or a car towing a trailer 10 m, as
 /// they are longer and go to the high decks where lanes are fewer.
 /// </summary>
-public enum VehicleKind { Motorbike, Car, Van, Camper, CarWithTrailer }
+public enum VehicleKind
+{
+    [JsonStringEnumMemberName("Motorbike")] Motorbike,
+    [JsonStringEnumMemberName("Car")] Car,
+    [JsonStringEnumMemberName("Van")] Van,
+    [JsonStringEnumMemberName("Camper")] Camper,
+    [JsonStringEnumMemberName("CarWithTrailer")] CarWithTrailer,
+}
 
 public static class VehicleRoom
 {

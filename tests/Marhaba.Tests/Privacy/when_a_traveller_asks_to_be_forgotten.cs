@@ -11,7 +11,8 @@ namespace Marhaba.Tests.Privacy;
 
 public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(app)
 {
-    private static readonly string[] Personal = ["Benjelloun", "Yasmina", "ZX4471209", "+39 347 555 0199", "yasmina.b@example.org", "GE872KT"];
+    // What people wrote about why the crossing moved is personal too (health, family).
+    private static readonly string[] Personal = ["Benjelloun", "Yasmina", "ZX4471209", "+39 347 555 0199", "yasmina.b@example.org", "GE872KT", "illness", "family emergency"];
 
     private async Task<CrossingBookedResponse> FamilyWithDetails()
     {
@@ -73,6 +74,17 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
     public async Task after_erasure_no_table_of_the_database_holds_any_erased_value()
     {
         var booking = await FamilyWithDetails();
+        // Moved twice at the family's request, the operator noting why in their own words.
+        var next = await ScheduleSailing(departure: App.Clock.GetUtcNow().AddHours(2));
+        var after = await ScheduleSailing(departure: App.Clock.GetUtcNow().AddHours(5));
+        foreach (var (to, note) in new[] { (next, "illness of the father"), (after, "family emergency in Fes") })
+            await Host.Scenario(s =>
+            {
+                s.WithBearerToken(Operator);
+                s.Post.Json(new RebookCrossing(to.Id, RebookingReason.TravellerRequest, note)).ToUrl($"/api/crossings/{booking.CrossingId}/rebook");
+                s.StatusCodeShouldBe(200);
+            });
+        ShipLeft(after);
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(null, "GE872KT", "Lane 4", null), 200);
         await Host.Scenario(s =>
         {
