@@ -83,7 +83,7 @@ TravellerLimits.AddTravellerRateLimits(builder.Services, builder.Configuration.G
 builder.Services.AddProblemDetails();
 builder.Services.AddLocalization();
 builder.Services.AddExceptionHandler<KnownExceptionHandler>();
-builder.Services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiDocumentTruth>().AddOperationTransformer<OpenApiDocumentTruth>().AddSchemaTransformer<OpenApiDocumentTruth>());
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
 if (builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
     builder.Services.AddOpenTelemetry().WithTracing(t => t

@@ -79,6 +79,8 @@ public class when_callers_send_garbage(AppFixture app, ITestOutputHelper output)
     {
         var endpoints = EndpointCatalogue.Of(Host.Services);
         var admin = Token(Roles.Admin);
+        var doc = await Marhaba.Tests.Hosting.OpenApi.LoadAsync(Host);
+        var undocumented = new SortedSet<string>();
         var before = await CountStoredAsync();
         while (App.Logs.Entries.TryDequeue(out _)) { }
         var sent = 0;
@@ -94,6 +96,8 @@ public class when_callers_send_garbage(AppFixture app, ITestOutputHelper output)
             sent++;
             var status = (int)response.StatusCode;
             var problem = response.Content.Headers.ContentType?.MediaType == "application/problem+json";
+            var route = endpoints.First(e => e.Method == method && Matches(e.Route, path)).Route;
+            if (route.StartsWith("/api") && !Marhaba.Tests.Hosting.OpenApi.Documents(doc, method, route, status)) undocumented.Add($"{method} {route}: {status}");
             if (status is < 400 or >= 500 || !problem) bad.Add($"{method} {path[..Math.Min(path.Length, 80)]} [{what}]: {status} {response.Content.Headers.ContentType}");
         }
 
@@ -127,6 +131,7 @@ public class when_callers_send_garbage(AppFixture app, ITestOutputHelper output)
         foreach (var line in bad.Take(80)) output.WriteLine(line);
         sent.ShouldBeGreaterThanOrEqualTo(1000);
         bad.ShouldBeEmpty();
+        undocumented.ShouldBeEmpty("every answer given is one the OpenAPI document lists");
         (await CountStoredAsync()).ShouldBe(before, "rejected requests store nothing");
 
         // A client's bad input is the client's problem: no error-level entry, no stack trace in the log.
@@ -136,6 +141,14 @@ public class when_callers_send_garbage(AppFixture app, ITestOutputHelper output)
         foreach (var e in errors.Take(10)) output.WriteLine($"{e.Level} {e.Category}: {e.Message[..Math.Min(e.Message.Length, 300)]}");
         errors.ShouldBeEmpty();
         await Host.Scenario(s => { s.Get.Url("/health/ready"); s.StatusCodeShouldBeOk(); });
+    }
+
+    /// <summary>Whether a concrete path is an instance of a route template (each {…} segment matches one segment).</summary>
+    private static bool Matches(string route, string path)
+    {
+        var r = route.Split('/');
+        var p = path.Split('?')[0].Split('/');
+        return r.Length == p.Length && r.Zip(p).All(x => x.First.StartsWith('{') || x.First == x.Second);
     }
 
     private async Task<long> CountStoredAsync()
