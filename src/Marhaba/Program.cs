@@ -77,7 +77,9 @@ builder.Services.AddAuthorizationBuilder()
 builder.Services.AddSingleton(new TravellerAccess(
     System.Text.Encoding.UTF8.GetBytes(Secrets.Resolve(builder.Configuration, TravellerAccess.KeySetting, embedded, "access-code-key")),
     Database.Tuned(connectionString)));
-TravellerLimits.AddTravellerRateLimits(builder.Services, builder.Configuration.GetSection(TravellerLimits.Section).Get<TravellerLimits>() ?? new TravellerLimits());
+var travellerLimits = builder.Configuration.GetSection(TravellerLimits.Section).Get<TravellerLimits>() ?? new TravellerLimits();
+TravellerLimits.AddTravellerRateLimits(builder.Services, travellerLimits);
+builder.Services.AddSingleton(new Marhaba.Assistance.WalkUpLimit(travellerLimits.WalkUpRequestsPerPlacePerHour, Database.Tuned(connectionString)));
 
 // Errors as problem details; OpenAPI with a docs page; health; telemetry when an endpoint is configured.
 builder.Services.AddProblemDetails();

@@ -86,6 +86,9 @@ public record AssistanceRequestReopened(DateTimeOffset At, DateTimeOffset Acknow
 
 public record AssistanceRequestCancelled(DateTimeOffset At);
 
+/// <summary>An agent judged a traveller's request to be abuse (a prank, a flood): closed, and counted as such.</summary>
+public record AssistanceRequestMarkedAbusive(string By, DateTimeOffset At);
+
 /// <summary>
 /// One person's or party's request for help, worked by the Foundation's agents at a place (a port
 /// by UN/LOCODE, or aboard a sailing as "SAILING:&lt;id&gt;") within time limits set by urgency and category.
@@ -111,6 +114,8 @@ public class AssistanceRequest
     public DateTimeOffset LastUpdateAt { get; set; }
     public List<TimeLimit> Escalations { get; set; } = [];
     public int Reopened { get; set; }
+    public bool OpenedByTraveller { get; set; }
+    public bool Abusive { get; set; }
 
     public bool IsOpen => Status is AssistanceStatus.Opened or AssistanceStatus.Acknowledged or AssistanceStatus.Assigned;
 
@@ -118,7 +123,7 @@ public class AssistanceRequest
     {
         Id = e.RequestId, Reference = e.Reference, Category = e.Category, Urgency = e.Urgency,
         Place = e.Place, CrossingId = e.CrossingId, Language = e.Language, Status = AssistanceStatus.Opened, OpenedAt = e.OpenedAt,
-        AcknowledgeBy = e.AcknowledgeBy, ResolveBy = e.ResolveBy, LastUpdateAt = e.OpenedAt
+        AcknowledgeBy = e.AcknowledgeBy, ResolveBy = e.ResolveBy, LastUpdateAt = e.OpenedAt, OpenedByTraveller = e.OpenedByTraveller
     };
 
     public void Apply(AssistanceRequestAcknowledged e) { Status = AssistanceStatus.Acknowledged; AcknowledgedAt = e.At; LastUpdateAt = e.At; }
@@ -129,6 +134,7 @@ public class AssistanceRequest
     public void Apply(AssistanceRequestResolved e) { Status = AssistanceStatus.Resolved; ResolvedAt = e.At; Outcome = e.Outcome; LastUpdateAt = e.At; }
     public void Apply(AssistanceRequestClosed e) { Status = AssistanceStatus.Closed; LastUpdateAt = e.At; }
     public void Apply(AssistanceRequestCancelled e) { Status = AssistanceStatus.Cancelled; LastUpdateAt = e.At; }
+    public void Apply(AssistanceRequestMarkedAbusive e) { Status = AssistanceStatus.Closed; Abusive = true; LastUpdateAt = e.At; }
 
     public void Apply(AssistanceRequestReopened e)
     {
@@ -225,6 +231,12 @@ public static class AssistanceRules
         r.Status != AssistanceStatus.Resolved
             ? Problems.Conflict($"Request {r.Reference} is {Describe(r)}; only a resolved request is closed.")
             : Decision.Append(new AssistanceRequestClosed(by, now));
+
+    /// <summary>Only what a traveller opened, while it is open: staff do not abuse their own desk.</summary>
+    public static Decision MarkAbusive(AssistanceRequest r, string by, DateTimeOffset now) =>
+        !r.OpenedByTraveller ? Problems.Conflict($"Request {r.Reference} was opened by staff; only a traveller's request is marked as abuse.")
+        : !r.IsOpen ? Problems.Conflict($"Request {r.Reference} is already {Describe(r)}.")
+        : Decision.Append(new AssistanceRequestMarkedAbusive(by, now));
 
     public static Decision Reopen(AssistanceRequest r, DateTimeOffset now)
     {

@@ -93,13 +93,17 @@ public static class TravellerOpensRequestEndpoint
     [ProducesResponseType<AssistanceRequestOpenedResponse>(201)]
     [ProducesResponseType<ProblemDetails>(404)]
     public static async Task<(IResult, OutgoingMessages)> Post(
-        OpenAssistanceRequest command, HttpContext context, IDocumentSession session, TravellerAccess access, TimeProvider clock, CancellationToken ct)
+        OpenAssistanceRequest command, HttpContext context, IDocumentSession session, TravellerAccess access, WalkUpLimit walkUps, TimeProvider clock, CancellationToken ct)
     {
         Crossing? crossing = null;
         if (!string.IsNullOrWhiteSpace(command.BookingReference))
         {
             (crossing, var refused) = await access.OpenCrossingAsync(session, command.BookingReference, command.AccessCode, context, clock.GetUtcNow(), ct);
             if (refused is not null) return (refused.ToResult(), new OutgoingMessages());
+        }
+        else if (await walkUps.TakeAsync(Places.Normalise(command.Place)!, clock.GetUtcNow(), ct) is { } tooMany)
+        {
+            return (tooMany.ToResult(), new OutgoingMessages());
         }
         var place = Places.Normalise(command.Place) ?? OpeningRules.PlaceOf(crossing!);
         // The language the traveller wrote in: said, or their browser's, so that agents and later views use it.
@@ -137,4 +141,49 @@ public static class StaffOpensRequestEndpoint
             command.Language ?? Language.fr, user.StaffId(), byTraveller: false, withOwnCode: crossing is null, clock.GetUtcNow());
         return (Results.Created($"/api/assistance/{response.RequestId}", response), messages);
     }
+}
+
+/// <summary>
+/// Requests opened without a booking (a traveller at the quay has no account) are bounded per place and
+/// hour, whoever sends them, beside the per-client rate limit: a flood from many addresses cannot bury a
+/// port's agents. Counted in one statement, shared by all nodes.
+/// </summary>
+public sealed class WalkUpLimit(int perPlacePerHour, string connectionString) : IAsyncDisposable
+{
+    public const string Table = $"{Database.Schema}.walk_up_requests";
+    private readonly Npgsql.NpgsqlDataSource _counts = Npgsql.NpgsqlDataSource.Create(connectionString);
+
+    public static void AddTo(StoreOptions opts)
+    {
+        var table = new Weasel.Postgresql.Tables.Table(Table);
+        table.AddColumn<string>("place").AsPrimaryKey();
+        table.AddColumn<DateTimeOffset>("hour").AsPrimaryKey();
+        table.AddColumn<int>("requests").NotNull();
+        opts.Storage.ExtendedSchemaObjects.Add(table);
+    }
+
+    /// <summary>Counts one more walk-up request at <paramref name="place"/>; a refusal when the hour's are used up.</summary>
+    public async Task<ProblemDetails?> TakeAsync(string place, DateTimeOffset now, CancellationToken ct)
+    {
+        var hour = new DateTimeOffset(now.UtcDateTime.Date.AddHours(now.UtcDateTime.Hour), TimeSpan.Zero);
+        await using var cmd = _counts.CreateCommand($"""
+            insert into {Table} as w (place, hour, requests) values ($1, $2, 1)
+            on conflict (place, hour) do update set requests = w.requests + 1 returning requests
+            """);
+        cmd.Parameters.Add(new() { Value = place });
+        cmd.Parameters.Add(new() { Value = hour });
+        var taken = (int)(await cmd.ExecuteScalarAsync(ct))!;
+        return taken <= perPlacePerHour ? null
+            : Problems.Make(429, "Too many requests without a booking",
+                $"Many requests without a booking were opened at {place} this hour: ask at the Foundation's desk, give your booking reference, or call the free line 080 000 23 23.");
+    }
+
+    public async Task<int> PurgeBeforeAsync(DateTimeOffset before, CancellationToken ct)
+    {
+        await using var cmd = _counts.CreateCommand($"delete from {Table} where hour < $1");
+        cmd.Parameters.Add(new() { Value = before });
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public ValueTask DisposeAsync() => _counts.DisposeAsync();
 }

@@ -36,7 +36,7 @@ public static class AgentDesk
             AssistanceRequestAssigned a => (AssistanceStatus.Assigned, a.Place, a.Agent),
             AssistanceRequestTransferred t => (request.Status == AssistanceStatus.Assigned ? AssistanceStatus.Acknowledged : request.Status, t.ToPlace, (string?)null),
             AssistanceRequestResolved => (AssistanceStatus.Resolved, request.Place, request.Agent),
-            AssistanceRequestClosed => (AssistanceStatus.Closed, request.Place, request.Agent),
+            AssistanceRequestClosed or AssistanceRequestMarkedAbusive => (AssistanceStatus.Closed, request.Place, request.Agent),
             _ => (request.Status, request.Place, request.Agent)
         };
         return Results.Ok(new AssistanceRequestChanged(request.Id, request.Reference, after.Item1, after.Item2, after.Item3));
@@ -50,6 +50,16 @@ public static class AcknowledgeEndpoint
     [ProducesResponseType<AssistanceRequestChanged>(200)]
     public static Task<IResult> Post(Guid requestId, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
         AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Acknowledge(r, user.StaffId(), clock.GetUtcNow()), ct);
+}
+
+public static class MarkAbusiveEndpoint
+{
+    /// <summary>An agent closes a traveller's request as abuse (a prank, a flood of walk-up requests).</summary>
+    [WolverinePost("/api/assistance/{requestId}/abuse", OperationId = "MarkAssistanceRequestAbusive")]
+    [Authorize(Policy = Policies.Agent)]
+    [ProducesResponseType<AssistanceRequestChanged>(200)]
+    public static Task<IResult> Post(Guid requestId, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.MarkAbusive(r, user.StaffId(), clock.GetUtcNow()), ct);
 }
 
 public static class AssignEndpoint

@@ -38,6 +38,7 @@ public static class Database
         StoredEvents.AddTo(opts);
         IdempotencyLog.AddTo(opts);
         TravellerAccess.AddTo(opts);
+        Assistance.WalkUpLimit.AddTo(opts);
         opts.Schema.For<PortAuthorities.ReceivedNotification>();
         opts.AddSailings();
         opts.AddCrossings();

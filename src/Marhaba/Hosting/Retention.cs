@@ -8,7 +8,7 @@ namespace Marhaba.Hosting;
 /// <see cref="KeepAnswers"/> (a retry comes within minutes, a device back online within days), and a
 /// reference's count of wrong access codes until a day after it stopped mattering. Hourly.
 /// </summary>
-public sealed class Retention(IdempotencyLog answers, TravellerAccess access, TimeProvider clock, ILogger<Retention> logger) : BackgroundService
+public sealed class Retention(IdempotencyLog answers, TravellerAccess access, Assistance.WalkUpLimit walkUps, TimeProvider clock, ILogger<Retention> logger) : BackgroundService
 {
     public static readonly TimeSpan KeepAnswers = TimeSpan.FromDays(7);
     public static readonly TimeSpan KeepAccessFailures = TimeSpan.FromDays(1);
@@ -36,6 +36,7 @@ public sealed class Retention(IdempotencyLog answers, TravellerAccess access, Ti
         var now = clock.GetUtcNow();
         var purgedAnswers = await answers.DeleteStartedBeforeAsync(now - KeepAnswers, ct);
 
+        await walkUps.PurgeBeforeAsync(now - KeepAccessFailures, ct);
         return (purgedAnswers, await access.PurgeAttemptsAsync(now - KeepAccessFailures, ct));
     }
 }

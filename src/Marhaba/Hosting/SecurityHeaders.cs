@@ -27,6 +27,8 @@ public sealed class TravellerLimits
     public const string Section = "Travellers";
     public const string Policy = "travellers";
     public int RequestsPerMinutePerClient { get; set; } = 30;
+    /// <summary>Requests opened without a booking at one place in one hour, from anyone (a traveller at the quay has no account).</summary>
+    public int WalkUpRequestsPerPlacePerHour { get; set; } = 60;
 
     public static void AddTravellerRateLimits(IServiceCollection services, TravellerLimits limits) =>
         services.AddRateLimiter(o =>

@@ -56,6 +56,7 @@ public static class StoredEvents
         [typeof(AssistanceRequestClosed)] = "assistance_request_closed",
         [typeof(AssistanceRequestReopened)] = "assistance_request_reopened",
         [typeof(AssistanceRequestCancelled)] = "assistance_request_cancelled",
+        [typeof(AssistanceRequestMarkedAbusive)] = "assistance_request_marked_abusive",
     };
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true, Converters = { new JsonStringEnumConverter() } };

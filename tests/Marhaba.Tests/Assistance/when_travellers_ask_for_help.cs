@@ -157,6 +157,43 @@ public class when_travellers_ask_for_help(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task walk_up_requests_are_bounded_per_place_and_hour_and_an_agent_closes_one_as_abuse()
+    {
+        await using var node = await App.StartNodeAsync(("Travellers:WalkUpRequestsPerPlacePerHour", "3"), ("Travellers:RequestsPerMinutePerClient", "1000"));
+        async Task<IScenarioResult> WalkUp(string place, int status, OpenAssistanceRequest? request = null) => await node.Scenario(s =>
+        {
+            s.Post.Json(request ?? new OpenAssistanceRequest(null, null, AssistanceCategory.Information, null, place, "Where is the exit?", Language.fr, null, null))
+                .ToUrl("/api/traveller/assistance");
+            s.StatusCodeShouldBe(status);
+        });
+
+        var first = (await (await WalkUp("MAPTM", 201)).ReadAsJsonAsync<AssistanceRequestOpenedResponse>())!;
+        await WalkUp("MAPTM", 201);
+        await WalkUp("MAPTM", 201);
+        (await (await WalkUp("MAPTM", 429)).ReadAsTextAsync()).ShouldContain("080 000 23 23");
+        // Another place, a traveller with a booking, the next hour: still heard.
+        await WalkUp("MANDR", 201);
+        var (booking, _) = await Booked();
+        await WalkUp("MAPTM", 201, new OpenAssistanceRequest(booking.BookingReference, booking.AccessCode, AssistanceCategory.Medical, null, "MAPTM", "Fever", Language.fr, null, null));
+        App.Clock.SetUtcNow(App.Clock.GetUtcNow().AddHours(1));
+        await WalkUp("MAPTM", 201);
+
+        // The agent closes a prank as abuse: off the board, once; a request staff opened is never abuse.
+        await Act(first.RequestId, "abuse", null, Agent());
+        await Act(first.RequestId, "abuse", null, Agent(), 409);
+        var board = await Host.Scenario(s => { s.WithBearerToken(Agent()); s.Get.Url("/api/assistance/board"); });
+        (await board.ReadAsJsonAsync<AssistanceBoardView>())!.Open.ShouldNotContain(l => l.RequestId == first.RequestId);
+        (await Events(first.RequestId)).Last().ShouldBeOfType<AssistanceRequestMarkedAbusive>();
+        var staffOpened = await Host.Scenario(s =>
+        {
+            s.WithBearerToken(Agent());
+            s.Post.Json(new OpenAssistanceRequest(null, null, AssistanceCategory.Information, null, "MAPTM", "Phone call", Language.fr, null, null)).ToUrl("/api/assistance");
+            s.StatusCodeShouldBe(201);
+        });
+        await Act((await staffOpened.ReadAsJsonAsync<AssistanceRequestOpenedResponse>())!.RequestId, "abuse", null, Agent(), 409);
+    }
+
+    [Fact]
     public async Task another_travellers_code_reveals_nothing()
     {
         var mine = await Open(new OpenAssistanceRequest(null, null, AssistanceCategory.LostDocuments, null, "MAPTM", "Passport lost on board", Language.fr, null, null));

@@ -64,7 +64,7 @@ public static class EndpointCatalogue
         ["GET /api/planning/season"] = Planners, ["GET /api/port-authority/notifications"] = Planners,
 
         ["GET /api/assistance/{requestId}"] = Agents, ["POST /api/assistance/{requestId}/acknowledge"] = Agents,
-        ["POST /api/assistance/{requestId}/assign"] = Agents, ["POST /api/assistance/{requestId}/close"] = Agents,
+        ["POST /api/assistance/{requestId}/assign"] = Agents, ["POST /api/assistance/{requestId}/abuse"] = Agents, ["POST /api/assistance/{requestId}/close"] = Agents,
         ["POST /api/assistance/{requestId}/notes"] = Agents, ["POST /api/assistance/{requestId}/resolve"] = Agents,
         ["POST /api/assistance/{requestId}/transfer"] = Agents, ["GET /api/assistance/board"] = Agents, ["GET /api/assistance/queue"] = Agents,
 
@@ -117,7 +117,7 @@ public static class EndpointCatalogue
         ["POST /api/sailings/{sailingId}/cancellation"] = """{"reason":"Weather"}""",
         ["POST /api/sailings/{sailingId}/capacity"] = """{"passengerCapacity":900,"reason":"smaller ship"}""",
         ["POST /api/sailings/{sailingId}/delay"] = """{"newDepartureAt":"2027-07-28T20:00:00Z","reason":"Weather"}""",
-        ["GET /api/assistance/{requestId}"] = "", ["POST /api/assistance/{requestId}/acknowledge"] = "{}",
+        ["GET /api/assistance/{requestId}"] = "", ["POST /api/assistance/{requestId}/acknowledge"] = "{}", ["POST /api/assistance/{requestId}/abuse"] = "{}",
         ["POST /api/assistance/{requestId}/assign"] = """{"agent":"agent-1"}""", ["POST /api/assistance/{requestId}/close"] = "{}",
         ["POST /api/assistance/{requestId}/notes"] = """{"text":"called back"}""",
         ["POST /api/assistance/{requestId}/resolve"] = """{"outcome":"Solved","note":"done"}""",
