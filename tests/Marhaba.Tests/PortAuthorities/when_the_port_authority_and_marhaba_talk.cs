@@ -1,3 +1,5 @@
+using Marhaba.Planning;
+using Marhaba.Assistance;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -105,6 +107,64 @@ public class when_the_port_authority_and_marhaba_talk(AppFixture app, ITestOutpu
         // A late copy, after the rebooking ran, is still a duplicate and leaves the record as it was.
         (await (await Notify(cancel)).Content.ReadFromJsonAsync<NotificationReceipt>())!.Duplicate.ShouldBeTrue();
         (await session.LoadAsync<ReceivedNotification>(record.Id))!.Applied.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task a_berth_change_shows_on_the_travellers_status_with_its_words()
+    {
+        var sailing = await ScheduleSailing();
+        var family = await Book(sailing.Id, 2, 1);
+        (await Notify(Notification(NotificationType.BerthChanged, sailing.Id) with { Berth = "Ponte Colombo 12", Terminal = "Terminal Traghetti" }))
+            .StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var status = await Host.Scenario(s => s.Post.Json(new TravellerStatusRequest(family.BookingReference, family.AccessCode, Language.it)).ToUrl("/api/traveller/status"));
+        var view = (await status.ReadAsJsonAsync<TravellerStatusResponse>())!;
+        view.Sailing.Berth.ShouldBe("Ponte Colombo 12");
+        view.Sailing.Terminal.ShouldBe("Terminal Traghetti");
+        view.History.Single(h => h.What == "berth-changed").Text.ShouldBe("Cambio di banchina: Terminal Traghetti, Ponte Colombo 12");
+    }
+
+    [Fact]
+    public async Task a_port_closure_sets_the_hours_it_covers_to_no_capacity_and_leaves_the_others()
+    {
+        var genova = ReferenceData.Port("ITGOA");
+        var day = genova.LocalDay(App.Clock.GetUtcNow()).AddDays(3);
+        DateTimeOffset Local(int hour)
+        {
+            var local = day.ToDateTime(new TimeOnly(hour, 0));
+            return new DateTimeOffset(local, genova.Zone.GetUtcOffset(local));
+        }
+        var closure = Notification(NotificationType.PortClosed, null) with { Port = "ITGOA", ClosedFrom = Local(10), ClosedUntil = Local(13), Reason = "mistral" };
+        (await Notify(closure)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var result = await Host.Scenario(s => { s.WithBearerToken(Planner); s.Get.Url($"/api/ports/ITGOA/days/{day:yyyy-MM-dd}/capacity"); });
+        var view = (await result.ReadAsJsonAsync<PortDayView>())!;
+        view.PassengersPerHour[9].ShouldBe(genova.PassengersPerHour);
+        view.PassengersPerHour[10..13].ShouldAllBe(p => p == 0);
+        view.VehiclesPerHour[10..13].ShouldAllBe(v => v == 0);
+        view.PassengersPerHour[13].ShouldBe(genova.PassengersPerHour);
+        view.History.Single().Reason.ShouldContain("mistral");
+
+        // A port of another authority is not this one's to close.
+        var tanger = Notification(NotificationType.PortClosed, null) with { Port = "MAPTM", ClosedFrom = Local(10), ClosedUntil = Local(13) };
+        (await Notify(tanger)).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task a_departure_count_that_disagrees_with_the_check_ins_marks_nobody_missing()
+    {
+        var sailing = await ScheduleSailing();
+        var present = await Book(sailing.Id, 2, 1);
+        var unknown = await Book(sailing.Id, 1, 0);
+        await Record("ITGOA", PortStaff("ITGOA"), new CrossingAtPort(present.BookingReference, null, null, null), 200, action: "check-ins");
+
+        // Four counted aboard, three checked in: the count cannot tell who is missing.
+        await Host.ExecuteAndWaitAsync((Func<Task>)(async () =>
+            (await Notify(Notification(NotificationType.SailingDeparted, sailing.Id) with { PersonsOnBoard = 4 })).EnsureSuccessStatusCode()));
+
+        await using var session = App.Store.QuerySession();
+        (await session.LoadAsync<Crossing>(present.CrossingId))!.Status.ShouldBe(CrossingStatus.Embarked);
+        (await session.LoadAsync<Crossing>(unknown.CrossingId))!.Status.ShouldBe(CrossingStatus.Booked, "left for port staff to settle");
     }
 
     [Fact]

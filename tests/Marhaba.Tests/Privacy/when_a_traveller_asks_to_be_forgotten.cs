@@ -128,6 +128,7 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
         await using var session = App.Store.QuerySession();
         (await session.LoadAsync<TravellerProfile>(booking.CrossingId)).ShouldBeNull();
         (await session.LoadAsync<Crossing>(booking.CrossingId))!.Erased.ShouldBeTrue();
+        (await session.LoadAsync<AccessKey>(booking.BookingReference)).ShouldBeNull("the code's keyed hash goes with the season");
     }
 
     /// <summary>Every table of the platform's schema, every row as text: which erased values remain.</summary>
