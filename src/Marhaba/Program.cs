@@ -81,6 +81,9 @@ var travellerLimits = builder.Configuration.GetSection(TravellerLimits.Section).
 TravellerLimits.AddTravellerRateLimits(builder.Services, travellerLimits);
 builder.Services.AddSingleton(new Marhaba.Assistance.WalkUpLimit(travellerLimits.WalkUpRequestsPerPlacePerHour, Database.Tuned(connectionString)));
 
+// Pages people use, rendered by the server (Razor Components).
+builder.Services.AddRazorComponents();
+
 // Errors as problem details; OpenAPI with a docs page; health; telemetry when an endpoint is configured.
 builder.Services.AddProblemDetails();
 builder.Services.AddLocalization();
@@ -120,6 +123,7 @@ if (!app.Environment.IsDevelopment())
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseAntiforgery();
 app.UseMiddleware<EmptyIdGuard>();
 app.UseMiddleware<IdempotencyMiddleware>();
 
@@ -128,6 +132,7 @@ app.MapScalarApiReference("/docs").AllowAnonymous();
 app.MapGet("/", () => Results.Redirect("/docs")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+app.MapRazorComponents<Marhaba.Pages.App>().RequireRateLimiting(TravellerLimits.Policy);
 app.MapSimulatedClock();
 app.MapDeadLettersEndpoints().RequireAuthorization(Policies.Admin);
 app.MapWolverineEndpoints(opts =>

@@ -39,6 +39,13 @@ public sealed class AppFixture : IAsyncLifetime
         return tables;
     }
 
+    public string SigningKey => Host.Services.GetRequiredService<AuthOptions>().SigningKey!;
+
+    private Task<Pages.Browser>? _browser;
+
+    /// <summary>The pages' server as a process of its own and a real browser, started for the first scenario that needs them.</summary>
+    public Task<Pages.Browser> BrowserAsync() => _browser ??= Pages.Browser.StartAsync(this);
+
     /// <summary>The server-side key of access-code hashes, shared by every node of the run.</summary>
     public string AccessCodeKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
 
@@ -95,6 +102,7 @@ public sealed class AppFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (_browser is not null) await (await _browser).DisposeAsync();
         await Host.DisposeAsync();
         await Authority.DisposeAsync();
     }

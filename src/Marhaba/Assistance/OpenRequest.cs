@@ -187,3 +187,18 @@ public sealed class WalkUpLimit(int perPlacePerHour, string connectionString) : 
 
     public ValueTask DisposeAsync() => _counts.DisposeAsync();
 }
+
+/// <summary>A traveller asks for help from their page, the key already checked there: opened like any request, time limits scheduled with it.</summary>
+public record OpenRequestFromTravellerPage(Guid CrossingId, AssistanceCategory Category, string? Place, string Description, Language Language);
+
+public static class OpenRequestFromTravellerPageHandler
+{
+    public static async Task<(AssistanceRequestOpenedResponse, OutgoingMessages)> Handle(
+        OpenRequestFromTravellerPage command, IDocumentSession session, TravellerAccess access, TimeProvider clock, CancellationToken ct)
+    {
+        var crossing = (await session.LoadAsync<Crossing>(command.CrossingId, ct))!;
+        var request = new OpenAssistanceRequest(crossing.BookingReference, null, command.Category, null, command.Place, command.Description, command.Language, null, null);
+        return OpeningRules.Open(session, access, request, Places.Normalise(command.Place) ?? OpeningRules.PlaceOf(crossing), crossing.Id,
+            command.Language, "traveller", byTraveller: true, withOwnCode: false, clock.GetUtcNow());
+    }
+}

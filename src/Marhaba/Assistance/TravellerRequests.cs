@@ -93,14 +93,22 @@ public static class TravellerRequestsEndpoint
     public static async Task<IResult> Post(
         TravellerKey key, HttpContext context, IQuerySession session, TravellerAccess access, IStringLocalizer<TravellerTexts> texts, TimeProvider clock, CancellationToken ct)
     {
-        var (requests, refused) = await TravellerRequests.FindAsync(session, access, key, context, clock.GetUtcNow(), ct);
-        if (refused is not null) return refused.ToResult();
+        var (view, refused) = await ReadAsync(key, context, session, access, texts, clock.GetUtcNow(), ct);
+        return view is null ? refused!.ToResult() : Results.Ok(view);
+    }
+
+    /// <summary>A traveller's requests, as the API and the traveller's page show them; or why they are refused.</summary>
+    public static async Task<(TravellerRequestsView? View, ProblemDetails? Refused)> ReadAsync(
+        TravellerKey key, HttpContext context, IQuerySession session, TravellerAccess access, IStringLocalizer<TravellerTexts> texts, DateTimeOffset now, CancellationToken ct)
+    {
+        var (requests, refused) = await TravellerRequests.FindAsync(session, access, key, context, now, ct);
+        if (refused is not null) return (null, refused);
         var language = TravellerLanguage.Chosen(key.Language, context) ?? requests!.FirstOrDefault()?.Language ?? Language.en;
 
         var notes = (await session.LoadManyAsync<AssistanceText>(ct, requests!.Select(r => r.Id))).ToDictionary(t => t.Id);
         using var _ = TravellerLanguage.Use(language);
         var views = requests!.Select(r => View(r, notes.GetValueOrDefault(r.Id), texts, TravellerLanguage.Culture(language))).ToList();
-        return Results.Ok(new TravellerRequestsView(language, TravellerLanguage.Direction(language), views));
+        return (new TravellerRequestsView(language, TravellerLanguage.Direction(language), views), null);
     }
 
     private static TravellerRequestView View(AssistanceRequest r, AssistanceText? text, IStringLocalizer texts, CultureInfo culture)

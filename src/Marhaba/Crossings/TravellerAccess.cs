@@ -42,9 +42,16 @@ public sealed class TravellerAccess(byte[] key, string connectionString) : IAsyn
 
     public static ProblemDetails NoMatch => Problems.NotFound("No booking or request matches this reference and access code.");
 
-    public static ProblemDetails LockedOut(string reference, DateTimeOffset until) =>
-        Problems.Make(429, "Too many attempts",
+    public static ProblemDetails LockedOut(string reference, DateTimeOffset until)
+    {
+        var problem = Problems.Make(429, "Too many attempts",
             $"Too many wrong access codes for {reference} from this connection: try again after {until:HH:mm} UTC, or call the Foundation's free line 080 000 23 23.");
+        problem.Extensions[LockedUntil] = until;
+        return problem;
+    }
+
+    /// <summary>The problem's field that says until when a client is locked out.</summary>
+    public const string LockedUntil = "lockedUntil";
 
     /// <summary>Who is asking, for the per-client count: the connection's address (forwarded by a trusted proxy, where one is configured).</summary>
     public static string Client(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";

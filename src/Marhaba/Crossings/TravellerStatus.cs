@@ -46,8 +46,17 @@ public static class TravellerStatusEndpoint
         TravellerStatusRequest request, HttpContext context, IQuerySession session, TravellerAccess access,
         IStringLocalizer<TravellerTexts> texts, TimeProvider clock, CancellationToken ct)
     {
-        var (crossing, refused) = await access.OpenCrossingAsync(session, request.BookingReference, request.AccessCode, context, clock.GetUtcNow(), ct);
-        if (crossing is null) return (refused ?? TravellerAccess.NoMatch).ToResult();
+        var (status, refused) = await ReadAsync(request, context, session, access, texts, clock.GetUtcNow(), ct);
+        return status is null ? refused!.ToResult() : Results.Ok(status);
+    }
+
+    /// <summary>The traveller's view, as the API and the traveller's page show it; or why it is refused.</summary>
+    public static async Task<(TravellerStatusResponse? Status, ProblemDetails? Refused)> ReadAsync(
+        TravellerStatusRequest request, HttpContext context, IQuerySession session, TravellerAccess access,
+        IStringLocalizer<TravellerTexts> texts, DateTimeOffset now, CancellationToken ct)
+    {
+        var (crossing, refused) = await access.OpenCrossingAsync(session, request.BookingReference, request.AccessCode, context, now, ct);
+        if (crossing is null) return (null, refused ?? TravellerAccess.NoMatch);
 
         var sailing = (await session.LoadAsync<Sailing>(crossing.SailingId, ct))!;
         var events = await session.Events.FetchStreamAsync(crossing.Id, token: ct);
@@ -61,12 +70,12 @@ public static class TravellerStatusEndpoint
             .Concat(sailing.Notices.Where(n => n.At >= joined).Select(n => Notice(n, sailing, words)))
             .OrderBy(h => h.At).ToList();
 
-        return Results.Ok(new TravellerStatusResponse(
+        return (new TravellerStatusResponse(
             crossing.BookingReference, crossing.Status, crossing.Direction, crossing.RouteCode,
             crossing.Origin, ReferenceData.Port(crossing.Origin).Name, crossing.Destination, ReferenceData.Port(crossing.Destination).Name,
             sailing.DepartureAt, sailing.ArrivalAt, crossing.Adults, crossing.Children, crossing.Vehicle,
             CurrentSailing.Of(sailing),
-            crossing.LeftWithoutSailing, NextStep(crossing, sailing, words), language, TravellerLanguage.Direction(language), history));
+            crossing.LeftWithoutSailing, NextStep(crossing, sailing, words), language, TravellerLanguage.Direction(language), history), null);
     }
 
     /// <summary>The traveller's texts and the culture their times are written in (each port's local time).</summary>

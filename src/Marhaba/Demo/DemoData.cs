@@ -194,6 +194,7 @@ public sealed class DemoData(
         var lines = new List<string>
         {
             "", "Marhaba is running.",
+            $"  Traveller's page:    {address}/traveller{(string.IsNullOrEmpty(traveller) ? "" : $"  (try {traveller})")}",
             $"  API docs (OpenAPI):  {address}/docs",
             $"  OpenAPI document:    {address}/openapi/v1.json",
             $"  Readiness:           {address}/health/ready",

@@ -13,8 +13,12 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
-        if (!context.Request.Path.StartsWithSegments("/docs"))
+        var path = context.Request.Path;
+        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/health") || path.StartsWithSegments("/openapi"))
             headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+        else if (!path.StartsWithSegments("/docs"))
+            // Pages: their own styles in the document, forms posted only to this server, no scripts from elsewhere.
+            headers.ContentSecurityPolicy = "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'";
         if (context.Request.Path.StartsWithSegments("/api"))
             headers.CacheControl = "no-store";
         return next(context);

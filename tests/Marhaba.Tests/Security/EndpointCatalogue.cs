@@ -38,7 +38,7 @@ public static class EndpointCatalogue
     public static readonly Dictionary<string, Caller[]> Allowed = new()
     {
         ["GET /health/live"] = Everyone, ["GET /health/ready"] = Everyone,
-        ["GET /api/ports"] = Everyone, ["GET /api/routes"] = Everyone,
+        ["GET /api/ports"] = Everyone, ["GET /api/routes"] = Everyone, ["GET /traveller"] = Everyone, ["POST /traveller"] = Everyone, ["GET /_framework/opaque-redirect"] = Everyone,
         ["POST /api/traveller/status"] = Everyone, ["POST /api/traveller/assistance"] = Everyone, ["POST /api/traveller/requests"] = Everyone,
         ["POST /api/traveller/requests/{requestReference}/cancel"] = Everyone, ["POST /api/traveller/requests/{requestReference}/reopen"] = Everyone,
         ["POST /api/port-authority/notifications"] = [Caller.PortAuthority],

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Marhaba.Simulator;
+using System.Net.Http.Json;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marhaba.Ports;
+using Marhaba.Sailings;
+using Microsoft.Playwright;
+
+namespace Marhaba.Tests.Pages;
+
+/// <summary>
+/// A real browser against a real listener: the server as a process of its own, on a database of its own
+/// (so that it never shares the scenario host's messages and deadlines), and Debian's Chromium driven by
+/// Playwright (installed by apt where it is missing). Scenarios set their data up through its API.
+/// </summary>
+public sealed class Browser : IAsyncDisposable
+{
+    public const string Chromium = "/usr/bin/chromium";
+    private readonly ServerProcess _server;
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+    private readonly HttpClient _api;
+    private readonly AppFixture _app;
+
+    private Browser(AppFixture app, ServerProcess server, IPlaywright playwright, IBrowser browser) =>
+        (_app, _server, _playwright, _browser, _api) = (app, server, playwright, browser, server.Client(4));
+
+    public Uri Address => _server.Address;
+
+    /// <summary>Where each scenario's screenshots go, to be looked at.</summary>
+    public static string Screenshots { get; } = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "screenshots")).FullName;
+
+    public static async Task<Browser> StartAsync(AppFixture app)
+    {
+        InstallChromiumWhereMissing();
+        var server = await ServerProcess.StartAsync(await OwnDatabase.RecreateAsync("marhaba_pages"), app.SigningKey, new Dictionary<string, string>
+        {
+            ["Travellers__AccessCodeKey"] = app.AccessCodeKey,
+            ["Travellers__RequestsPerMinutePerClient"] = "1000000",
+        });
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium, Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+        });
+        return new Browser(app, server, playwright, browser);
+    }
+
+    /// <summary>A staff member's call to the pages' server, as <paramref name="role"/> (at <paramref name="ports"/>).</summary>
+    public async Task<T> PostAsync<T>(string path, object body, string role, params string[] ports)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: ServerProcess.Json) };
+        request.Headers.Authorization = new("Bearer", _app.Tokens.Mint($"pages-{role}", [role], ports, lines: Marhaba.Ports.ReferenceData.Routes.Select(r => r.Code)));
+        using var response = await _api.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<T>(ServerProcess.Json))!;
+    }
+
+    public async Task<T> GetAsync<T>(string path, string role, params string[] ports)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new("Bearer", _app.Tokens.Mint($"pages-{role}", [role], ports));
+        using var response = await _api.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<T>(ServerProcess.Json))!;
+    }
+
+    /// <summary>A sailing from Genova to Tanger Med in six hours, and a family of four booked on it.</summary>
+    public async Task<(SailingSummary Sailing, CrossingBookedResponse Family)> FamilyBookedAsync()
+    {
+        var sailing = await PostAsync<SailingSummary>("/api/sailings", new ScheduleSailing("ITGOA-MAPTM", Direction.Inbound, "GNV", "GNV Victory",
+            DateTimeOffset.UtcNow.AddHours(6), null, 1200, 1800), Roles.Planner);
+        return (sailing, await PostAsync<CrossingBookedResponse>("/api/crossings", new BookCrossing(sailing.Id, 2, 2, null), Roles.Operator));
+    }
+
+    /// <summary>A fresh browser profile: a phone or a desktop window, in the reader's language.</summary>
+    public async Task<IPage> OpenAsync(string path, string locale, bool phone)
+    {
+        var context = await _browser.NewContextAsync(new()
+        {
+            Locale = locale,
+            ViewportSize = phone ? new() { Width = 390, Height = 844 } : new() { Width = 1280, Height = 900 },
+            IsMobile = phone, HasTouch = phone, BaseURL = Address.ToString()
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(path);
+        return page;
+    }
+
+    /// <summary>The page's accessibility violations that matter: serious or critical ones.</summary>
+    public static async Task<List<string>> SeriousViolationsAsync(IPage page) =>
+        (await page.RunAxe()).Violations.Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Id} ({v.Impact}): {string.Join(", ", v.Nodes.Take(3).Select(n => n.Html))}").ToList();
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+
+    private static void InstallChromiumWhereMissing()
+    {
+        if (File.Exists(Chromium)) return;
+        foreach (var arguments in new[] { "update -qq", "install -y -qq --no-install-recommends chromium fonts-noto-core" })
+        {
+            using var apt = Process.Start(new ProcessStartInfo("apt-get", arguments) { Environment = { ["DEBIAN_FRONTEND"] = "noninteractive" } })!;
+            apt.WaitForExit();
+        }
+        if (!File.Exists(Chromium)) throw new InvalidOperationException($"The browser tests need Debian's chromium at {Chromium}: apt-get install chromium fonts-noto-core");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _api.Dispose();
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        await _server.DisposeAsync();
+    }
+}

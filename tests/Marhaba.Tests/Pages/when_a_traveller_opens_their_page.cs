@@ -1,0 +1,108 @@
+using Marhaba.Assistance;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marhaba.Sailings;
+using Microsoft.Playwright;
+
+namespace Marhaba.Tests.Pages;
+
+/// <summary>The traveller's page in a real browser: a phone at the quay, four languages, Arabic right to left.</summary>
+public class when_a_traveller_opens_their_page(AppFixture app) : Scenario(app)
+{
+    private static async Task ShowAsync(IPage page, CrossingBookedResponse booking, string? code = null)
+    {
+        await page.FillAsync("#reference", booking.BookingReference);
+        await page.FillAsync("#code", code ?? booking.AccessCode);
+        await page.ClickAsync("button.primary");
+    }
+
+    private static async Task AskForHelpAsync(IPage page, string category, string message)
+    {
+        await page.SelectOptionAsync("#category", category);
+        await page.FillAsync("#message", message);
+        await page.ClickAsync("form[aria-labelledby=ask-help] button.primary");
+        await page.GetByRole(AriaRole.Status).WaitForAsync();
+    }
+
+    [Fact]
+    public async Task a_traveller_on_an_arabic_phone_reads_the_delay_right_to_left_and_switches_to_french()
+    {
+        var browser = await App.BrowserAsync();
+        var (sailing, family) = await browser.FamilyBookedAsync();
+        await browser.PostAsync<SailingSummary>($"/api/sailings/{sailing.Id}/delay", new DelaySailing(sailing.DepartureAt.AddHours(2), null, "Weather"), Roles.Planner);
+
+        var page = await browser.OpenAsync("/traveller", "ar-MA", phone: true);
+        (await page.EvaluateAsync<string>("getComputedStyle(document.documentElement).direction")).ShouldBe("rtl");
+        (await page.GetAttributeAsync("html", "lang")).ShouldBe("ar");
+        await Browser.ScreenshotAsync(page, "traveller-ar-empty-phone");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+
+        await ShowAsync(page, family);
+        var status = page.GetByTestId("status");
+        await status.WaitForAsync();
+        (await status.InnerTextAsync()).ShouldContain("تأخرت الرحلة");
+        (await page.GetByTestId("next-step").InnerTextAsync()).ShouldStartWith("تأخير");
+        (await page.EvaluateAsync<string>("getComputedStyle(document.querySelector('main')).direction")).ShouldBe("rtl");
+        await Browser.ScreenshotAsync(page, "traveller-ar-status-phone");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+
+        // The same crossing in French: left to right, the words of the history in French.
+        await page.ClickAsync("button[lang=fr]");
+        await page.GetByTestId("status").WaitForAsync();
+        (await page.GetAttributeAsync("html", "dir")).ShouldBe("ltr");
+        (await page.GetByTestId("status").InnerTextAsync()).ShouldContain("Traversée retardée");
+        await Browser.ScreenshotAsync(page, "traveller-fr-status-phone");
+    }
+
+    [Fact]
+    public async Task a_wrong_code_is_explained_in_the_travellers_language_on_a_desktop()
+    {
+        var browser = await App.BrowserAsync();
+        var (_, family) = await browser.FamilyBookedAsync();
+
+        var page = await browser.OpenAsync("/traveller", "it-IT", phone: false);
+        await ShowAsync(page, family, code: "AAAAAAAAAA");
+        (await page.GetByRole(AriaRole.Alert).InnerTextAsync()).ShouldContain("Nessuna prenotazione");
+        (await page.GetByTestId("status").CountAsync()).ShouldBe(0);
+        await Browser.ScreenshotAsync(page, "traveller-it-wrong-code-desktop");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+
+        await ShowAsync(page, family);
+        (await page.GetByTestId("status").InnerTextAsync()).ShouldContain("Genova");
+    }
+
+    [Fact]
+    public async Task a_traveller_asks_for_help_in_arabic_an_agent_resolves_it_and_the_traveller_sees_it_then_cancels_another()
+    {
+        var browser = await App.BrowserAsync();
+        var (_, family) = await browser.FamilyBookedAsync();
+        var page = await browser.OpenAsync("/traveller", "ar", phone: true);
+        await ShowAsync(page, family);
+
+        await AskForHelpAsync(page, "Medical", "ابني مريض ويحتاج إلى طبيب");
+        var request = page.GetByTestId("request");
+        (await request.CountAsync()).ShouldBe(1);
+        var reference = (await request.Locator("span[dir=ltr]").InnerTextAsync()).Trim();
+        await Browser.ScreenshotAsync(page, "traveller-ar-request-opened-phone");
+
+        // The agent at Genova, where the family is, takes and resolves it; the traveller reads it resolved, in Arabic.
+        var requests = await browser.PostAsync<TravellerRequestsView>("/api/traveller/requests", new TravellerKey(family.BookingReference, family.AccessCode, null), Roles.Agent);
+        requests.Language.ShouldBe(Language.ar, "the request keeps the language it was written in");
+        var board = await browser.GetAsync<AssistanceBoardView>("/api/assistance/board", Roles.Agent, "ITGOA");
+        var id = board.Open.Single(l => l.Reference == reference).RequestId;
+        await browser.PostAsync<AssistanceRequestChanged>($"/api/assistance/{id}/assign", new AssignRequest(null), Roles.Agent, "ITGOA");
+        await browser.PostAsync<AssistanceRequestChanged>($"/api/assistance/{id}/resolve", new ResolveRequest(AssistanceOutcome.Solved, null), Roles.Agent, "ITGOA");
+        await ShowAsync(page, family);
+        (await page.GetByTestId("request").InnerTextAsync()).ShouldContain("تم حل");
+        (await page.Locator("[data-testid=request] button").CountAsync()).ShouldBe(0, "a resolved request is not cancelled");
+
+        // A second request, cancelled by the traveller from the page.
+        await AskForHelpAsync(page, "Information", "أين مكتب الجمارك؟");
+        await page.Locator("[data-testid=request] button").ClickAsync();
+        await page.GetByRole(AriaRole.Status).WaitForAsync();
+        (await page.GetByRole(AriaRole.Status).InnerTextAsync()).ShouldContain("تم إلغاء");
+        (await page.Locator("[data-testid=request] button").CountAsync()).ShouldBe(0);
+        await Browser.ScreenshotAsync(page, "traveller-ar-request-cancelled-phone");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+    }
+}
