@@ -78,10 +78,10 @@ public sealed class SeasonErasure(IDocumentStore store, PrivacyOptions options, 
         var closedSeasonsBefore = LastErasableSeasonEnd(options, now);
         await using var query = store.QuerySession();
         var due = await query.Query<Crossing>().Where(c => !c.Erased && c.DepartureAt < closedSeasonsBefore).Select(c => c.Id).ToListAsync(ct);
-        // Keys of requests followed without a booking go with their season too.
+        // Keys of requests followed without a booking go with their season too (a booking's goes with its crossing, below).
         await using (var keys = store.LightweightSession())
         {
-            keys.DeleteWhere<AccessKey>(k => k.IssuedAt < closedSeasonsBefore);
+            keys.DeleteWhere<AccessKey>(k => k.Id.StartsWith("AST-") && k.IssuedAt < closedSeasonsBefore);
             await keys.SaveChangesAsync(ct);
         }
         foreach (var batch in due.Chunk(200))

@@ -116,6 +116,12 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
     public async Task a_season_closed_long_enough_ago_is_erased_by_itself()
     {
         var booking = await FamilyWithDetails();
+        var walkUp = await Host.Scenario(s =>
+        {
+            s.Post.Json(new OpenAssistanceRequest(null, null, AssistanceCategory.Information, null, "MAPTM", "Where is the bus?", Language.fr, null, null)).ToUrl("/api/traveller/assistance");
+            s.StatusCodeShouldBe(201);
+        });
+        var request = (await walkUp.ReadAsJsonAsync<AssistanceRequestOpenedResponse>())!;
         var options = new PrivacyOptions { EraseDaysAfterSeason = 90 };
         var sailing = await Host.Scenario(s => { s.WithBearerToken(Planner); s.Get.Url($"/api/crossings/{booking.CrossingId}"); });
         var departure = (await sailing.ReadAsJsonAsync<Crossing>())!.DepartureAt;
@@ -129,6 +135,7 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
         (await session.LoadAsync<TravellerProfile>(booking.CrossingId)).ShouldBeNull();
         (await session.LoadAsync<Crossing>(booking.CrossingId))!.Erased.ShouldBeTrue();
         (await session.LoadAsync<AccessKey>(booking.BookingReference)).ShouldBeNull("the code's keyed hash goes with the season");
+        (await session.LoadAsync<AccessKey>(request.Reference)).ShouldBeNull("and so does a walk-up request's");
     }
 
     /// <summary>Every table of the platform's schema, every row as text: which erased values remain.</summary>
