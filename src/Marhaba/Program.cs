@@ -63,7 +63,9 @@ builder.Services.AddHostedService<DailyFiguresSchedule>();
 var authOptions = TokenIssuer.ResolveOptions(builder.Configuration, embedded);
 builder.Services.AddSingleton(authOptions);
 builder.Services.AddSingleton<TokenIssuer>();
-builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt => TokenIssuer.Configure(jwt, authOptions));
+// The API takes bearer tokens; the pages a staff cookie, signed in with an account's password.
+Marhaba.Staff.StaffSignIn.AddTo(builder.Services,
+    builder.Services.AddAuthentication(Marhaba.Staff.StaffSignIn.TokenOrCookie).AddJwtBearer(jwt => TokenIssuer.Configure(jwt, authOptions)));
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Policies.PortStaff, p => p.RequireRole(Roles.PortStaff, Roles.Admin))
     .AddPolicy(Policies.Booking, p => p.RequireRole(Roles.Operator, Roles.Admin))

@@ -17,7 +17,7 @@ namespace Marhaba.Demo;
 /// tokens. A fixed seed keeps the shape of the demo the same from one run to the next.
 /// </summary>
 public sealed class DemoData(
-    IDocumentStore store, TimeProvider clock, TokenIssuer tokens, TravellerAccess access, IServer server, IServiceScopeFactory scopes,
+    IDocumentStore store, TimeProvider clock, TokenIssuer tokens, AuthOptions auth, TravellerAccess access, IServer server, IServiceScopeFactory scopes,
     IHostApplicationLifetime lifetime, ILogger<DemoData> logger) : BackgroundService
 {
     /// <summary>Sailings per day each way, passenger capacity, lane-metres, vessel: a demo-sized slice of the 2025 network.</summary>
@@ -42,6 +42,12 @@ public sealed class DemoData(
             {
                 traveller = await SeedAsync(stoppingToken);
                 request = await SeedAssistanceAsync(stoppingToken);
+            }
+            if (!await query.Query<Staff.StaffAccount>().AnyAsync(stoppingToken))
+            {
+                await using var session = store.LightweightSession();
+                foreach (var account in Staff.DemoAccounts.For(auth, clock.GetUtcNow())) session.Insert(account);
+                await session.SaveChangesAsync(stoppingToken);
             }
         }
         PrintWelcome(traveller, request);
@@ -201,6 +207,8 @@ public sealed class DemoData(
         };
         if (!string.IsNullOrEmpty(traveller)) lines.Add($"  A demo traveller:    {traveller}  (POST {address}/api/traveller/status)");
         if (!string.IsNullOrEmpty(request)) lines.Add($"  A demo request:      {request}  (POST {address}/api/traveller/requests)");
+        lines.Add($"  Staff sign-in:       {address}/signin  (names and passwords of the demo accounts:)");
+        lines.AddRange(TokenIssuer.DemoUsers.Select(u => $"    {u.Subject,-17} {Staff.DemoAccounts.PasswordOf(auth, u.Subject)}"));
         lines.Add("  Demo tokens (Authorization: Bearer <token>):");
         lines.AddRange(TokenIssuer.DemoUsers.Select(u =>
             $"    {u.Subject,-17} {string.Join(",", u.Roles)}{(u.Ports.Length > 0 ? " @ " + string.Join(",", u.Ports) : u.Lines.Length > 0 ? $" @ {u.Lines.Length} GNV lines" : ""),-20} {tokens.Mint(u.Subject, u.Roles, u.Ports, u.Lines)}"));

@@ -45,6 +45,7 @@ public static class Database
         opts.AddPlanning();
         opts.AddAssistance();
         opts.Schema.For<Privacy.TravellerProfile>();
+        opts.Schema.For<Staff.StaffAccount>();
         opts.Schema.For<Privacy.ProfileRead>().Index(r => r.CrossingId);
     }
 

@@ -40,6 +40,7 @@ public class when_a_traveller_opens_their_page(AppFixture app) : Scenario(app)
         await ShowAsync(page, family);
         var status = page.GetByTestId("status");
         await status.WaitForAsync();
+        (await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth")).ShouldBeTrue("nothing runs off a phone's screen");
         (await status.InnerTextAsync()).ShouldContain("تأخرت الرحلة");
         (await page.GetByTestId("next-step").InnerTextAsync()).ShouldStartWith("تأخير");
         (await page.EvaluateAsync<string>("getComputedStyle(document.querySelector('main')).direction")).ShouldBe("rtl");
@@ -80,6 +81,7 @@ public class when_a_traveller_opens_their_page(AppFixture app) : Scenario(app)
         await ShowAsync(page, family);
 
         await AskForHelpAsync(page, "Medical", "ابني مريض ويحتاج إلى طبيب");
+        (await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth")).ShouldBeTrue("nothing runs off a phone's screen");
         var request = page.GetByTestId("request");
         (await request.CountAsync()).ShouldBe(1);
         var reference = (await request.Locator("span[dir=ltr]").InnerTextAsync()).Trim();

@@ -22,7 +22,7 @@ public static class EndpointCatalogue
     public static string Path(string route, string? id = null) => route
         .Replace("{crossingId}", id ?? Guid.NewGuid().ToString()).Replace("{sailingId}", id ?? Guid.NewGuid().ToString())
         .Replace("{requestId}", id ?? Guid.NewGuid().ToString()).Replace("{port}", "MAPTM").Replace("{day}", "2027-07-28")
-        .Replace("{requestReference}", "AST-AAAAAAAAAA");
+        .Replace("{requestReference}", "AST-AAAAAAAAAA").Replace("{login}", "nobody-here");
 
     public enum Caller { Anonymous, StaffTangerMed, StaffNador, Agent, Planner, Admin, Operator, PortAuthority }
 
@@ -39,6 +39,11 @@ public static class EndpointCatalogue
     {
         ["GET /health/live"] = Everyone, ["GET /health/ready"] = Everyone,
         ["GET /api/ports"] = Everyone, ["GET /api/routes"] = Everyone, ["GET /traveller"] = Everyone, ["POST /traveller"] = Everyone, ["GET /_framework/opaque-redirect"] = Everyone,
+        ["GET /signin"] = Everyone, ["POST /signin"] = Everyone, ["GET /signout"] = Everyone, ["POST /signout"] = Everyone,
+        // Staff pages take the sign-in cookie, never a bearer token: every caller here is sent to sign in.
+        ["GET /staff"] = [], ["POST /staff"] = [], ["GET /admin/accounts"] = [], ["POST /admin/accounts"] = [],
+        ["GET /api/staff/accounts"] = Admins, ["POST /api/staff/accounts"] = Admins,
+        ["POST /api/staff/accounts/{login}/disable"] = Admins, ["POST /api/staff/accounts/{login}/enable"] = Admins,
         ["POST /api/traveller/status"] = Everyone, ["POST /api/traveller/assistance"] = Everyone, ["POST /api/traveller/requests"] = Everyone,
         ["POST /api/traveller/requests/{requestReference}/cancel"] = Everyone, ["POST /api/traveller/requests/{requestReference}/reopen"] = Everyone,
         ["POST /api/port-authority/notifications"] = [Caller.PortAuthority],
