@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-dotnet build Marhaba.sln -nologo -v quiet
+dotnet build Marhaba.sln -nologo -v quiet -consoleLoggerParameters:ErrorsOnly
 
 mkdir -p .data
 [ -f .data/authority-secret ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > .data/authority-secret
