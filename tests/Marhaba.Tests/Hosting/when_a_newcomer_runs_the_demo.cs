@@ -1,3 +1,4 @@
+using Marhaba.Hosting;
 using Alba;
 using Marhaba.Assistance;
 using Marhaba.Crossings;
@@ -43,5 +44,13 @@ public class when_a_newcomer_runs_the_demo(AppFixture app) : Scenario(app)
         (await session.Query<Crossing>().CountAsync(c => c.Status == CrossingStatus.Arrived || c.Status == CrossingStatus.Cleared)).ShouldBeGreaterThan(50);
         requests.ShouldBe(25);
         (await session.Query<PortDay>().CountAsync()).ShouldBe(1);
+
+        // The demo's staff accounts, one per demo user, sign in with the passwords the banner prints.
+        for (var attempt = 0; attempt < 40 && await session.Query<Marhaba.Staff.StaffAccount>().CountAsync() == 0; attempt++) await Task.Delay(250);
+        (await session.Query<Marhaba.Staff.StaffAccount>().CountAsync()).ShouldBe(TokenIssuer.DemoUsers.Count());
+        var auth = demo.Services.GetRequiredService<AuthOptions>();
+        var signIn = demo.Services.GetRequiredService<Marhaba.Staff.StaffSignIn>();
+        (await signIn.CheckAsync("admin", Marhaba.Staff.DemoAccounts.PasswordOf(auth, "admin"), CancellationToken.None)).ShouldNotBeNull();
+        (await signIn.CheckAsync("admin", "not-the-password", CancellationToken.None)).ShouldBeNull();
     }
 }
