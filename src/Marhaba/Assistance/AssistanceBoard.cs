@@ -67,7 +67,12 @@ public static class AssistanceBoardEndpoints
     {
         if (place is not null && Places.Normalise(place) is null)
             return Problems.BadRequest("place", "place is a port's UN/LOCODE (e.g. MAPTM) or SAILING:<sailing id>.").ToResult();
-        var now = clock.GetUtcNow();
+        return Results.Ok(await ReadAsync(session, user, place, clock.GetUtcNow(), ct));
+    }
+
+    /// <summary>The board as the API and the agents' page show it: only the places of <paramref name="user"/>.</summary>
+    public static async Task<AssistanceBoardView> ReadAsync(IQuerySession session, ClaimsPrincipal user, string? place, DateTimeOffset now, CancellationToken ct)
+    {
         var open = (await session.Query<AssistanceRequest>()
                 .Where(r => r.Status == AssistanceStatus.Opened || r.Status == AssistanceStatus.Acknowledged || r.Status == AssistanceStatus.Assigned)
                 .ToListAsync(ct))
@@ -89,11 +94,11 @@ public static class AssistanceBoardEndpoints
                 Stats(g.Where(t => t.x.Kind == TimeLimit.Acknowledge).Select(t => t.x.Seconds)),
                 Stats(g.Where(t => t.x.Kind == TimeLimit.Resolve).Select(t => t.x.Seconds)))).ToList();
 
-        return Results.Ok(new AssistanceBoardView(now, lines,
+        return new AssistanceBoardView(now, lines,
             open.GroupBy(r => r.Place).ToDictionary(g => g.Key, g => g.Count()),
             open.GroupBy(r => r.Category.ToString()).ToDictionary(g => g.Key, g => g.Count()),
             open.GroupBy(r => r.Urgency.ToString()).ToDictionary(g => g.Key, g => g.Count()),
-            lines.Count(l => l.Overdue), times));
+            lines.Count(l => l.Overdue), times);
     }
 
     /// <summary>An agent's queue: the open requests of their places and those assigned to them, overdue first.</summary>
