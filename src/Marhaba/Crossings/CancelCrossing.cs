@@ -55,10 +55,10 @@ public static class MarkNoShowEndpoint
         Crossing? marked = null;
         var (done, refused) = await PortDesk.DecideAndAppendAsync(session, PortDesk.Normalised(port), request, now, (c, sailing, at) =>
         {
-            if (CrossingRules.CanMarkNoShow(c, sailing, PortDesk.Normalised(port), now) is { } no) return no;
+            if (CrossingRules.CanMarkNoShow(c, sailing!, PortDesk.Normalised(port), now) is { } no) return no;
             marked = c;
             return Decision.Append(new CrossingMarkedNoShow(c.Origin, at, user.StaffId(), c.SailingId, c.Passengers, c.Vehicle, c.Status == CrossingStatus.CheckedIn));
-        }, ct);
+        }, ct, needsSailing: true);
         if (refused is not null) return refused.ToResult();
         await SailingPlaces.ReleaseAsync(session, marked!, "no-show", ct);
         return Results.Ok(done);

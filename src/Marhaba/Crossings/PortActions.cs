@@ -47,7 +47,7 @@ public static class RecordArrivalEndpoint
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, port, request, clock, (c, sailing, at) => Arrive(c, sailing, PortDesk.Normalised(port), request.Lane, at, user.StaffId()), ct);
+        PortDesk.RecordAsync(session, port, request, clock, (c, sailing, at) => Arrive(c, sailing!, PortDesk.Normalised(port), request.Lane, at, user.StaffId()), ct, needsSailing: true);
 
     public static Decision Arrive(Crossing c, Sailing sailing, string port, string? lane, DateTimeOffset at, string staff) =>
         CrossingRules.CanArrive(c, sailing, port, at) is { } no ? no

@@ -84,7 +84,7 @@ public static class PortDesk
 
     public static async Task<(CrossingAtPortResult? Done, ProblemDetails? Refused)> DecideAndAppendAsync(
         IDocumentSession session, string port, CrossingAtPort request, DateTimeOffset now,
-        Func<Crossing, Sailing, DateTimeOffset, Decision> decide, CancellationToken ct)
+        Func<Crossing, Sailing?, DateTimeOffset, Decision> decide, CancellationToken ct, bool needsSailing = false)
     {
         var found = await FindAsync(session, port, request, now, ct);
         if (found is null)
@@ -94,9 +94,9 @@ public static class PortDesk
 
         var stream = await session.Events.FetchForWriting<Crossing>(found.Id, ct);
         var crossing = stream.Aggregate ?? found;
-        // The sailing as it stands (delayed, departed, cancelled): some steps need the ship gone.
-        var sailing = await session.LoadAsync<Sailing>(crossing.SailingId, ct);
-        var decision = decide(crossing, sailing!, request.OccurredAt ?? now);
+        // The sailing as it stands (delayed, departed, cancelled), read only for the steps that need the ship gone.
+        var sailing = needsSailing ? await session.LoadAsync<Sailing>(crossing.SailingId, ct) : null;
+        var decision = decide(crossing, sailing, request.OccurredAt ?? now);
         if (decision.Refused is not null) return (null, decision.Refused);
 
         stream.AppendOne(decision.Event!);
@@ -105,9 +105,9 @@ public static class PortDesk
 
     public static async Task<IResult> RecordAsync(
         IDocumentSession session, string port, CrossingAtPort request, TimeProvider clock,
-        Func<Crossing, Sailing, DateTimeOffset, Decision> decide, CancellationToken ct)
+        Func<Crossing, Sailing?, DateTimeOffset, Decision> decide, CancellationToken ct, bool needsSailing = false)
     {
-        var (done, refused) = await DecideAndAppendAsync(session, Normalised(port), request, clock.GetUtcNow(), decide, ct);
+        var (done, refused) = await DecideAndAppendAsync(session, Normalised(port), request, clock.GetUtcNow(), decide, ct, needsSailing);
         return refused is not null ? refused.ToResult() : Results.Ok(done);
     }
 

@@ -64,16 +64,16 @@ public static class RecordArrivalsEndpoint
                 continue;
             }
 
-            Decision Decide(Crossing c, Sailing sailing, DateTimeOffset at) =>
+            Decision Decide(Crossing c, Sailing? sailing, DateTimeOffset at) =>
                 !seen.Add(c.Id)
                     ? Problems.Conflict($"Crossing {c.BookingReference} appears more than once in this batch.")
-                    : RecordArrivalEndpoint.Arrive(c, sailing, port, item!.Lane, at, staff);
+                    : RecordArrivalEndpoint.Arrive(c, sailing!, port, item!.Lane, at, staff);
 
             CrossingAtPortResult? done;
             ProblemDetails? refused;
             if (string.IsNullOrWhiteSpace(item!.BookingReference))
             {
-                (done, refused) = await PortDesk.DecideAndAppendAsync(session, port, item, now, Decide, ct);
+                (done, refused) = await PortDesk.DecideAndAppendAsync(session, port, item, now, Decide, ct, needsSailing: true);
             }
             else if (!known.TryGetValue(Codes.Normalise(item.BookingReference), out var found))
             {
