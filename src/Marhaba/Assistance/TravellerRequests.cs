@@ -34,8 +34,11 @@ public static class TravellerRequests
         var (owner, refused) = await access.OpenAsync(session, key.Reference, key.AccessCode, TravellerAccess.Client(context), now, ct);
         if (refused is not null) return (null, refused);
         if (await session.LoadAsync<AssistanceRequest>(owner, ct) is { } request) return ([request], null);
-        return ((await session.Query<AssistanceRequest>().Where(r => r.CrossingId == owner).ToListAsync(ct)).OrderBy(r => r.OpenedAt).ToList(), null);
+        return (await OfCrossingAsync(session, owner, ct), null);
     }
+
+    public static async Task<List<AssistanceRequest>> OfCrossingAsync(IQuerySession session, Guid crossingId, CancellationToken ct) =>
+        (await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossingId).ToListAsync(ct)).OrderBy(r => r.OpenedAt).ToList();
 
     public static ProblemDetails ValidateKey(TravellerKey key) =>
         string.IsNullOrWhiteSpace(key.Reference) || key.Reference.Length > 32 ? Problems.BadRequest("reference", "reference (booking or request reference) is required.")
@@ -104,11 +107,17 @@ public static class TravellerRequestsEndpoint
         var (requests, refused) = await TravellerRequests.FindAsync(session, access, key, context, now, ct);
         if (refused is not null) return (null, refused);
         var language = TravellerLanguage.Chosen(key.Language, context) ?? requests!.FirstOrDefault()?.Language ?? Language.en;
+        return (await ViewAsync(session, requests!, language, texts, ct), null);
+    }
 
-        var notes = (await session.LoadManyAsync<AssistanceText>(ct, requests!.Select(r => r.Id))).ToDictionary(t => t.Id);
+    /// <summary>The view of requests whose key was already checked.</summary>
+    public static async Task<TravellerRequestsView> ViewAsync(
+        IQuerySession session, IReadOnlyList<AssistanceRequest> requests, Language language, IStringLocalizer<TravellerTexts> texts, CancellationToken ct)
+    {
+        var notes = (await session.LoadManyAsync<AssistanceText>(ct, requests.Select(r => r.Id))).ToDictionary(t => t.Id);
         using var _ = TravellerLanguage.Use(language);
-        var views = requests!.Select(r => View(r, notes.GetValueOrDefault(r.Id), texts, TravellerLanguage.Culture(language))).ToList();
-        return (new TravellerRequestsView(language, TravellerLanguage.Direction(language), views), null);
+        var views = requests.Select(r => View(r, notes.GetValueOrDefault(r.Id), texts, TravellerLanguage.Culture(language))).ToList();
+        return new TravellerRequestsView(language, TravellerLanguage.Direction(language), views);
     }
 
     private static TravellerRequestView View(AssistanceRequest r, AssistanceText? text, IStringLocalizer texts, CultureInfo culture)

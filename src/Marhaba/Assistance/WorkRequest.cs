@@ -22,15 +22,12 @@ public static class AgentDesk
         IDocumentSession session, Guid requestId, ClaimsPrincipal user, Func<AssistanceRequest, Decision> decide, CancellationToken ct,
         Func<AssistanceRequest, object, Task>? alongside = null)
     {
-        var stream = await session.Events.FetchForWriting<AssistanceRequest>(requestId, ct);
-        if (stream.Aggregate is not { } request) return Problems.NotFound($"No assistance request {requestId}.").ToResult();
-        if (AssistanceRules.CanActOn(request, user) is { } forbidden) return forbidden.ToResult();
-        var decision = decide(request);
-        if (decision.Refused is not null) return decision.Refused.ToResult();
-        stream.AppendOne(decision.Event!);
-        if (alongside is not null) await alongside(request, decision.Event!);
+        var (found, e, refused) = await DecideAsync(session, requestId, user, decide, ct);
+        if (refused is not null) return refused.ToResult();
+        var request = found!;
+        if (alongside is not null) await alongside(request, e!);
 
-        var after = decision.Event switch
+        var after = e switch
         {
             AssistanceRequestAcknowledged => (request.Status == AssistanceStatus.Opened ? AssistanceStatus.Acknowledged : request.Status, request.Place, request.Agent),
             AssistanceRequestAssigned a => (AssistanceStatus.Assigned, a.Place, a.Agent),
@@ -40,6 +37,19 @@ public static class AgentDesk
             _ => (request.Status, request.Place, request.Agent)
         };
         return Results.Ok(new AssistanceRequestChanged(request.Id, request.Reference, after.Item1, after.Item2, after.Item3));
+    }
+
+    /// <summary>Loads the request, checks the agent's places, lets the rule decide and appends its event (for the API and the board page).</summary>
+    public static async Task<(AssistanceRequest? Before, object? Event, ProblemDetails? Refused)> DecideAsync(
+        IDocumentSession session, Guid requestId, ClaimsPrincipal user, Func<AssistanceRequest, Decision> decide, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<AssistanceRequest>(requestId, ct);
+        if (stream.Aggregate is not { } request) return (null, null, Problems.NotFound($"No assistance request {requestId}."));
+        if (AssistanceRules.CanActOn(request, user) is { } forbidden) return (request, null, forbidden);
+        var decision = decide(request);
+        if (decision.Refused is not null) return (request, null, decision.Refused);
+        stream.AppendOne(decision.Event!);
+        return (request, decision.Event, null);
     }
 }
 

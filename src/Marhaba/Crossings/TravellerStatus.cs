@@ -57,10 +57,15 @@ public static class TravellerStatusEndpoint
     {
         var (crossing, refused) = await access.OpenCrossingAsync(session, request.BookingReference, request.AccessCode, context, now, ct);
         if (crossing is null) return (null, refused ?? TravellerAccess.NoMatch);
+        return (await ViewAsync(session, crossing, TravellerLanguage.Chosen(request.Language, context) ?? Language.en, texts, ct), null);
+    }
 
+    /// <summary>The view of a crossing whose key was already checked.</summary>
+    public static async Task<TravellerStatusResponse> ViewAsync(
+        IQuerySession session, Crossing crossing, Language language, IStringLocalizer<TravellerTexts> texts, CancellationToken ct)
+    {
         var sailing = (await session.LoadAsync<Sailing>(crossing.SailingId, ct))!;
         var events = await session.Events.FetchStreamAsync(crossing.Id, token: ct);
-        var language = TravellerLanguage.Chosen(request.Language, context) ?? Language.en;
         using var _ = TravellerLanguage.Use(language);
         var words = new Words(texts, TravellerLanguage.Culture(language));
 
@@ -70,12 +75,12 @@ public static class TravellerStatusEndpoint
             .Concat(sailing.Notices.Where(n => n.At >= joined).Select(n => Notice(n, sailing, words)))
             .OrderBy(h => h.At).ToList();
 
-        return (new TravellerStatusResponse(
+        return new TravellerStatusResponse(
             crossing.BookingReference, crossing.Status, crossing.Direction, crossing.RouteCode,
             crossing.Origin, ReferenceData.Port(crossing.Origin).Name, crossing.Destination, ReferenceData.Port(crossing.Destination).Name,
             sailing.DepartureAt, sailing.ArrivalAt, crossing.Adults, crossing.Children, crossing.Vehicle,
             CurrentSailing.Of(sailing),
-            crossing.LeftWithoutSailing, NextStep(crossing, sailing, words), language, TravellerLanguage.Direction(language), history), null);
+            crossing.LeftWithoutSailing, NextStep(crossing, sailing, words), language, TravellerLanguage.Direction(language), history);
     }
 
     /// <summary>The traveller's texts and the culture their times are written in (each port's local time).</summary>
