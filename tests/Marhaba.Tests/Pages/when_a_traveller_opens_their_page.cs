@@ -81,6 +81,7 @@ public class when_a_traveller_opens_their_page(AppFixture app) : Scenario(app)
         await ShowAsync(page, family);
 
         await AskForHelpAsync(page, "Medical", "ابني مريض ويحتاج إلى طبيب");
+        (await page.InputValueAsync("#message")).ShouldBeEmpty("a request sent leaves the form ready for another");
         (await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth")).ShouldBeTrue("nothing runs off a phone's screen");
         var request = page.GetByTestId("request");
         (await request.CountAsync()).ShouldBe(1);
