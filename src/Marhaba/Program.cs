@@ -21,6 +21,8 @@ using Wolverine.Marten;
 
 
 var builder = WebApplication.CreateBuilder(args);
+// The pages' scripts come from the build's static web assets in every environment (from the published files once published).
+builder.WebHost.UseStaticWebAssets();
 
 // Database: a configured PostgreSQL, or the private embedded cluster (not started for local-db, which manages it).
 var (connectionString, embedded) = await Database.ResolveAsync(builder.Configuration, startEmbedded: args.FirstOrDefault() != "local-db");
@@ -134,6 +136,7 @@ app.MapScalarApiReference("/docs").AllowAnonymous();
 app.MapGet("/", () => Results.Redirect("/docs")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<Marhaba.Pages.App>().RequireRateLimiting(TravellerLimits.Policy);
 app.MapSimulatedClock();
 app.MapDeadLettersEndpoints().RequireAuthorization(Policies.Admin);

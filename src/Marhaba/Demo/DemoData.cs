@@ -199,16 +199,18 @@ public sealed class DemoData(
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080";
         var lines = new List<string>
         {
-            "", "Marhaba is running.",
+            "", "Marhaba is running. Its pages:",
+            $"  Quay desk:           {address}/desk       (port staff: staff-tanger-med, staff-nador, staff-genova)",
             $"  Traveller's page:    {address}/traveller{(string.IsNullOrEmpty(traveller) ? "" : $"  (try {traveller})")}",
-            $"  API docs (OpenAPI):  {address}/docs",
-            $"  OpenAPI document:    {address}/openapi/v1.json",
-            $"  Readiness:           {address}/health/ready",
+            $"  Planners' dashboard: {address}/dashboard  (planner)",
+            $"  Assistance board:    {address}/board      (agent-tanger-med)",
         };
-        if (!string.IsNullOrEmpty(traveller)) lines.Add($"  A demo traveller:    {traveller}  (POST {address}/api/traveller/status)");
-        if (!string.IsNullOrEmpty(request)) lines.Add($"  A demo request:      {request}  (POST {address}/api/traveller/requests)");
+        if (!string.IsNullOrEmpty(request)) lines.Add($"  A demo request:      {request}  (on the traveller's page)");
         lines.Add($"  Staff sign-in:       {address}/signin  (names and passwords of the demo accounts:)");
         lines.AddRange(TokenIssuer.DemoUsers.Select(u => $"    {u.Subject,-17} {Staff.DemoAccounts.PasswordOf(auth, u.Subject)}"));
+        lines.Add("The API:");
+        lines.Add($"  API docs (OpenAPI):  {address}/docs  ({address}/openapi/v1.json)");
+        lines.Add($"  Readiness:           {address}/health/ready");
         lines.Add("  Demo tokens (Authorization: Bearer <token>):");
         lines.AddRange(TokenIssuer.DemoUsers.Select(u =>
             $"    {u.Subject,-17} {string.Join(",", u.Roles)}{(u.Ports.Length > 0 ? " @ " + string.Join(",", u.Ports) : u.Lines.Length > 0 ? $" @ {u.Lines.Length} GNV lines" : ""),-20} {tokens.Mint(u.Subject, u.Roles, u.Ports, u.Lines)}"));

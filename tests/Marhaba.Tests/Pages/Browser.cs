@@ -91,6 +91,22 @@ public sealed class Browser : IAsyncDisposable
         return page;
     }
 
+    /// <summary>A staff member opens <paramref name="path"/>, is sent to sign in, and lands back on it.</summary>
+    public async Task<IPage> SignedInAsync(string path, Marhaba.Staff.StaffAccountCreated account, bool phone = false, string locale = "fr-FR")
+    {
+        var page = await OpenAsync(path, locale, phone);
+        await page.FillAsync("#login", account.Login);
+        await page.FillAsync("#password", account.Password);
+        await page.ClickAsync("button.primary");
+        await page.WaitForURLAsync("**" + path);
+        return page;
+    }
+
+    /// <summary>A new staff account made by an administrator.</summary>
+    public Task<Marhaba.Staff.StaffAccountCreated> AccountAsync(string role, params string[] ports) =>
+        PostAsync<Marhaba.Staff.StaffAccountCreated>("/api/staff/accounts",
+            new Marhaba.Staff.CreateStaffAccount($"{role}-{Guid.NewGuid():N}"[..20], "Staff " + role, role, ports, null), Roles.Admin);
+
     /// <summary>The page's accessibility violations that matter: serious or critical ones.</summary>
     public static async Task<List<string>> SeriousViolationsAsync(IPage page) =>
         (await page.RunAxe()).Violations.Where(v => v.Impact is "serious" or "critical")

@@ -8,16 +8,6 @@ namespace Marhaba.Tests.Pages;
 /// <summary>The agents' board in a real browser: their places only, overdue first, take and resolve.</summary>
 public class when_agents_work_the_board(AppFixture app) : Scenario(app)
 {
-    private static async Task<IPage> SignedInAsync(Browser browser, StaffAccountCreated account)
-    {
-        var page = await browser.OpenAsync("/board", "fr-FR", phone: false);
-        await page.FillAsync("#login", account.Login);
-        await page.FillAsync("#password", account.Password);
-        await page.ClickAsync("button.primary");
-        await page.WaitForURLAsync("**/board");
-        return page;
-    }
-
     [Fact]
     public async Task an_agent_at_tanger_med_takes_and_resolves_a_request_that_nador_never_sees()
     {
@@ -31,7 +21,7 @@ public class when_agents_work_the_board(AppFixture app) : Scenario(app)
         var waiting = await browser.PostAsync<AssistanceRequestOpenedResponse>("/api/traveller/assistance",
             new OpenAssistanceRequest(null, null, AssistanceCategory.Information, null, "MAPTM", "Horaires du bus", Language.fr, null, null), Roles.Agent);
 
-        var page = await SignedInAsync(browser, tanger);
+        var page = await browser.SignedInAsync("/board", tanger);
         var row = page.GetByTestId("open-request").Filter(new() { HasText = opened.Reference });
         (await row.InnerTextAsync()).ShouldContain("LostDocuments");
         await Browser.ScreenshotAsync(page, "board-desktop");
@@ -45,7 +35,7 @@ public class when_agents_work_the_board(AppFixture app) : Scenario(app)
         (await page.Locator("main").InnerTextAsync()).ShouldContain(waiting.Reference);
 
         // Nador's agent sees none of Tanger Med's requests, not even the one still waiting.
-        var elsewhere = await SignedInAsync(browser, nador);
+        var elsewhere = await browser.SignedInAsync("/board", nador);
         (await elsewhere.Locator("main").InnerTextAsync()).ShouldNotContain(waiting.Reference);
     }
 }

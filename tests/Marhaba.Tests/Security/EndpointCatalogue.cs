@@ -42,6 +42,7 @@ public static class EndpointCatalogue
         ["GET /signin"] = Everyone, ["POST /signin"] = Everyone, ["GET /signout"] = Everyone, ["POST /signout"] = Everyone,
         // Staff pages take the sign-in cookie, never a bearer token: every caller here is sent to sign in.
         ["GET /staff"] = [], ["POST /staff"] = [], ["GET /admin/accounts"] = [], ["POST /admin/accounts"] = [], ["GET /board"] = [], ["POST /board"] = [],
+        ["GET /desk"] = [], ["POST /desk"] = [],
         ["GET /api/staff/accounts"] = Admins, ["POST /api/staff/accounts"] = Admins,
         ["POST /api/staff/accounts/{login}/disable"] = Admins, ["POST /api/staff/accounts/{login}/enable"] = Admins,
         ["POST /api/traveller/status"] = Everyone, ["POST /api/traveller/assistance"] = Everyone, ["POST /api/traveller/requests"] = Everyone,
@@ -55,6 +56,8 @@ public static class EndpointCatalogue
         ["POST /api/ports/{port}/boardings"] = DeskAtTangerMed, ["POST /api/ports/{port}/check-ins"] = DeskAtTangerMed,
         ["POST /api/ports/{port}/clearances"] = DeskAtTangerMed, ["POST /api/ports/{port}/exits"] = DeskAtTangerMed,
         ["POST /api/ports/{port}/no-shows"] = DeskAtTangerMed,
+        ["GET /api/ports/{port}/desk/crossings"] = DeskAtTangerMed, ["GET /api/ports/{port}/desk/sailings"] = DeskAtTangerMed,
+        ["GET /api/ports/{port}/desk/sailings/{sailingId}"] = DeskAtTangerMed,
 
         ["POST /api/crossings"] = Booking, ["POST /api/crossings/{crossingId}/cancel"] = Booking,
         ["POST /api/crossings/{crossingId}/rebook"] = Booking, ["PUT /api/crossings/{crossingId}/profile"] = Booking,
@@ -116,7 +119,7 @@ public static class EndpointCatalogue
         ["POST /api/crossings/{crossingId}/rebook"] = $$"""{"sailingId":"{{Guid.NewGuid()}}","reason":"TravellerRequest"}""",
         ["POST /api/crossings/{crossingId}/erasure"] = """{"why":"TravellerRequest"}""",
         ["PUT /api/crossings/{crossingId}/profile"] = """{"phone":"+212600000000"}""",
-        ["GET /api/sailings/{sailingId}"] = "", ["GET /api/planning/sailings/{sailingId}"] = "",
+        ["GET /api/sailings/{sailingId}"] = "", ["GET /api/ports/{port}/desk/sailings/{sailingId}"] = "", ["GET /api/planning/sailings/{sailingId}"] = "",
         ["POST /api/sailings/{sailingId}/arrival"] = "{}", ["POST /api/sailings/{sailingId}/boarding"] = "{}",
         ["POST /api/sailings/{sailingId}/departure"] = "{}", ["POST /api/sailings/{sailingId}/departure-report"] = "{}",
         ["POST /api/sailings/{sailingId}/cancellation"] = """{"reason":"Weather"}""",

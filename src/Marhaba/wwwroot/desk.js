@@ -1,0 +1,235 @@
+// The quay desk. Every step goes into a queue kept in this browser's storage first, then to the API
+// with its own Idempotency-Key; what the network could not take stays queued and is sent again, with
+// the same key, when the connection returns. The server's rules decide; the desk shows their words.
+
+const desk = document.getElementById('desk');
+const port = desk.dataset.port;
+const token = desk.dataset.token;
+// Business time is the server's: the step happened at the server's "now" as seen from this device.
+const clockOffset = Number(desk.dataset.serverTime) - Date.now();
+const storageKey = `marhaba-desk-queue:${port}`;
+
+const steps = {
+  CheckIn: { path: 'check-ins', label: 'Check in' },
+  Boarding: { path: 'boardings', label: 'Board' },
+  Arrival: { path: 'arrivals', label: 'Record arrival' },
+  Clearance: { path: 'clearances', label: 'Clear' },
+  Exit: { path: 'exits', label: 'Record exit' },
+};
+const statusWords = {
+  Booked: 'booked', CheckedIn: 'checked in', Embarked: 'aboard', Arrived: 'arrived', Cleared: 'cleared',
+  Completed: 'left the port', Cancelled: 'cancelled', NoShow: 'no-show',
+};
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, { dataset = {}, ...props } = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  Object.assign(node.dataset, dataset);
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+};
+const time = (iso) => new Date(iso).toLocaleString(document.documentElement.lang, { day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit' });
+
+// ---- the queue, kept on the device -------------------------------------------------------------
+
+const load = () => JSON.parse(localStorage.getItem(storageKey) ?? '[]');
+const save = (queue) => localStorage.setItem(storageKey, JSON.stringify(queue));
+const update = (key, change) => save(load().map((a) => (a.key === key ? { ...a, ...change } : a)));
+
+function enqueue(action) {
+  const queue = load();
+  queue.push({ key: crypto.randomUUID(), state: 'waiting', queuedAt: new Date().toISOString(), ...action });
+  save(queue);
+  renderQueue();
+  drain();
+}
+
+let draining = null;
+const drain = () => (draining ??= send().finally(() => { draining = null; }));
+
+async function send() {
+  let action;
+  // One at a time, in the order they were recorded; steps queued meanwhile are taken in the same run.
+  while ((action = load().find((a) => a.state === 'waiting'))) {
+    let response;
+    try {
+      response = await fetch(action.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'Idempotency-Key': action.key },
+        body: JSON.stringify(action.body),
+      });
+    } catch {
+      showNetwork(false);
+      return; // No network: everything stays queued, in order.
+    }
+    showNetwork(true);
+    const answer = await response.json().catch(() => ({}));
+    if (response.ok) {
+      update(action.key, { state: 'done', sentAt: new Date().toISOString(), outcome: outcome(action, answer) });
+    } else if (response.status === 401) {
+      update(action.key, { outcome: 'Your sign-in has expired: sign in again; this step waits here.' });
+      renderQueue();
+      return;
+    } else if (response.status === 429 || response.status >= 500) {
+      update(action.key, { outcome: `The server could not take it now (${response.status}); it will be sent again.` });
+      renderQueue();
+      return;
+    } else {
+      update(action.key, { state: 'refused', outcome: answer.detail ?? answer.title ?? `Refused (${response.status}).` });
+    }
+    renderQueue();
+  }
+  showNetwork(true);
+  prune();
+  refresh();
+}
+
+function outcome(action, answer) {
+  if (answer.items) {
+    const refused = answer.items.filter((i) => !i.recorded);
+    return `${answer.recorded} recorded, ${answer.refused} refused` +
+      (refused.length ? `: ${refused.map((i) => `${i.bookingReference ?? '#' + i.index} ${i.reason}`).join('; ')}` : '.');
+  }
+  return `Done: ${answer.bookingReference} is now ${statusWords[answer.status] ?? answer.status}.`;
+}
+
+// Keeps what was sent for today's record on screen, not for ever.
+function prune() {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  save(load().filter((a) => a.state === 'waiting' || Date.parse(a.queuedAt) > dayAgo).slice(-100));
+}
+
+function renderQueue() {
+  const queue = load();
+  const waiting = queue.filter((a) => a.state === 'waiting').length;
+  const refused = queue.filter((a) => a.state === 'refused').length;
+  $('queue-title').textContent = `Sent, waiting (${waiting}) and refused (${refused})`;
+  $('queue').replaceChildren(...queue.slice().reverse().map((a) =>
+    el('li', { className: `card ${a.state}`, dataset: { state: a.state, testid: 'queued' } },
+      el('strong', { textContent: `${a.state === 'waiting' ? 'Waiting to send' : a.state === 'done' ? 'Sent' : 'Refused'}: ` }),
+      `${a.label} · ${time(a.queuedAt)}`,
+      a.outcome ? el('div', { textContent: a.outcome }) : null,
+      a.state === 'refused' ? el('button', { type: 'button', textContent: 'Dismiss', onclick: () => { save(load().filter((x) => x.key !== a.key)); renderQueue(); } }) : null)));
+}
+
+function showNetwork(online) {
+  const waiting = load().filter((a) => a.state === 'waiting').length;
+  $('network').className = online ? 'card' : 'card problem';
+  $('network').textContent = online
+    ? (waiting ? `Online · sending ${waiting} waiting step(s)…` : 'Online · every step has been sent.')
+    : `No network · ${waiting} step(s) kept on this device; they will be sent when the network returns.`;
+}
+
+// ---- recording a step ----------------------------------------------------------------------------
+
+function record(step, crossing) {
+  const lane = $('lane').value.trim() || null;
+  const occurredAt = new Date(Date.now() + clockOffset).toISOString();
+  const who = crossing.bookingReference ? { bookingReference: crossing.bookingReference } : { plate: crossing.plate };
+  enqueue({
+    url: `/api/ports/${port}/${steps[step].path}`,
+    body: { ...who, lane, occurredAt },
+    label: `${steps[step].label} · ${crossing.bookingReference ?? crossing.plate}`,
+  });
+}
+
+function recordTyped() {
+  const typed = $('q').value.trim().toUpperCase();
+  if (!typed) { $('q').focus(); return; }
+  const isReference = /^MRH-?[A-Z0-9]{10}$/.test(typed);
+  record($('step').value, isReference ? { bookingReference: typed } : { plate: typed });
+  $('q').value = '';
+}
+
+// ---- reading -------------------------------------------------------------------------------------
+
+async function get(url) {
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.detail ?? body.title ?? `${response.status}`);
+  return body;
+}
+
+const party = (c) => `${c.passengers} ${c.passengers === 1 ? 'person' : 'people'}${c.vehicle ? ` · ${c.vehicle}` : ''}${c.plate ? ` · ${c.plate}` : ''}`;
+
+let searchTimer;
+function search() {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(async () => {
+    const typed = $('q').value.trim();
+    if (typed.replace(/[^A-Za-z0-9]/g, '').length < 2) { $('matches').replaceChildren(); return; }
+    try {
+      const found = await get(`/api/ports/${port}/desk/crossings?q=${encodeURIComponent(typed)}`);
+      showNetwork(true);
+      $('matches').replaceChildren(...(found.length ? found.map(match)
+        : [el('li', { className: 'card', textContent: `No live crossing through this port for “${typed}”.` })]));
+    } catch (error) {
+      $('matches').replaceChildren(el('li', { className: 'card problem', textContent: navigator.onLine
+        ? `Search failed: ${error.message}` : 'No network: use “Record without a match” below.' }));
+    }
+  }, 250);
+}
+
+function match(c) {
+  return el('li', { className: 'card', dataset: { testid: 'match' } },
+    el('strong', { textContent: c.bookingReference, dir: 'ltr' }), ` · ${party(c)}`,
+    el('div', { textContent: `${c.vessel}, ${c.origin} → ${c.destination}, departs ${time(c.departureAt)} · ${statusWords[c.status]}` }),
+    c.nextStep
+      ? el('button', { type: 'button', className: 'primary big', textContent: `${steps[c.nextStep].label}: ${c.bookingReference}`,
+          onclick: () => { record(c.nextStep, c); $('matches').replaceChildren(); $('q').value = ''; $('q').focus(); } })
+      : el('div', { textContent: 'Nothing to record here for this crossing now.' }));
+}
+
+let openSailing = null;
+
+async function refresh() {
+  try {
+    const sailings = await get(`/api/ports/${port}/desk/sailings`);
+    $('sailings').replaceChildren(...(sailings.length ? sailings.map((s) => el('li', {},
+      el('button', { type: 'button', className: 'sailing', onclick: () => openShip(s.sailingId) },
+        `${s.departsHere ? 'Departs' : 'Arrives'} ${time(s.departsHere ? s.departureAt : s.arrivalAt)} · ${s.vessel} (${s.operator}) ${s.origin} → ${s.destination} · ${s.status} · ${s.expected} expected`)))
+      : [el('li', { textContent: 'No ship through this port from 12 hours ago to 24 hours ahead, and none at sea towards it.' })]));
+    if (openSailing) await openShip(openSailing);
+  } catch {
+    // Offline: the last lists stay on screen.
+  }
+}
+
+async function openShip(sailingId) {
+  const s = await get(`/api/ports/${port}/desk/sailings/${sailingId}`);
+  openSailing = sailingId;
+  $('sailing').hidden = false;
+  $('sailing-title').textContent = `${s.vessel}, ${s.origin} → ${s.destination}, ${s.departsHere ? 'departs' : 'arrives'} ${time(s.departsHere ? s.departureAt : s.arrivalAt)}`;
+  $('sailing-counts').textContent = `${s.expected} expected · ${s.checkedIn} checked in · ${s.aboard} aboard · ${s.arrived} arrived · ${s.cleared} cleared`;
+  const remaining = s.crossings.filter((c) => c.nextStep === 'Arrival');
+  $('arrive-all').hidden = s.departsHere || remaining.length === 0;
+  $('arrive-all').textContent = `Record all remaining as arrived (${remaining.length})`;
+  $('arrive-all').onclick = () => {
+    const lane = $('lane').value.trim() || null;
+    const occurredAt = new Date(Date.now() + clockOffset).toISOString();
+    enqueue({
+      url: `/api/ports/${port}/arrivals/batch`,
+      body: { items: remaining.map((c) => ({ bookingReference: c.bookingReference, lane, occurredAt })) },
+      label: `${remaining.length} arrivals · ${s.vessel}`,
+    });
+  };
+  $('sailing-crossings').replaceChildren(...s.crossings.map((c) => el('tr', { dataset: { testid: 'sailing-crossing' } },
+    el('td', { dir: 'ltr', textContent: c.bookingReference }),
+    el('td', { textContent: party(c) }),
+    el('td', { textContent: statusWords[c.status] }),
+    el('td', {}, c.nextStep
+      ? el('button', { type: 'button', textContent: `${steps[c.nextStep].label}: ${c.bookingReference}`, onclick: () => record(c.nextStep, c) })
+      : '–'))));
+}
+
+$('q').addEventListener('input', search);
+$('record-typed').addEventListener('click', recordTyped);
+window.addEventListener('online', drain);
+window.addEventListener('offline', () => showNetwork(false));
+// A connection can come back without an "online" event (a dead Wi-Fi hotspot): try again every 15 s.
+setInterval(() => { if (load().some((a) => a.state === 'waiting')) drain(); }, 15000);
+
+renderQueue();
+showNetwork(navigator.onLine);
+refresh();
+drain();

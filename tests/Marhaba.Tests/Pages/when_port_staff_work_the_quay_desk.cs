@@ -1,0 +1,135 @@
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marhaba.Ports;
+using Marhaba.Sailings;
+using Microsoft.Playwright;
+
+namespace Marhaba.Tests.Pages;
+
+/// <summary>The quay desk in a real browser: find by plate, one tap per crossing, a whole ship at once, a dead network.</summary>
+public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
+{
+    /// <summary>A Genova ship with <paramref name="parties"/> parties checked in and aboard, which has left for Tanger Med.</summary>
+    private static async Task<(SailingSummary Ship, List<CrossingBookedResponse> Parties, string Plate)> ShipOnItsWayAsync(Browser browser, int parties)
+    {
+        var ship = await browser.PostAsync<SailingSummary>("/api/sailings", new ScheduleSailing("ITGOA-MAPTM", Direction.Inbound, "GNV", $"GNV Excelsior {Random.Shared.Next(1000, 9999)}",
+            DateTimeOffset.UtcNow.AddHours(3), null, 1200, 1800), Roles.Planner);
+        var plate = "GE" + Random.Shared.Next(100000, 999999);
+        var booked = new List<CrossingBookedResponse>();
+        for (var i = 0; i < parties; i++)
+        {
+            var crossing = await browser.PostAsync<CrossingBookedResponse>("/api/crossings",
+                new BookCrossing(ship.Id, 2, 1, i == 0 ? new VehicleDetails(VehicleKind.Car, plate, "IT") : null), Roles.Operator);
+            await browser.PostAsync<CrossingAtPortResult>("/api/ports/ITGOA/check-ins", new CrossingAtPort(crossing.BookingReference, null, "A1", null), Roles.PortStaff, "ITGOA");
+            await browser.PostAsync<CrossingAtPortResult>("/api/ports/ITGOA/boardings", new CrossingAtPort(crossing.BookingReference, null, null, null), Roles.PortStaff, "ITGOA");
+            booked.Add(crossing);
+        }
+        await browser.PostAsync<SailingSummary>($"/api/sailings/{ship.Id}/departure", new RecordDeparture(null, null, null), Roles.Planner);
+        return (ship, booked, plate);
+    }
+
+    private static async Task OpenShipAsync(IPage page, SailingSummary ship)
+    {
+        await page.ClickAsync($"button.sailing:has-text('{ship.Vessel}')");
+        await page.GetByTestId("sailing-crossing").First.WaitForAsync();
+    }
+
+    private static Task<CrossingStatus> StatusAsync(Browser browser, CrossingBookedResponse crossing) =>
+        browser.GetAsync<CrossingView>($"/api/crossings/{crossing.CrossingId}", Roles.PortStaff, "MAPTM").ContinueWith(v => v.Result.Status);
+
+    [Fact]
+    public async Task an_officer_records_an_arrival_by_plate_then_the_rest_of_the_ship_at_once()
+    {
+        var browser = await App.BrowserAsync();
+        var (ship, parties, plate) = await ShipOnItsWayAsync(browser, 4);
+        var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
+
+        var page = await browser.SignedInAsync("/desk", officer);
+        await page.FillAsync("#lane", "Lane 7");
+        await page.FillAsync("#q", plate.ToLowerInvariant()[..2] + "-" + plate[2..]);
+        await page.ClickAsync($"button.big:has-text('Record arrival: {parties[0].BookingReference}')");
+        await page.Locator("li[data-state=done]").Filter(new() { HasText = "is now arrived" }).WaitForAsync();
+        (await StatusAsync(browser, parties[0])).ShouldBe(CrossingStatus.Arrived);
+        (await browser.GetAsync<CrossingView>($"/api/crossings/{parties[0].CrossingId}", Roles.PortStaff, "MAPTM")).ArrivalLane.ShouldBe("Lane 7");
+
+        await OpenShipAsync(page, ship);
+        (await page.GetByTestId("sailing-counts").InnerTextAsync()).ShouldContain("1 arrived");
+        await Browser.ScreenshotAsync(page, "desk-desktop");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+
+        await page.ClickAsync("#arrive-all:has-text('(3)')");
+        await page.Locator("li[data-state=done]").Filter(new() { HasText = "3 recorded, 0 refused" }).WaitForAsync();
+        await page.GetByTestId("sailing-counts").Filter(new() { HasText = "4 arrived" }).WaitForAsync();
+        foreach (var party in parties) (await StatusAsync(browser, party)).ShouldBe(CrossingStatus.Arrived);
+        (await page.Locator("li[data-state=refused]").CountAsync()).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task a_desk_that_loses_the_network_keeps_three_arrivals_and_each_is_recorded_once_when_it_returns()
+    {
+        var browser = await App.BrowserAsync();
+        var (ship, parties, _) = await ShipOnItsWayAsync(browser, 3);
+        var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
+        var page = await browser.SignedInAsync("/desk", officer, phone: true);
+        await OpenShipAsync(page, ship);
+
+        await page.Context.SetOfflineAsync(true);
+        foreach (var party in parties)
+            await page.ClickAsync($"button:has-text('Record arrival: {party.BookingReference}')");
+        await page.Locator("li[data-state=waiting]").Nth(2).WaitForAsync();
+        (await page.Locator("#network").InnerTextAsync()).ShouldContain("No network · 3 step(s) kept on this device");
+        await Browser.ScreenshotAsync(page, "desk-phone-offline");
+        foreach (var party in parties) (await StatusAsync(browser, party)).ShouldBe(CrossingStatus.Embarked);
+
+        // The first answer after the network returns is lost on its way back: the server recorded it, the
+        // desk did not hear. The same key sent again must give the same answer, not a refusal.
+        var lostOnce = 0;
+        await page.RouteAsync("**/api/ports/MAPTM/arrivals", async route =>
+        {
+            if (Interlocked.Increment(ref lostOnce) == 1)
+            {
+                await route.FetchAsync();
+                await route.AbortAsync("connectionreset");
+            }
+            else await route.ContinueAsync();
+        });
+        await page.Context.SetOfflineAsync(false);
+        await page.EvaluateAsync("window.dispatchEvent(new Event('online'))");
+        await page.Locator("li[data-state=done]").Nth(2).WaitForAsync(new() { Timeout = 60_000 });
+
+        (await page.Locator("li[data-state=refused]").CountAsync()).ShouldBe(0);
+        (await page.Locator("li[data-state=waiting]").CountAsync()).ShouldBe(0);
+        lostOnce.ShouldBeGreaterThan(3);
+        foreach (var party in parties) (await StatusAsync(browser, party)).ShouldBe(CrossingStatus.Arrived);
+        var counts = await browser.GetAsync<DeskSailing>($"/api/ports/MAPTM/desk/sailings/{ship.Id}", Roles.PortStaff, "MAPTM");
+        counts.Arrived.ShouldBe(3);
+        await Browser.ScreenshotAsync(page, "desk-phone-back-online");
+    }
+
+    [Fact]
+    public async Task an_officer_at_nador_neither_sees_nor_acts_on_tanger_meds_desk()
+    {
+        var browser = await App.BrowserAsync();
+        var (_, parties, _) = await ShipOnItsWayAsync(browser, 1);
+        var nador = await browser.AccountAsync(Roles.PortStaff, "MANDR");
+        var page = await browser.SignedInAsync("/desk", nador);
+        (await page.Locator("h1").InnerTextAsync()).ShouldContain("Nador");
+
+        await page.GotoAsync("/desk?port=MAPTM");
+        (await page.GetByTestId("desk-refused").InnerTextAsync()).ShouldContain("not yours");
+        (await page.Locator("#desk").CountAsync()).ShouldBe(0);
+
+        // With the desk's own credentials, the API refuses Tanger Med's crossings and steps.
+        await page.GotoAsync("/desk");
+        var answers = await page.EvaluateAsync<int[]>("""
+            async (reference) => {
+              const auth = { Authorization: 'Bearer ' + document.getElementById('desk').dataset.token, 'Content-Type': 'application/json' };
+              const find = await fetch('/api/ports/MAPTM/desk/crossings?q=' + reference, { headers: auth });
+              const arrive = await fetch('/api/ports/MAPTM/arrivals', { method: 'POST', headers: auth, body: JSON.stringify({ bookingReference: reference }) });
+              return [find.status, arrive.status];
+            }
+            """, parties[0].BookingReference);
+        answers.ShouldBe([403, 403]);
+        (await StatusAsync(browser, parties[0])).ShouldBe(CrossingStatus.Embarked);
+    }
+}
