@@ -1,22 +1,41 @@
 #!/usr/bin/env bash
 # Starts the whole platform for a newcomer: the stand-in Italian port authority and the Marhaba
-# server on the embedded PostgreSQL, with demo data. Ctrl+C stops both.
+# server on the embedded PostgreSQL, with demo data. Ctrl+C stops all three.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-
-dotnet build Marhaba.sln -nologo -v quiet -consoleLoggerParameters:ErrorsOnly
-
 mkdir -p .data
+
+echo "Building Marhaba (the first build restores packages: a few minutes)…"
+if ! dotnet build Marhaba.sln -nologo -v quiet > .data/build.log 2>&1; then
+  cat .data/build.log
+  exit 1
+fi
+
 [ -f .data/authority-secret ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > .data/authority-secret
 secret="$(cat .data/authority-secret)"
 
+# Was the private PostgreSQL cluster already running (started by hand)? Then it is left running at the end.
+db_was_running=false
+pgdata="$(ls -d .data/postgres /var/tmp/marhaba/*/postgres 2>/dev/null | head -1 || true)"
+[ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ] && db_was_running=true
+
 # The stand-in authority on 5090: it receives Marhaba's reports and, every few minutes, delays a sailing it knows of.
-Authority__Secret="$secret" Marhaba__BaseUrl="http://localhost:5080" Demo__NotifyEverySeconds=300 \
-  dotnet run --no-build --project src/Marhaba.PortAuthority --urls http://127.0.0.1:5090 > .data/port-authority.log 2>&1 &
+Authority__Secret="$secret" Marhaba__BaseUrl="http://localhost:5080" Demo__NotifyEverySeconds=300 Logging__LogLevel__Default=Warning \
+  dotnet run --no-build --no-launch-profile --project src/Marhaba.PortAuthority --urls http://127.0.0.1:5090 > .data/port-authority.log 2>&1 &
 authority=$!
-trap 'kill $authority 2>/dev/null || true' EXIT
+stop() {
+  kill "$authority" 2>/dev/null || true
+  wait "$authority" 2>/dev/null || true
+  if [ "$db_was_running" = false ]; then
+    dotnet run --no-build --no-launch-profile --project src/Marhaba -- local-db stop > /dev/null 2>&1 || true
+  fi
+}
+trap stop EXIT
 
 echo "Stand-in port authority: http://127.0.0.1:5090/received (log in .data/port-authority.log)"
+echo "Starting the server (its PostgreSQL, the demo data)…"
+# Warnings and errors only: the banner lists the pages once everything is ready.
+ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS=http://localhost:5080 Logging__LogLevel__Default=Warning \
 PortAuthority__BaseUrl="http://127.0.0.1:5090" PortAuthority__Secret="$secret" \
-  dotnet run --no-build --project src/Marhaba
+  dotnet run --no-build --no-launch-profile --project src/Marhaba

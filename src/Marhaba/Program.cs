@@ -85,8 +85,9 @@ var travellerLimits = builder.Configuration.GetSection(TravellerLimits.Section).
 TravellerLimits.AddTravellerRateLimits(builder.Services, travellerLimits);
 builder.Services.AddSingleton(new Marhaba.Assistance.WalkUpLimit(travellerLimits.WalkUpRequestsPerPlacePerHour, Database.Tuned(connectionString)));
 
-// Pages people use, rendered by the server (Razor Components).
+// Pages people use, rendered by the server (Razor Components); their cookie keys shared by every node.
 builder.Services.AddRazorComponents();
+Marhaba.Staff.PageKeyRepository.AddTo(builder.Services, builder.Logging);
 
 // Errors as problem details; OpenAPI with a docs page; health; telemetry when an endpoint is configured.
 builder.Services.AddProblemDetails();
@@ -148,6 +149,12 @@ app.MapWolverineEndpoints(opts =>
     opts.WarmUpRoutes = RouteWarmup.Eager;
 });
 
+// Plain start-up runs the host directly; a named command (token, local-db, db-apply, projections…) goes to the command line.
+if (args.Length == 0 || args[0].StartsWith('-'))
+{
+    await app.RunAsync();
+    return 0;
+}
 return await app.RunJasperFxCommands(args);
 
 public partial class Program;

@@ -206,6 +206,8 @@ public sealed class DemoData(
             $"  Assistance board:    {address}/board      (agent-tanger-med)",
         };
         if (!string.IsNullOrEmpty(request)) lines.Add($"  A demo request:      {request}  (on the traveller's page)");
+        // Access codes are kept only as keyed hashes: a demo traveller's code is shown once, when the demo data is made.
+        if (string.IsNullOrEmpty(traveller)) lines.Add("  (the demo traveller's code was shown at the first start; ./ops/local-db.sh stop && rm -rf .data starts afresh)");
         lines.Add($"  Staff sign-in:       {address}/signin  (names and passwords of the demo accounts:)");
         lines.AddRange(TokenIssuer.DemoUsers.Select(u => $"    {u.Subject,-17} {Staff.DemoAccounts.PasswordOf(auth, u.Subject)}"));
         lines.Add("The API:");

@@ -46,6 +46,7 @@ public static class Database
         opts.AddAssistance();
         opts.Schema.For<Privacy.TravellerProfile>();
         opts.Schema.For<Staff.StaffAccount>();
+        opts.Schema.For<Staff.PageKey>();
         opts.Schema.For<Privacy.ProfileRead>().Index(r => r.CrossingId);
     }
 
