@@ -86,7 +86,8 @@ TravellerLimits.AddTravellerRateLimits(builder.Services, travellerLimits);
 builder.Services.AddSingleton(new Marhaba.Assistance.WalkUpLimit(travellerLimits.WalkUpRequestsPerPlacePerHour, Database.Tuned(connectionString)));
 
 // Pages people use, rendered by the server (Razor Components); their cookie keys shared by every node.
-builder.Services.AddRazorComponents();
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddCascadingAuthenticationState();
 Marhaba.Staff.PageKeyRepository.AddTo(builder.Services, builder.Logging);
 
 // Errors as problem details; OpenAPI with a docs page; health; telemetry when an endpoint is configured.
@@ -138,7 +139,7 @@ app.MapGet("/", () => Results.Redirect("/docs")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
 app.MapStaticAssets().AllowAnonymous();
-app.MapRazorComponents<Marhaba.Pages.App>().RequireRateLimiting(TravellerLimits.Policy);
+app.MapRazorComponents<Marhaba.Pages.App>().AddInteractiveServerRenderMode().RequireRateLimiting(TravellerLimits.Policy);
 app.MapSimulatedClock();
 app.MapDeadLettersEndpoints().RequireAuthorization(Policies.Admin);
 app.MapWolverineEndpoints(opts =>

@@ -65,6 +65,14 @@ public static class OutlookReader
         return (CapacityOutlook.Days(input, first, count, records), input.Model);
     }
 
+    /// <summary>The port hour by hour from the hour <paramref name="from"/> falls in; the six hours before count for the queue it starts with.</summary>
+    public static async Task<PortHoursOutlook> HoursAsync(IQuerySession session, string port, DateTimeOffset from, int count, DateTimeOffset now, CancellationToken ct)
+    {
+        var start = new DateTimeOffset(from.UtcDateTime.Date.AddHours(from.UtcDateTime.Hour), TimeSpan.Zero);
+        var input = await ReadAsync(session, port, start.AddHours(-8), start.AddHours(count), now, ct);
+        return new PortHoursOutlook(port, input.Model, CapacityOutlook.Hours(input, start.AddHours(-6), count + 6).Skip(6).ToList());
+    }
+
     public static DateOnly LocalToday(string port, DateTimeOffset now) =>
         DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, ReferenceData.Port(port).Zone).DateTime);
 }

@@ -62,11 +62,7 @@ public static class OutlookEndpoints
         if (!ReferenceData.TryGetPort(port, out var known)) return Problems.BadRequest("port", $"Unknown port '{port}': use one of {ReferenceData.KnownPortCodes}.").ToResult();
         if (hours is < 1 or > MaxHours) return Problems.BadRequest("hours", $"hours must be between 1 and {MaxHours}.").ToResult();
         var now = clock.GetUtcNow();
-        var start = from ?? now;
-        start = new DateTimeOffset(start.UtcDateTime.Date.AddHours(start.UtcDateTime.Hour), TimeSpan.Zero);
-        var count = hours ?? 48;
-        var input = await OutlookReader.ReadAsync(session, known.Code, start.AddHours(-8), start.AddHours(count), now, ct);
-        return Results.Ok(new PortHoursOutlook(known.Code, input.Model, CapacityOutlook.Hours(input, start.AddHours(-6), count + 6).Skip(6).ToList()));
+        return Results.Ok(await OutlookReader.HoursAsync(session, known.Code, from ?? now, hours ?? 48, now, ct));
     }
 
     /// <summary>One sailing's load: capacity, reserved, checked in, aboard, arrived and the forecast with its basis.</summary>

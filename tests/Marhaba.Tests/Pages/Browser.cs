@@ -77,6 +77,25 @@ public sealed class Browser : IAsyncDisposable
         return (sailing, await PostAsync<CrossingBookedResponse>("/api/crossings", new BookCrossing(sailing.Id, 2, 2, null), Roles.Operator));
     }
 
+    /// <summary>A Genova ship with <paramref name="parties"/> parties checked in and aboard, which has left for Tanger Med.</summary>
+    public async Task<(SailingSummary Ship, List<CrossingBookedResponse> Parties, string Plate)> ShipOnItsWayAsync(int parties)
+    {
+        var ship = await PostAsync<SailingSummary>("/api/sailings", new ScheduleSailing("ITGOA-MAPTM", Direction.Inbound, "GNV", $"GNV Excelsior {Random.Shared.Next(1000, 9999)}",
+            DateTimeOffset.UtcNow.AddHours(3), null, 1200, 1800), Roles.Planner);
+        var plate = "GE" + Random.Shared.Next(100000, 999999);
+        var booked = new List<CrossingBookedResponse>();
+        for (var i = 0; i < parties; i++)
+        {
+            var crossing = await PostAsync<CrossingBookedResponse>("/api/crossings",
+                new BookCrossing(ship.Id, 2, 1, i == 0 ? new VehicleDetails(VehicleKind.Car, plate, "IT") : null), Roles.Operator);
+            await PostAsync<CrossingAtPortResult>("/api/ports/ITGOA/check-ins", new CrossingAtPort(crossing.BookingReference, null, "A1", null), Roles.PortStaff, "ITGOA");
+            await PostAsync<CrossingAtPortResult>("/api/ports/ITGOA/boardings", new CrossingAtPort(crossing.BookingReference, null, null, null), Roles.PortStaff, "ITGOA");
+            booked.Add(crossing);
+        }
+        await PostAsync<SailingSummary>($"/api/sailings/{ship.Id}/departure", new RecordDeparture(null, null, null), Roles.Planner);
+        return (ship, booked, plate);
+    }
+
     /// <summary>A fresh browser profile: a phone or a desktop window, in the reader's language.</summary>
     public async Task<IPage> OpenAsync(string path, string locale, bool phone)
     {

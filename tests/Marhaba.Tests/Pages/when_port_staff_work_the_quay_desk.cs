@@ -9,25 +9,6 @@ namespace Marhaba.Tests.Pages;
 /// <summary>The quay desk in a real browser: find by plate, one tap per crossing, a whole ship at once, a dead network.</summary>
 public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
 {
-    /// <summary>A Genova ship with <paramref name="parties"/> parties checked in and aboard, which has left for Tanger Med.</summary>
-    private static async Task<(SailingSummary Ship, List<CrossingBookedResponse> Parties, string Plate)> ShipOnItsWayAsync(Browser browser, int parties)
-    {
-        var ship = await browser.PostAsync<SailingSummary>("/api/sailings", new ScheduleSailing("ITGOA-MAPTM", Direction.Inbound, "GNV", $"GNV Excelsior {Random.Shared.Next(1000, 9999)}",
-            DateTimeOffset.UtcNow.AddHours(3), null, 1200, 1800), Roles.Planner);
-        var plate = "GE" + Random.Shared.Next(100000, 999999);
-        var booked = new List<CrossingBookedResponse>();
-        for (var i = 0; i < parties; i++)
-        {
-            var crossing = await browser.PostAsync<CrossingBookedResponse>("/api/crossings",
-                new BookCrossing(ship.Id, 2, 1, i == 0 ? new VehicleDetails(VehicleKind.Car, plate, "IT") : null), Roles.Operator);
-            await browser.PostAsync<CrossingAtPortResult>("/api/ports/ITGOA/check-ins", new CrossingAtPort(crossing.BookingReference, null, "A1", null), Roles.PortStaff, "ITGOA");
-            await browser.PostAsync<CrossingAtPortResult>("/api/ports/ITGOA/boardings", new CrossingAtPort(crossing.BookingReference, null, null, null), Roles.PortStaff, "ITGOA");
-            booked.Add(crossing);
-        }
-        await browser.PostAsync<SailingSummary>($"/api/sailings/{ship.Id}/departure", new RecordDeparture(null, null, null), Roles.Planner);
-        return (ship, booked, plate);
-    }
-
     private static async Task OpenShipAsync(IPage page, SailingSummary ship)
     {
         await page.ClickAsync($"button.sailing:has-text('{ship.Vessel}')");
@@ -41,7 +22,7 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
     public async Task an_officer_records_an_arrival_by_plate_then_the_rest_of_the_ship_at_once()
     {
         var browser = await App.BrowserAsync();
-        var (ship, parties, plate) = await ShipOnItsWayAsync(browser, 4);
+        var (ship, parties, plate) = await browser.ShipOnItsWayAsync(4);
         var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
 
         var page = await browser.SignedInAsync("/desk", officer);
@@ -68,7 +49,7 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
     public async Task a_desk_that_loses_the_network_keeps_three_arrivals_and_each_is_recorded_once_when_it_returns()
     {
         var browser = await App.BrowserAsync();
-        var (ship, parties, _) = await ShipOnItsWayAsync(browser, 3);
+        var (ship, parties, _) = await browser.ShipOnItsWayAsync(3);
         var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
         var page = await browser.SignedInAsync("/desk", officer, phone: true);
         await OpenShipAsync(page, ship);
@@ -110,7 +91,7 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
     public async Task an_officer_at_nador_neither_sees_nor_acts_on_tanger_meds_desk()
     {
         var browser = await App.BrowserAsync();
-        var (_, parties, _) = await ShipOnItsWayAsync(browser, 1);
+        var (_, parties, _) = await browser.ShipOnItsWayAsync(1);
         var nador = await browser.AccountAsync(Roles.PortStaff, "MANDR");
         var page = await browser.SignedInAsync("/desk", nador);
         (await page.Locator("h1").InnerTextAsync()).ShouldContain("Nador");

@@ -42,7 +42,7 @@ public static class EndpointCatalogue
         ["GET /signin"] = Everyone, ["POST /signin"] = Everyone, ["GET /signout"] = Everyone, ["POST /signout"] = Everyone,
         // Staff pages take the sign-in cookie, never a bearer token: every caller here is sent to sign in.
         ["GET /staff"] = [], ["POST /staff"] = [], ["GET /admin/accounts"] = [], ["POST /admin/accounts"] = [], ["GET /board"] = [], ["POST /board"] = [],
-        ["GET /desk"] = [], ["POST /desk"] = [],
+        ["GET /desk"] = [], ["POST /desk"] = [], ["GET /dashboard"] = [], ["POST /dashboard"] = [],
         ["GET /api/staff/accounts"] = Admins, ["POST /api/staff/accounts"] = Admins,
         ["POST /api/staff/accounts/{login}/disable"] = Admins, ["POST /api/staff/accounts/{login}/enable"] = Admins,
         ["POST /api/traveller/status"] = Everyone, ["POST /api/traveller/assistance"] = Everyone, ["POST /api/traveller/requests"] = Everyone,

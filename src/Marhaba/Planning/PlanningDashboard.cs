@@ -1,0 +1,37 @@
+using Marhaba.Ports;
+using Marten;
+
+namespace Marhaba.Planning;
+
+/// <summary>What the planners' dashboard shows of one arrival port, all read from projections.</summary>
+public record DashboardView(
+    string Port, DateOnly Today, List<DayOutlook> Days, List<DayOutlook> PastWeek, PortHoursOutlook Hours, SeasonLine? Season, DateTimeOffset ReadAt);
+
+public static class PlanningDashboard
+{
+    public const int Days = 14, Hours = 48, PastDays = 7;
+
+    public static async Task<DashboardView> ReadAsync(IQuerySession session, string port, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var today = OutlookReader.LocalToday(port, now);
+        var (days, _) = await OutlookReader.DaysAsync(session, port, today, Days, now, ct);
+        var (past, _) = await OutlookReader.DaysAsync(session, port, today.AddDays(-PastDays), PastDays, now, ct);
+        var hours = await OutlookReader.HoursAsync(session, port, now, Hours, now, ct);
+        var season = (await SeasonEndpoint.Get(session, clock, ct)).Ports.FirstOrDefault(p => p.Key == port);
+        return new DashboardView(port, today, days, past, hours, season, now);
+    }
+
+    /// <summary>Why a day saturates, in a planner's words: which flow, by how much, for how long, and the wait it makes.</summary>
+    public static string? WhySaturated(DayOutlook d)
+    {
+        if (!d.Saturated) return null;
+        var byVehicles = d.UtilisationVehicles > d.UtilisationPassengers;
+        var flow = byVehicles
+            ? $"{d.ForecastVehicles:N0} vehicles forecast for {d.ProcessingVehicles:N0} the lanes clear ({d.UtilisationVehicles:P0})"
+            : $"{d.ForecastPassengers:N0} passengers forecast for {d.ProcessingPassengers:N0} the border posts clear ({d.UtilisationPassengers:P0})";
+        return $"{flow}; {d.SaturatedHours} hour(s) over capacity at the peak ({d.PeakHourUtilisation:P0}), waits up to {d.MaxExpectedWaitMinutes} min.";
+    }
+
+    public static IEnumerable<Port> ArrivalPorts => ReferenceData.Ports.Where(p => p.InMorocco);
+}
