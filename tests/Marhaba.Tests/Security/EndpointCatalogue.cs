@@ -15,8 +15,11 @@ public static class EndpointCatalogue
     public static List<(string Method, string Route)> Of(IServiceProvider services) =>
         services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (m, "/" + e.RoutePattern.RawText!.TrimStart('/'))))
-            .Where(e => !e.Item2.StartsWith("/openapi") && !e.Item2.StartsWith("/docs") && e.Item2 != "/")
+            .Where(e => !e.Item2.StartsWith("/openapi") && !e.Item2.StartsWith("/docs") && e.Item2 != "/" && !IsStaticFile(e.Item2))
             .Distinct().OrderBy(e => e.Item2).ThenBy(e => e.m).ToList();
+
+    /// <summary>The pages' scripts (desk.js, Blazor's): files anyone may fetch, served by ASP.NET Core's static assets.</summary>
+    private static bool IsStaticFile(string route) => route.Contains(":file}") || route.Split('/')[^1].Contains('.');
 
     /// <summary>A concrete path for a route: ids that exist nowhere, Tanger Med, a day of the next season.</summary>
     public static string Path(string route, string? id = null) => route
@@ -43,6 +46,8 @@ public static class EndpointCatalogue
         // Staff pages take the sign-in cookie, never a bearer token: every caller here is sent to sign in.
         ["GET /staff"] = [], ["POST /staff"] = [], ["GET /admin/accounts"] = [], ["POST /admin/accounts"] = [], ["GET /board"] = [], ["POST /board"] = [],
         ["GET /desk"] = [], ["POST /desk"] = [], ["GET /dashboard"] = [], ["POST /dashboard"] = [],
+        // Blazor's connection for the live pages: open to all, the pages it serves check the signed-in user.
+        ["GET /_blazor"] = Everyone, ["GET /_blazor/disconnect/"] = Everyone, ["GET /_blazor/initializers/"] = Everyone, ["GET /_blazor/negotiate"] = Everyone,
         ["GET /api/staff/accounts"] = Admins, ["POST /api/staff/accounts"] = Admins,
         ["POST /api/staff/accounts/{login}/disable"] = Admins, ["POST /api/staff/accounts/{login}/enable"] = Admins,
         ["POST /api/traveller/status"] = Everyone, ["POST /api/traveller/assistance"] = Everyone, ["POST /api/traveller/requests"] = Everyone,
