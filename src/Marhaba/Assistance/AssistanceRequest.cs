@@ -78,6 +78,9 @@ public record AssistanceRequestTransferred(string FromPlace, string ToPlace, str
 
 public record AssistanceRequestEscalated(TimeLimit Limit, DateTimeOffset Deadline, DateTimeOffset At);
 
+/// <summary>An agent judged the case more urgent than it was opened as: the tighter limits of the new urgency, from now.</summary>
+public record AssistanceUrgencyRaised(Urgency From, Urgency To, DateTimeOffset AcknowledgeBy, DateTimeOffset ResolveBy, string By, DateTimeOffset At);
+
 public record AssistanceRequestResolved(AssistanceOutcome Outcome, string By, DateTimeOffset At, AssistanceCategory Category, string Place, double SecondsSinceOpened);
 
 public record AssistanceRequestClosed(string By, DateTimeOffset At);
@@ -131,6 +134,7 @@ public class AssistanceRequest
     public void Apply(AssistanceNoteAdded e) => LastUpdateAt = e.At;
     public void Apply(AssistanceRequestTransferred e) { Place = e.ToPlace; Agent = null; LastUpdateAt = e.At; if (Status == AssistanceStatus.Assigned) Status = AssistanceStatus.Acknowledged; }
     public void Apply(AssistanceRequestEscalated e) { Escalations.Add(e.Limit); LastUpdateAt = e.At; }
+    public void Apply(AssistanceUrgencyRaised e) { Urgency = e.To; AcknowledgeBy = e.AcknowledgeBy; ResolveBy = e.ResolveBy; LastUpdateAt = e.At; }
     public void Apply(AssistanceRequestResolved e) { Status = AssistanceStatus.Resolved; ResolvedAt = e.At; Outcome = e.Outcome; LastUpdateAt = e.At; }
     public void Apply(AssistanceRequestClosed e) { Status = AssistanceStatus.Closed; LastUpdateAt = e.At; }
     public void Apply(AssistanceRequestCancelled e) { Status = AssistanceStatus.Cancelled; LastUpdateAt = e.At; }
@@ -221,6 +225,25 @@ public static class AssistanceRules
         !r.IsOpen ? Problems.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request is transferred.")
         : r.Place == to ? Problems.Conflict($"Request {r.Reference} is already at {to}.")
         : Decision.Append(new AssistanceRequestTransferred(r.Place, to, by, now));
+
+    /// <summary>One step up (normal → high → critical); a deadline only ever comes nearer.</summary>
+    public static Decision RaiseUrgency(AssistanceRequest r, string by, DateTimeOffset now)
+    {
+        if (!r.IsOpen) return Problems.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request is escalated.");
+        if (r.Urgency == Urgency.Critical) return Problems.Conflict($"Request {r.Reference} is already critical: call the duty manager.");
+        var to = r.Urgency == Urgency.Normal ? Urgency.High : Urgency.Critical;
+        var (ack, resolve) = TimeLimits.For(r.Category, to);
+        var acknowledgeBy = r.AcknowledgedAt is null && now + ack < r.AcknowledgeBy ? now + ack : r.AcknowledgeBy;
+        return Decision.Append(new AssistanceUrgencyRaised(r.Urgency, to, acknowledgeBy, now + resolve < r.ResolveBy ? now + resolve : r.ResolveBy, by, now));
+    }
+
+    /// <summary>The checks that escalate a request if its new deadlines pass unmet.</summary>
+    public static IEnumerable<CheckAssistanceTimeLimit> ChecksAfter(AssistanceRequest before, AssistanceUrgencyRaised raised) =>
+        new[]
+        {
+            before.AcknowledgedAt is null ? new CheckAssistanceTimeLimit(before.Id, TimeLimit.Acknowledge, raised.AcknowledgeBy) : null,
+            new CheckAssistanceTimeLimit(before.Id, TimeLimit.Resolve, raised.ResolveBy)
+        }.OfType<CheckAssistanceTimeLimit>();
 
     public static Decision Resolve(AssistanceRequest r, AssistanceOutcome outcome, string by, DateTimeOffset now) =>
         !r.IsOpen

@@ -120,6 +120,25 @@ public static class TransferEndpoint
         AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Transfer(r, Places.Normalise(command.Place)!, user.StaffId(), clock.GetUtcNow()), ct);
 }
 
+public static class EscalateEndpoint
+{
+    /// <summary>An agent raises the request's urgency one step: tighter time limits from now, checked when they fall due.</summary>
+    [WolverinePost("/api/assistance/{requestId}/escalate", OperationId = "EscalateAssistanceRequest")]
+    [Authorize(Policy = Policies.Agent)]
+    [ProducesResponseType<AssistanceRequestChanged>(200)]
+    public static async Task<(IResult, OutgoingMessages)> Post(Guid requestId, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var checks = new OutgoingMessages();
+        var answer = await AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.RaiseUrgency(r, user.StaffId(), clock.GetUtcNow()), ct,
+            (r, e) =>
+            {
+                foreach (var check in AssistanceRules.ChecksAfter(r, (AssistanceUrgencyRaised)e)) checks.Schedule(check, check.Deadline);
+                return Task.CompletedTask;
+            });
+        return (answer, checks);
+    }
+}
+
 public static class ResolveEndpoint
 {
     public static ProblemDetails Validate(ResolveRequest command) =>

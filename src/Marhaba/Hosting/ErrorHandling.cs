@@ -27,12 +27,16 @@ public sealed class KnownExceptionHandler(ILogger<KnownExceptionHandler> logger)
         return false;
     }
 
+    /// <summary>Someone else wrote the same stream or document first (the API's 409; the pages' "changed at the same moment").</summary>
+    public static bool IsConcurrentChange(Exception exception) =>
+        exception is ConcurrencyException or EventStreamUnexpectedMaxEventIdException or JasperFx.Events.ExistingStreamIdCollisionException
+            or Marten.Exceptions.ExistingStreamIdCollisionException or DocumentAlreadyExistsException;
+
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
         var problem = exception switch
         {
-            ConcurrencyException or EventStreamUnexpectedMaxEventIdException or JasperFx.Events.ExistingStreamIdCollisionException
-                or Marten.Exceptions.ExistingStreamIdCollisionException or DocumentAlreadyExistsException =>
+            _ when IsConcurrentChange(exception) =>
                 Problems.Conflict("Someone changed this at the same moment; read it again and retry."),
             BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Bad request", bad.Message),
             _ when DatabaseUnreachable(exception) =>

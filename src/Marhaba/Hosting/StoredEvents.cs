@@ -52,6 +52,7 @@ public static class StoredEvents
         [typeof(AssistanceNoteAdded)] = "assistance_note_added",
         [typeof(AssistanceRequestTransferred)] = "assistance_request_transferred",
         [typeof(AssistanceRequestEscalated)] = "assistance_request_escalated",
+        [typeof(AssistanceUrgencyRaised)] = "assistance_urgency_raised",
         [typeof(AssistanceRequestResolved)] = "assistance_request_resolved",
         [typeof(AssistanceRequestClosed)] = "assistance_request_closed",
         [typeof(AssistanceRequestReopened)] = "assistance_request_reopened",

@@ -91,10 +91,14 @@ public class when_a_traveller_opens_their_page(AppFixture app) : Scenario(app)
         // The agent at Genova, where the family is, takes and resolves it; the traveller reads it resolved, in Arabic.
         var requests = await browser.PostAsync<TravellerRequestsView>("/api/traveller/requests", new TravellerKey(family.BookingReference, family.AccessCode, null), Roles.Agent);
         requests.Language.ShouldBe(Language.ar, "the request keeps the language it was written in");
-        var board = await browser.GetAsync<AssistanceBoardView>("/api/assistance/board", Roles.Agent, "ITGOA");
-        var id = board.Open.Single(l => l.Reference == reference).RequestId;
-        await browser.PostAsync<AssistanceRequestChanged>($"/api/assistance/{id}/assign", new AssignRequest(null), Roles.Agent, "ITGOA");
-        await browser.PostAsync<AssistanceRequestChanged>($"/api/assistance/{id}/resolve", new ResolveRequest(AssistanceOutcome.Solved, null), Roles.Agent, "ITGOA");
+        var agent = await browser.AccountAsync(Roles.Agent, "ITGOA");
+        var board = await browser.SignedInAsync("/board", agent);
+        await board.Locator("main[data-interactive=true]").WaitForAsync();
+        await board.ClickAsync($"button:has-text('Take {reference}')");
+        await board.GetByTestId("open-request").Filter(new() { HasText = reference }).Filter(new() { HasText = "Assigned" }).WaitForAsync();
+        await board.ClickAsync($"button:has-text('Work on {reference}')");
+        await board.ClickAsync($"button:has-text('Resolve {reference}')");
+        await board.GetByTestId("done").Filter(new() { HasText = $"{reference} resolved" }).WaitForAsync();
         await ShowAsync(page, family);
         (await page.GetByTestId("request").InnerTextAsync()).ShouldContain("تم حل");
         (await page.Locator("[data-testid=request] button").CountAsync()).ShouldBe(0, "a resolved request is not cancelled");

@@ -79,7 +79,7 @@ public static class EndpointCatalogue
         ["GET /api/assistance/{requestId}"] = Agents, ["POST /api/assistance/{requestId}/acknowledge"] = Agents,
         ["POST /api/assistance/{requestId}/assign"] = Agents, ["POST /api/assistance/{requestId}/abuse"] = Agents, ["POST /api/assistance/{requestId}/close"] = Agents,
         ["POST /api/assistance/{requestId}/notes"] = Agents, ["POST /api/assistance/{requestId}/resolve"] = Agents,
-        ["POST /api/assistance/{requestId}/transfer"] = Agents, ["GET /api/assistance/board"] = Agents, ["GET /api/assistance/queue"] = Agents,
+        ["POST /api/assistance/{requestId}/transfer"] = Agents, ["POST /api/assistance/{requestId}/escalate"] = Agents, ["GET /api/assistance/board"] = Agents, ["GET /api/assistance/queue"] = Agents,
 
         ["POST /api/assistance"] = Helpers, ["GET /api/crossings/{crossingId}/profile"] = Helpers,
 
@@ -134,6 +134,6 @@ public static class EndpointCatalogue
         ["POST /api/assistance/{requestId}/assign"] = """{"agent":"agent-1"}""", ["POST /api/assistance/{requestId}/close"] = "{}",
         ["POST /api/assistance/{requestId}/notes"] = """{"text":"called back"}""",
         ["POST /api/assistance/{requestId}/resolve"] = """{"outcome":"Solved","note":"done"}""",
-        ["POST /api/assistance/{requestId}/transfer"] = """{"place":"MAPTM"}""",
+        ["POST /api/assistance/{requestId}/transfer"] = """{"place":"MAPTM"}""", ["POST /api/assistance/{requestId}/escalate"] = "{}",
     };
 }
