@@ -265,6 +265,36 @@ public class when_travellers_ask_for_help(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task an_agent_escalates_a_normal_request_twice_its_limits_tighten_from_now_and_the_new_deadline_escalates_when_missed()
+    {
+        var opened = await Open(new OpenAssistanceRequest(null, null, AssistanceCategory.VehicleBreakdown, null, "MAPTM", "Car stuck on the ramp", Language.fr, null, null));
+        opened.ResolveBy.ShouldBe(App.Clock.GetUtcNow().AddHours(48));
+        App.Clock.SetUtcNow(App.Clock.GetUtcNow().AddMinutes(10));
+        var now = App.Clock.GetUtcNow();
+
+        // Normal → High: acknowledge within 15 minutes from now (sooner than the hour it had), resolve within 8 hours.
+        var tracked = await Host.ExecuteAndWaitAsync((Func<Task>)(() => Act(opened.RequestId, "escalate", null, Agent())));
+        var raised = (await Events(opened.RequestId)).OfType<AssistanceUrgencyRaised>().Single();
+        (raised.From, raised.To, raised.AcknowledgeBy, raised.ResolveBy).ShouldBe((Urgency.Normal, Urgency.High, now.AddMinutes(15), now.AddHours(8)));
+        tracked.Scheduled.MessagesOf<CheckAssistanceTimeLimit>().Select(c => c.Deadline).Order().ShouldBe([now.AddMinutes(15), now.AddHours(8)]);
+
+        // High → Critical; then nothing higher, and other places' agents may not.
+        await Act(opened.RequestId, "escalate", null, Agent("MANDR"), 403);
+        var critical = await Host.ExecuteAndWaitAsync((Func<Task>)(() => Act(opened.RequestId, "escalate", null, Agent())));
+        var problem = await Act(opened.RequestId, "escalate", null, Agent(), 409);
+        (await problem.ReadAsTextAsync()).ShouldContain("already critical");
+
+        // The critical limit (5 minutes) passes unmet: the request escalates, once.
+        App.Clock.SetUtcNow(now.AddMinutes(6));
+        var played = await critical.PlayScheduledMessagesAsync(TimeSpan.FromSeconds(10));
+        played.Executed.MessagesOf<CheckAssistanceTimeLimit>().Count().ShouldBe(2);
+        (await Events(opened.RequestId)).OfType<AssistanceRequestEscalated>().Single().Limit.ShouldBe(TimeLimit.Acknowledge);
+
+        await Act(opened.RequestId, "resolve", new ResolveRequest(AssistanceOutcome.Solved, null), Agent());
+        await Act(opened.RequestId, "escalate", null, Agent(), 409);
+    }
+
+    [Fact]
     public async Task a_request_acknowledged_in_time_does_not_escalate()
     {
         var opened = default(AssistanceRequestOpenedResponse);
