@@ -139,7 +139,7 @@ app.MapGet("/", () => Results.Redirect("/docs")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
 app.MapStaticAssets().AllowAnonymous();
-app.MapRazorComponents<Marhaba.Pages.App>().AddInteractiveServerRenderMode().RequireRateLimiting(TravellerLimits.Policy);
+app.MapRazorComponents<Marhaba.Pages.App>().AddInteractiveServerRenderMode();
 app.MapSimulatedClock();
 app.MapDeadLettersEndpoints().RequireAuthorization(Policies.Admin);
 app.MapWolverineEndpoints(opts =>

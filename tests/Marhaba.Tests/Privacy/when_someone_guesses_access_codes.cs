@@ -89,6 +89,19 @@ public class when_someone_guesses_access_codes(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task the_travellers_page_and_the_sign_in_page_are_limited_per_client_and_the_staff_pages_are_not()
+    {
+        await using var strict = await App.StartNodeAsync(("Travellers:RequestsPerMinutePerClient", "3"));
+        async Task<int> Get(string path) => (await strict.Scenario(s => { s.Get.Url(path); s.IgnoreStatusCode(); })).Context.Response.StatusCode;
+        // One budget per client for every kind of guess: codes and passwords alike.
+        for (var i = 0; i < 3; i++) (await Get("/traveller")).ShouldBe(200);
+        (await Get("/traveller")).ShouldBe(429);
+        (await Get("/signin")).ShouldBe(429);
+        // A port office behind one address opens its desks and boards as often as it needs (they ask to sign in first).
+        for (var i = 0; i < 10; i++) (await Get("/desk")).ShouldBe(302);
+    }
+
+    [Fact]
     public async Task answers_carry_security_headers()
     {
         var result = await Host.Scenario(s => s.Get.Url("/api/ports"));
