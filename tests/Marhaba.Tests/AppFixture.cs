@@ -45,6 +45,7 @@ public sealed class AppFixture : IAsyncLifetime
 
     /// <summary>The pages' server as a process of its own and a real browser, started for the first scenario that needs them.</summary>
     public Task<Pages.Browser> BrowserAsync() => _browser ??= Pages.Browser.StartAsync(this);
+    public bool BrowserStarted => _browser is { IsCompletedSuccessfully: true };
 
     /// <summary>The server-side key of access-code hashes, shared by every node of the run.</summary>
     public string AccessCodeKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
@@ -135,7 +136,11 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
         await App.Authority.ResetAsync();
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    /// <summary>A scenario's browser windows close with it: no live page keeps polling into the next one.</summary>
+    public async Task DisposeAsync()
+    {
+        if (App.BrowserStarted) await (await App.BrowserAsync()).CloseWindowsAsync();
+    }
 
     protected string Token(string role, params string[] ports) => App.Tokens.Mint($"test-{role}-{string.Join("-", ports)}", [role], ports);
 

@@ -126,6 +126,11 @@ public sealed class Browser : IAsyncDisposable
         PostAsync<Marhaba.Staff.StaffAccountCreated>("/api/staff/accounts",
             new Marhaba.Staff.CreateStaffAccount($"{role}-{Guid.NewGuid():N}"[..20], "Staff " + role, role, ports, null), Roles.Admin);
 
+    public async Task CloseWindowsAsync()
+    {
+        foreach (var context in _browser.Contexts.ToList()) await context.CloseAsync();
+    }
+
     /// <summary>The page's accessibility violations that matter: serious or critical ones.</summary>
     public static async Task<List<string>> SeriousViolationsAsync(IPage page) =>
         (await page.RunAxe()).Violations.Where(v => v.Impact is "serious" or "critical")
