@@ -60,6 +60,8 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
         await page.Locator("li[data-state=waiting]").Nth(2).WaitForAsync();
         (await page.Locator("#network").InnerTextAsync()).ShouldContain("No network · 3 step(s) kept on this device");
         await Browser.ScreenshotAsync(page, "desk-phone-offline");
+        (await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth")).ShouldBeTrue("nothing runs off a phone's screen");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
         foreach (var party in parties) (await StatusAsync(browser, party)).ShouldBe(CrossingStatus.Embarked);
 
         // The first answer after the network returns is lost on its way back: the server recorded it, the
@@ -99,6 +101,8 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
         await page.GotoAsync("/desk?port=MAPTM");
         (await page.GetByTestId("desk-refused").InnerTextAsync()).ShouldContain("not yours");
         (await page.Locator("#desk").CountAsync()).ShouldBe(0);
+        await Browser.ScreenshotAsync(page, "desk-not-yours-desktop");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
 
         // With the desk's own credentials, the API refuses Tanger Med's crossings and steps.
         await page.GotoAsync("/desk");

@@ -26,6 +26,8 @@ public class when_staff_sign_in(AppFixture app) : Scenario(app)
         page.Url.ShouldContain("/signin");
         await SignInAsync(page, admin.Login, "not-the-password");
         (await page.GetByRole(AriaRole.Alert).InnerTextAsync()).ShouldContain("wrong");
+        await Browser.ScreenshotAsync(page, "signin-refused-desktop");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
         await SignInAsync(page, admin.Login, admin.Password);
         await page.WaitForURLAsync("**/admin/accounts");
         (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
@@ -49,6 +51,9 @@ public class when_staff_sign_in(AppFixture app) : Scenario(app)
         await page.WaitForURLAsync("**/staff");
         (await page.GetByTestId("who").InnerTextAsync()).ShouldContain("MANDR");
         (await page.Locator("a[href='/admin/accounts']").CountAsync()).ShouldBe(0);
+        (await page.Locator("a[href='/desk']").CountAsync()).ShouldBe(1);
+        await Browser.ScreenshotAsync(page, "staff-home-desktop");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
         await page.GotoAsync("/admin/accounts");
         page.Url.ShouldContain("/signin");
         (await page.GetByRole(AriaRole.Alert).InnerTextAsync()).ShouldContain("may not open that page");
