@@ -24,7 +24,13 @@ var builder = WebApplication.CreateBuilder(args);
 // The pages' scripts come from the build's static web assets in every environment (from the published files once published).
 builder.WebHost.UseStaticWebAssets();
 
-// Database: a configured PostgreSQL, or the private embedded cluster (not started for local-db, which manages it).
+if (Database.MissingOutsideDevelopment(builder.Configuration, builder.Environment, args) is { } missing)
+{
+    Console.Error.WriteLine(missing);
+    return 2;
+}
+
+// Database: a configured PostgreSQL, or in Development the private embedded cluster (not started for local-db, which manages it).
 var (connectionString, embedded) = await Database.ResolveAsync(builder.Configuration, startEmbedded: args.FirstOrDefault() != "local-db");
 builder.Services.AddSingleton(SimulatedClock.From(builder.Configuration) ?? OffsetClock.From(builder.Configuration));
 

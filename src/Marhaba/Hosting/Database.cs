@@ -18,6 +18,20 @@ public static class Database
     /// The configured connection string, or the embedded cluster's, started on demand.
     /// <c>Database:Name</c> chooses the database inside the embedded cluster (tests use their own).
     /// </summary>
+    /// <summary>
+    /// Outside Development the server runs only on what it is given: what is missing, said in one message
+    /// (null when nothing is), so that start-up stops before anything local is started or installed.
+    /// </summary>
+    public static string? MissingOutsideDevelopment(IConfiguration configuration, IHostEnvironment environment, string[] args)
+    {
+        if (environment.IsDevelopment() || args.FirstOrDefault() == "local-db") return null;
+        var missing = new[] { $"ConnectionStrings:{ConnectionName}", "Auth:SigningKey", TravellerAccess.KeySetting }
+            .Where(setting => string.IsNullOrWhiteSpace(configuration[setting])).ToList();
+        return missing.Count == 0 ? null
+            : $"Marhaba does not start in {environment.EnvironmentName}: set {string.Join(", ", missing.Select(s => s.Replace(":", "__")))} " +
+              "(environment variables; the keys at least 32 characters). The private PostgreSQL cluster and generated keys are for Development only (ops/run.sh).";
+    }
+
     public static async Task<(string ConnectionString, EmbeddedPostgres? Embedded)> ResolveAsync(IConfiguration configuration, bool startEmbedded = true)
     {
         if (configuration.GetConnectionString(ConnectionName) is { Length: > 0 } configured) return (configured, null);
