@@ -96,15 +96,13 @@ builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddCascadingAuthenticationState();
 Marhaba.Staff.PageKeyRepository.AddTo(builder.Services, builder.Logging);
 
-// Errors as problem details; OpenAPI with a docs page; health; telemetry when an endpoint is configured.
+// Errors as problem details; OpenAPI with a docs page; health; metrics (scraped, or pushed with traces where an endpoint is configured).
 builder.Services.AddProblemDetails();
 builder.Services.AddLocalization();
 builder.Services.AddExceptionHandler<KnownExceptionHandler>();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiDocumentTruth>().AddOperationTransformer<OpenApiDocumentTruth>().AddSchemaTransformer<OpenApiDocumentTruth>());
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
-if (builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
-    builder.Services.AddOpenTelemetry().WithTracing(t => t
-        .AddSource("Wolverine", "Marten").AddAspNetCoreInstrumentation().AddOtlpExporter());
+Telemetry.AddTo(builder.Services, builder.Configuration);
 
 // Tomorrow's forecasts are kept every hour, to be set against what happened.
 builder.Services.AddHostedService<ForecastRecorder>();
@@ -144,6 +142,7 @@ app.MapScalarApiReference("/docs").AllowAnonymous();
 app.MapGet("/", () => Results.Redirect("/docs")).ExcludeFromDescription();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+Telemetry.MapTo(app);
 app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<Marhaba.Pages.App>().AddInteractiveServerRenderMode();
 app.MapSimulatedClock();

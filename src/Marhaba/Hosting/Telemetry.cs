@@ -1,0 +1,88 @@
+using System.Diagnostics.Metrics;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Polly.CircuitBreaker;
+
+namespace Marhaba.Hosting;
+
+/// <summary>
+/// What an operator watches on a peak day, as OpenTelemetry metrics: requests, errors and latency per endpoint
+/// (ASP.NET Core), handler times, outbox, inbox and scheduled counts and dead letters (Wolverine), connections and
+/// commands (Npgsql), the runtime, and Marhaba's own: projection lag and the port authority link's state.
+/// Scraped at <c>/metrics</c> (Prometheus) and, with <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, pushed with the traces over OTLP.
+/// </summary>
+public static class Telemetry
+{
+    public const string MeterName = "Marhaba";
+    public const string ScrapePath = "/metrics";
+    public static readonly Meter Meter = new(MeterName);
+
+    public static void AddTo(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<ProjectionLag>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProjectionLag>());
+        services.AddSingleton<LinkStateGauge>();
+        var otlp = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 };
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("marhaba", serviceInstanceId: $"{Environment.MachineName}:{Environment.ProcessId}"))
+            .WithMetrics(m =>
+            {
+                m.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()
+                    .AddMeter("Wolverine:*", "Marten", "Npgsql", MeterName, "Microsoft.AspNetCore.Server.Kestrel")
+                    .AddPrometheusExporter();
+                if (otlp) m.AddOtlpExporter();
+            });
+        if (otlp)
+            telemetry.WithTracing(t => t.AddSource("Wolverine", "Marten").AddAspNetCoreInstrumentation().AddNpgsql().AddOtlpExporter());
+    }
+
+    /// <summary>Starts the gauges read on demand (the link's state) and maps the scrape endpoint.</summary>
+    public static void MapTo(WebApplication app)
+    {
+        app.Services.GetRequiredService<LinkStateGauge>();
+        app.MapPrometheusScrapingEndpoint(ScrapePath).AllowAnonymous();
+    }
+}
+
+/// <summary>
+/// How many events each asynchronous projection still has to apply (the event store's high-water mark less the
+/// projection's progress), read every 10 seconds; every node reports the same store-wide figure.
+/// </summary>
+public sealed class ProjectionLag(Marten.IDocumentStore store, ILogger<ProjectionLag> logger) : BackgroundService
+{
+    private volatile IReadOnlyList<Measurement<long>> _lag = [];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Telemetry.Meter.CreateObservableGauge("marhaba.projection.lag", () => _lag, unit: "{event}",
+            description: "Events appended but not yet applied, per asynchronous projection");
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(10));
+        do
+        {
+            try
+            {
+                var stats = await store.Advanced.FetchEventStoreStatistics(token: stoppingToken);
+                var progress = await store.Advanced.AllProjectionProgress(token: stoppingToken);
+                _lag = progress.Where(p => p.ShardName != "HighWaterMark")
+                    .Select(p => new Measurement<long>(Math.Max(0, stats.EventSequenceNumber - p.Sequence), new KeyValuePair<string, object?>("projection", p.ShardName)))
+                    .ToList();
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning("Projection lag not read: {Reason}", e.Message);
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
+
+/// <summary>The port authority link's circuit as a number: 0 closed (working), 1 half open (trying), 2 open (cut off), 3 isolated.</summary>
+public sealed class LinkStateGauge
+{
+    public LinkStateGauge(CircuitBreakerStateProvider circuit) =>
+        Telemetry.Meter.CreateObservableGauge("marhaba.port_authority.circuit", () => circuit.CircuitState switch
+        {
+            CircuitState.Closed => 0, CircuitState.HalfOpen => 1, CircuitState.Open => 2, _ => 3
+        }, description: "The port authority link's circuit breaker: 0 closed, 1 half open, 2 open, 3 isolated");
+}
