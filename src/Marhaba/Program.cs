@@ -58,7 +58,8 @@ builder.Host.UseWolverine(opts =>
         .Then.MoveToErrorQueue();
 });
 builder.Services.AddWolverineHttp();
-builder.Services.AddSingleton(_ => new IdempotencyLog(Database.Tuned(connectionString)));
+var accessCodeKey = System.Text.Encoding.UTF8.GetBytes(Secrets.Resolve(builder.Configuration, TravellerAccess.KeySetting, embedded, "access-code-key"));
+builder.Services.AddSingleton(_ => new IdempotencyLog(Database.Tuned(connectionString), accessCodeKey));
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 
 // The Italian port authority: signed notifications in, outbox-delivered messages out through one resilient client.
@@ -85,7 +86,7 @@ builder.Services.AddAuthorizationBuilder()
 
 // Travellers' references and codes: rate-limited per client ; codes checked against a keyed hash, wrong ones counted per reference and client.
 builder.Services.AddSingleton(new TravellerAccess(
-    System.Text.Encoding.UTF8.GetBytes(Secrets.Resolve(builder.Configuration, TravellerAccess.KeySetting, embedded, "access-code-key")),
+    accessCodeKey,
     Database.Tuned(connectionString)));
 var travellerLimits = builder.Configuration.GetSection(TravellerLimits.Section).Get<TravellerLimits>() ?? new TravellerLimits();
 TravellerLimits.AddTravellerRateLimits(builder.Services, travellerLimits);

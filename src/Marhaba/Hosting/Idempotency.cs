@@ -63,9 +63,12 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         context.Request.Body.Position = 0;
 
-        var caller = context.User.Identity?.IsAuthenticated == true ? context.User.StaffId() : "anonymous";
-        var id = Hash($"{caller}\n{context.Request.Method} {context.Request.Path}\n{key}");
         var fingerprint = Convert.ToHexString(SHA256.HashData(body.ToArray()));
+        // Staff keys are theirs; travellers have no account, so a key is theirs only with their address and their
+        // request: two travellers' keys never meet, nor one traveller's key and another's answer.
+        var caller = context.User.Identity?.IsAuthenticated == true ? context.User.StaffId()
+            : $"anonymous {context.Connection.RemoteIpAddress} {fingerprint}";
+        var id = Hash($"{caller}\n{context.Request.Method} {context.Request.Path}\n{key}");
         var now = clock.GetUtcNow();
 
         var claimed = await TryClaimAsync(id, fingerprint, now, context.RequestAborted);
@@ -163,10 +166,15 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
 
 /// <summary>
 /// The answered requests, in a table of their own (<c>idempotent_requests</c>, created with Marten's
-/// schema): each step is one statement, committed on its own without waiting for the disk.
+/// schema): each step is one statement, committed on its own without waiting for the disk. An answer may
+/// hold a secret (a new booking's access code), so its body is kept sealed (AES-GCM, bound to its record)
+/// under a key derived from one kept outside the database.
 /// </summary>
-public sealed class IdempotencyLog(string connectionString) : IAsyncDisposable
+public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAsyncDisposable
 {
+    private const string Sealed = "aes-gcm:";
+    private readonly byte[] _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, info: Encoding.UTF8.GetBytes("marhaba idempotent answers"));
+
     public const string Table = $"{Database.Schema}.idempotent_requests";
     private readonly NpgsqlDataSource _asyncCommit = NpgsqlDataSource.Create(
         new NpgsqlConnectionStringBuilder(connectionString) { Options = "-c synchronous_commit=off" }.ConnectionString);
@@ -208,7 +216,7 @@ public sealed class IdempotencyLog(string connectionString) : IAsyncDisposable
         {
             Id = id, Fingerprint = reader.GetString(0), Completed = reader.GetBoolean(1), StatusCode = reader.GetInt32(2),
             ContentType = reader.IsDBNull(3) ? null : reader.GetString(3), Location = reader.IsDBNull(4) ? null : reader.GetString(4),
-            Body = reader.GetString(5), StartedAt = reader.GetFieldValue<DateTimeOffset>(6)
+            Body = Open(id, reader.GetString(5)), StartedAt = reader.GetFieldValue<DateTimeOffset>(6)
         };
     }
 
@@ -221,8 +229,31 @@ public sealed class IdempotencyLog(string connectionString) : IAsyncDisposable
         cmd.Parameters.Add(new() { Value = answer.StatusCode });
         cmd.Parameters.Add(new() { Value = (object?)answer.ContentType ?? DBNull.Value });
         cmd.Parameters.Add(new() { Value = (object?)answer.Location ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = answer.Body });
+        cmd.Parameters.Add(new() { Value = Seal(answer.Id, answer.Body) });
         await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    private string Seal(string id, string body)
+    {
+        var plain = Encoding.UTF8.GetBytes(body);
+        var sealedBytes = new byte[AesGcm.NonceByteSizes.MaxSize + AesGcm.TagByteSizes.MaxSize + plain.Length];
+        var nonce = sealedBytes.AsSpan(0, AesGcm.NonceByteSizes.MaxSize);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(_key, AesGcm.TagByteSizes.MaxSize);
+        aes.Encrypt(nonce, plain, sealedBytes.AsSpan(nonce.Length + AesGcm.TagByteSizes.MaxSize), sealedBytes.AsSpan(nonce.Length, AesGcm.TagByteSizes.MaxSize), Encoding.UTF8.GetBytes(id));
+        return Sealed + Convert.ToBase64String(sealedBytes);
+    }
+
+    /// <summary>The answer as it was given; one written before answers were sealed reads as it was kept.</summary>
+    private string Open(string id, string kept)
+    {
+        if (!kept.StartsWith(Sealed, StringComparison.Ordinal)) return kept;
+        var sealedBytes = Convert.FromBase64String(kept[Sealed.Length..]);
+        var (nonce, tag) = (AesGcm.NonceByteSizes.MaxSize, AesGcm.TagByteSizes.MaxSize);
+        var plain = new byte[sealedBytes.Length - nonce - tag];
+        using var aes = new AesGcm(_key, tag);
+        aes.Decrypt(sealedBytes.AsSpan(0, nonce), sealedBytes.AsSpan(nonce + tag), sealedBytes.AsSpan(nonce, tag), plain, Encoding.UTF8.GetBytes(id));
+        return Encoding.UTF8.GetString(plain);
     }
 
     public async Task DeleteAsync(string id)
