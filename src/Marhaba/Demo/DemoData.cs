@@ -199,7 +199,7 @@ public sealed class DemoData(
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080";
         var lines = new List<string>
         {
-            "", "Marhaba is running. Its pages:",
+            "", $"Marhaba is running at {address}/ — its pages:",
             $"  Quay desk:           {address}/desk       (port staff: staff-tanger-med, staff-nador, staff-genova)",
             $"  Traveller's page:    {address}/traveller{(string.IsNullOrEmpty(traveller) ? "" : $"  (try {traveller})")}",
             $"  Planners' dashboard: {address}/dashboard  (planner)",

@@ -29,6 +29,15 @@ public class when_a_newcomer_opens_the_platform(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task the_first_address_leads_travellers_staff_and_developers_to_their_pages()
+    {
+        var home = System.Net.WebUtility.HtmlDecode(await (await Host.Scenario(s => { s.Get.Url("/"); s.StatusCodeShouldBeOk(); })).ReadAsTextAsync());
+        foreach (var link in new[] { "/traveller?lang=ar", "/traveller?lang=fr", "/traveller?lang=it", "/traveller?lang=en", "/signin", "/docs" })
+            home.ShouldContain($"href=\"{link}\"");
+        home.ShouldContain("تابع عبورك");
+    }
+
+    [Fact]
     public async Task the_reference_data_names_ports_by_un_locode()
     {
         var result = await Host.Scenario(s => s.Get.Url("/api/ports"));

@@ -25,6 +25,18 @@ public class when_a_traveller_opens_their_page(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task the_first_address_leads_a_traveller_to_their_page_in_their_language()
+    {
+        var browser = await App.BrowserAsync();
+        var page = await browser.OpenAsync("/", "ar-MA", phone: true);
+        await Browser.ScreenshotAsync(page, "home-phone");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+        await page.ClickAsync("a[href='/traveller?lang=ar']");
+        await page.WaitForURLAsync("**/traveller?lang=ar");
+        (await page.EvaluateAsync<string>("getComputedStyle(document.documentElement).direction")).ShouldBe("rtl");
+    }
+
+    [Fact]
     public async Task a_traveller_on_an_arabic_phone_reads_the_delay_right_to_left_and_switches_to_french()
     {
         var browser = await App.BrowserAsync();
