@@ -215,8 +215,8 @@ public sealed class Benchmark(BenchmarkSettings settings)
             for (var i = 0; i < 1000 && done < count; i++, done++)
             {
                 var s = sailings[done % sailings.Count];
-                var id = Guid.CreateVersion7();
                 var reference = Codes.NewBookingReference();
+                var id = Codes.CrossingIdOf(reference);
                 session.Events.StartStream<Crossing>(id, new CrossingBooked(id, reference,
                     s.Id, s.RouteCode, s.Direction, s.Origin, s.Destination, s.DepartureAt, s.ArrivalAt, 3, 1, null, now, "bench-operator"));
                 session.Events.Append(s.Id, new PlacesReserved(id, 4, 0));

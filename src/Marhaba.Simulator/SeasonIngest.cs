@@ -70,11 +70,12 @@ public static class SeasonIngest
 
     private static int Append(IDocumentSession session, PlannedSailing s, Guid sailingId, PlannedParty p)
     {
-        var id = Guid.CreateVersion7();
+        var reference = Codes.NewBookingReference();
+        var id = Codes.CrossingIdOf(reference);
         session.Events.Append(sailingId, new PlacesReserved(id, p.Persons, VehicleRoom.LaneMetres(p.Vehicle)));
         var events = new List<object>
         {
-            new CrossingBooked(id, Codes.NewBookingReference(), sailingId, s.Route, s.Direction, s.Origin, s.Destination,
+            new CrossingBooked(id, reference, sailingId, s.Route, s.Direction, s.Origin, s.Destination,
                 s.DepartureAt, s.ArrivalAt, p.Adults, p.Children, p.Vehicle, p.BookAt, "ingest")
         };
         if (p.NoShow)

@@ -62,10 +62,11 @@ public static class BookCrossingEndpoint
         if (sailing.Aggregate.WhyNotBookable(passengers, laneMetres, now) is { } refused) return Problems.Conflict(refused).ToResult();
 
         var s = sailing.Aggregate;
-        var crossingId = Guid.CreateVersion7();
+        var reference = Codes.NewBookingReference();
+        var crossingId = Codes.CrossingIdOf(reference);
         var accessCode = Codes.NewAccessCode();
         var booked = new CrossingBooked(
-            crossingId, Codes.NewBookingReference(), s.Id, s.RouteCode,
+            crossingId, reference, s.Id, s.RouteCode,
             s.Direction, s.Origin, s.Destination, s.DepartureAt, s.ArrivalAt, command.Adults.Value, command.Children ?? 0,
             command.Vehicle?.Kind, now, user.StaffId());
 

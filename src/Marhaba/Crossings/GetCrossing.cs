@@ -57,7 +57,8 @@ public static class GetCrossingEndpoint
         if (string.IsNullOrWhiteSpace(reference) || reference.Length > 32)
             return Problems.BadRequest("reference", "reference (a booking reference) is required.").ToResult();
         var normalised = Codes.Normalise(reference);
-        var crossing = await session.QueryAsync(new CrossingByReference { Reference = normalised }, ct);
+        var crossing = await session.LoadAsync<Crossing>(Codes.CrossingIdOf(normalised), ct)
+                       ?? await session.QueryAsync(new CrossingByReference { Reference = normalised }, ct);
         return crossing is null
             ? Problems.NotFound($"No crossing with booking reference {normalised}.").ToResult()
             : Results.Ok(await CrossingView.ReadAsync(session, crossing, ct));

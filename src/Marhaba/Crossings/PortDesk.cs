@@ -86,14 +86,21 @@ public static class PortDesk
         IDocumentSession session, string port, CrossingAtPort request, DateTimeOffset now,
         Func<Crossing, Sailing?, DateTimeOffset, Decision> decide, CancellationToken ct, bool needsSailing = false)
     {
-        var found = await FindAsync(session, port, request, now, ct);
-        if (found is null)
-            return (null, Problems.NotFound(request.BookingReference is { Length: > 0 }
-                ? $"No crossing with booking reference {Codes.Normalise(request.BookingReference)}."
-                : $"No crossing through {port} for vehicle plate {Plates.Normalise(request.Plate)}."));
-
-        var stream = await session.Events.FetchForWriting<Crossing>(found.Id, ct);
-        var crossing = stream.Aggregate ?? found;
+        // By reference, the stream's id follows from it: one read. A crossing booked before ids were derived,
+        // or one named by its plate, is looked up first.
+        var stream = request.BookingReference is { Length: > 0 } reference
+            ? await session.Events.FetchForWriting<Crossing>(Codes.CrossingIdOf(reference), ct)
+            : null;
+        if (stream?.Aggregate is null)
+        {
+            var found = await FindAsync(session, port, request, now, ct);
+            if (found is null)
+                return (null, Problems.NotFound(request.BookingReference is { Length: > 0 }
+                    ? $"No crossing with booking reference {Codes.Normalise(request.BookingReference)}."
+                    : $"No crossing through {port} for vehicle plate {Plates.Normalise(request.Plate)}."));
+            stream = await session.Events.FetchForWriting<Crossing>(found.Id, ct);
+        }
+        var crossing = stream.Aggregate!;
         // The sailing as it stands (delayed, departed, cancelled), read only for the steps that need the ship gone.
         var sailing = needsSailing ? await session.LoadAsync<Sailing>(crossing.SailingId, ct) : null;
         var decision = decide(crossing, sailing, request.OccurredAt ?? now);

@@ -101,7 +101,8 @@ public sealed class DemoData(
 
         (Guid, string, int) Book(IDocumentSession s, SailingScheduled sailing, Random r, string code)
         {
-            var id = Guid.CreateVersion7();
+            var reference = Codes.NewBookingReference();
+            var id = Codes.CrossingIdOf(reference);
             var adults = r.Next(1, 4);
             var children = r.Next(0, 4);
             VehicleKind? vehicle = r.NextDouble() switch
@@ -113,7 +114,6 @@ public sealed class DemoData(
                 < 0.97 => VehicleKind.CarWithTrailer,
                 _ => VehicleKind.Motorbike
             };
-            var reference = Codes.NewBookingReference();
             var bookedAt = sailing.DepartureAt.AddDays(-r.Next(2, 60));
             s.Events.Append(sailing.SailingId, new PlacesReserved(id, adults + children, VehicleRoom.LaneMetres(vehicle)));
             var events = new List<object>

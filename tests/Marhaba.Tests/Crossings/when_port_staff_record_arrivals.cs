@@ -41,6 +41,31 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task a_crossing_opens_from_its_reference_alone_and_one_booked_with_a_random_id_is_still_found()
+    {
+        var (booking, sailing) = await BookedAndSailed();
+        booking.CrossingId.ShouldBe(Codes.CrossingIdOf(booking.BookingReference));
+
+        // A crossing from before stream ids were derived from references: a random id.
+        var (oldId, oldReference) = (Guid.CreateVersion7(), Codes.NewBookingReference());
+        await using (var write = App.Store.LightweightSession())
+        {
+            write.Events.StartStream<Crossing>(oldId, new CrossingBooked(oldId, oldReference, sailing.Id, sailing.RouteCode, sailing.Direction,
+                sailing.Origin, sailing.Destination, sailing.DepartureAt, sailing.ArrivalAt, 1, 0, null, sailing.DepartureAt.AddDays(-3), "operator"));
+            write.Events.Append(sailing.Id, new PlacesReserved(oldId, 1, 0));
+            await write.SaveChangesAsync();
+        }
+
+        foreach (var reference in new[] { booking.BookingReference, oldReference.ToLowerInvariant() })
+            await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(reference, null, "Lane 2", null), 200);
+
+        await using var read = App.Store.QuerySession();
+        (await read.LoadAsync<Crossing>(booking.CrossingId))!.Status.ShouldBe(CrossingStatus.Arrived);
+        (await read.LoadAsync<Crossing>(oldId))!.Status.ShouldBe(CrossingStatus.Arrived);
+        (await read.Events.FetchStreamStateAsync(Codes.CrossingIdOf(oldReference))).ShouldBeNull("looking under the derived id leaves no empty stream behind");
+    }
+
+    [Fact]
     public async Task a_double_tap_with_the_same_idempotency_key_records_one_arrival_and_answers_the_same()
     {
         var (booking, _) = await BookedAndSailed();
