@@ -60,7 +60,8 @@ public static class QuayDeskEndpoints
         var referenceStart = typed.StartsWith("MRH") ? "MRH-" + typed[3..] : "MRH-" + typed;
         if (typed.Length >= 4)
             found.AddRange(await session.Query<Crossing>()
-                .Where(c => c.BookingReference.StartsWith(referenceStart) && (c.Origin == port || c.Destination == port))
+                .Where(c => c.BookingReference.StartsWith(referenceStart) && (c.Origin == port || c.Destination == port)
+                            && c.Status != CrossingStatus.Cancelled && c.Status != CrossingStatus.NoShow && c.Status != CrossingStatus.Completed)
                 .OrderBy(c => c.BookingReference).Take(MaxMatches).ToListAsync(ct));
         var live = found.Where(c => !c.IsOver && (c.Origin == port || c.Destination == port)).DistinctBy(c => c.Id).Take(MaxMatches).ToList();
         return Results.Ok(await ViewAsync(session, port, live, ct));
