@@ -103,7 +103,7 @@ builder.Services.AddLocalization();
 builder.Services.AddExceptionHandler<KnownExceptionHandler>();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiDocumentTruth>().AddOperationTransformer<OpenApiDocumentTruth>().AddSchemaTransformer<OpenApiDocumentTruth>());
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
-Telemetry.AddTo(builder.Services, builder.Configuration);
+Telemetry.AddTo(builder.Services, builder.Configuration, Database.Tuned(connectionString));
 
 // Tomorrow's forecasts are kept every hour, to be set against what happened.
 builder.Services.AddHostedService<ForecastRecorder>();

@@ -15,8 +15,9 @@ public static class PlanningDashboard
     {
         var now = clock.GetUtcNow();
         var today = OutlookReader.LocalToday(port, now);
-        var (days, _) = await OutlookReader.DaysAsync(session, port, today, Days, now, ct);
-        var (past, _) = await OutlookReader.DaysAsync(session, port, today.AddDays(-PastDays), PastDays, now, ct);
+        // The past week and the coming fortnight in one read of the projections.
+        var (all, _) = await OutlookReader.DaysAsync(session, port, today.AddDays(-PastDays), PastDays + Days, now, ct);
+        var (past, days) = (all.Take(PastDays).ToList(), all.Skip(PastDays).ToList());
         var hours = await OutlookReader.HoursAsync(session, port, now, Hours, now, ct);
         var season = (await SeasonEndpoint.Get(session, clock, ct)).Ports.FirstOrDefault(p => p.Key == port);
         return new DashboardView(port, today, days, past, hours, season, now);

@@ -122,13 +122,14 @@ function showNetwork(online) {
 
 // ---- recording a step ----------------------------------------------------------------------------
 
+// Where and when a step happened, as the server will read it: the lane typed, the server's "now".
+const atTheDesk = () => ({ lane: $('lane').value.trim() || null, occurredAt: new Date(Date.now() + clockOffset).toISOString() });
+
 function record(step, crossing) {
-  const lane = $('lane').value.trim() || null;
-  const occurredAt = new Date(Date.now() + clockOffset).toISOString();
   const who = crossing.bookingReference ? { bookingReference: crossing.bookingReference } : { plate: crossing.plate };
   enqueue({
     url: `/api/ports/${port}/${steps[step].path}`,
-    body: { ...who, lane, occurredAt },
+    body: { ...who, ...atTheDesk() },
     label: `${steps[step].label} · ${crossing.bookingReference ?? crossing.plate}`,
   });
 }
@@ -205,11 +206,10 @@ async function openShip(sailingId) {
   $('arrive-all').hidden = s.departsHere || remaining.length === 0;
   $('arrive-all').textContent = `Record all remaining as arrived (${remaining.length})`;
   $('arrive-all').onclick = () => {
-    const lane = $('lane').value.trim() || null;
-    const occurredAt = new Date(Date.now() + clockOffset).toISOString();
+    const at = atTheDesk();
     enqueue({
       url: `/api/ports/${port}/arrivals/batch`,
-      body: { items: remaining.map((c) => ({ bookingReference: c.bookingReference, lane, occurredAt })) },
+      body: { items: remaining.map((c) => ({ bookingReference: c.bookingReference, ...at })) },
       label: `${remaining.length} arrivals · ${s.vessel}`,
     });
   };
