@@ -41,6 +41,7 @@ builder.Services.AddMarten(opts => Database.ConfigureMarten(opts, connectionStri
     .ApplyAllDatabaseChangesOnStartup()
     .AddAsyncDaemon(DaemonMode.HotCold)
     .IntegrateWithWolverine();
+CrashDrill.AddTo(builder.Services, builder.Configuration, builder.Environment);
 
 // Commands and HTTP endpoints; state changes commit with their outgoing messages (durable outbox).
 builder.Host.UseWolverine(opts =>
@@ -151,6 +152,8 @@ app.MapWolverineEndpoints(opts =>
 {
     opts.RequireAuthorizeOnAll();
     opts.RejectUnparseableQueryValues = true;
+    // A keyed command's answer commits with its events (Idempotency-Key).
+    opts.AddPolicy<KeptAnswers.Policy>();
     // Generate every endpoint's code at start-up: a wiring mistake stops the start, not a first caller.
     opts.WarmUpRoutes = RouteWarmup.Eager;
 });

@@ -1,45 +1,50 @@
 using System.Security.Cryptography;
 using System.Text;
-using Marten;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.CodeGeneration.Frames;
+using Marten;
 using Npgsql;
+using Wolverine.Http;
 
 namespace Marhaba.Hosting;
 
-/// <summary>
-/// A state-changing request answered once under an Idempotency-Key, kept so that a repeat (a double
-/// tap at the quay, a retry over a poor connection) gets the same answer and changes nothing.
-/// </summary>
-public class IdempotentRequest
-{
-    public string Id { get; set; } = "";
-    public string Fingerprint { get; set; } = "";
-    public bool Completed { get; set; }
-    public int StatusCode { get; set; }
-    public string? ContentType { get; set; }
-    public string? Location { get; set; }
-    public string Body { get; set; } = "";
-    public DateTimeOffset StartedAt { get; set; }
-}
+/// <summary>An answer given once under an Idempotency-Key, kept so that a repeat gets it again.</summary>
+public sealed record KeptAnswer(string Fingerprint, int StatusCode, string? ContentType, string? Location, string Body);
 
 /// <summary>
-/// Implements the Idempotency-Key header (IETF httpapi draft) for POST, PUT, PATCH and DELETE:
-/// the first request with a key claims it, runs, and stores its answer; a repeat with the same
-/// body gets that answer again (header Idempotent-Replayed: true); a repeat with another body is
-/// refused with 422; a repeat while the first still runs gets 409. Keys are per caller.
-/// Server errors are not stored, so the client may retry them.
+/// The key of the request being served, set by <see cref="IdempotencyMiddleware"/> and read by the command's
+/// own unit of work (<see cref="KeptAnswers"/>), which writes the answer beside the command's events.
 /// </summary>
-/// <remarks>
-/// Claims and answers commit without waiting for the disk (<c>synchronous_commit=off</c>): a claim is made
-/// durable by the change that follows it (PostgreSQL flushes its log in order), and an answer lost in a
-/// database crash leaves a claim that lapses, so a retry runs again and finds the change already made.
-/// </remarks>
+public sealed class IdempotencyClaim(string id, string fingerprint, DateTimeOffset startedAt)
+{
+    public string Id { get; } = id;
+    public string Fingerprint { get; } = fingerprint;
+    public DateTimeOffset StartedAt { get; } = startedAt;
+    /// <summary>The command's unit of work holds the answer: it commits with the change, or neither does.</summary>
+    public bool KeptInTransaction { get; set; }
+}
+
+/// <summary>Marks an endpoint whose answers are kept in its command's own transaction.</summary>
+public sealed class AnswerKeptInTransaction;
+
+/// <summary>
+/// Implements the Idempotency-Key header (IETF httpapi draft) for POST, PUT, PATCH and DELETE. The answer
+/// is written in the same PostgreSQL transaction as the command's events, inline projections and outgoing
+/// messages (<see cref="KeptAnswers"/>): the key's record exists exactly when the change does. A repeat
+/// runs into that record (a primary key) and gets the original answer (header Idempotent-Replayed: true),
+/// whenever it comes: after the original's commit, after a crash between commit and reply, or while the
+/// original still runs (PostgreSQL holds the duplicate's insert until the original commits or rolls back).
+/// A repeat with another request under the same key is refused with 422. Keys are per caller; the
+/// fingerprint is the request's meaning (canonical JSON), not its bytes. Server errors keep nothing, so
+/// the client may retry them.
+/// </summary>
 public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog log)
 {
     public const string Header = "Idempotency-Key";
     public const int MaxKeyLength = 128;
-    /// <summary>A claim older than this was left by a process that died mid-request; it may be taken over.</summary>
-    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromSeconds(10);
 
     public async Task InvokeAsync(HttpContext context, TimeProvider clock)
     {
@@ -63,21 +68,16 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         context.Request.Body.Position = 0;
 
-        var fingerprint = Convert.ToHexString(SHA256.HashData(body.ToArray()));
+        var fingerprint = Fingerprint(body.ToArray());
         // Staff keys are theirs; travellers have no account, so a key is theirs only with their address and their
         // request: two travellers' keys never meet, nor one traveller's key and another's answer.
         var caller = context.User.Identity?.IsAuthenticated == true ? context.User.StaffId()
             : $"anonymous {context.Connection.RemoteIpAddress} {fingerprint}";
-        var id = Hash($"{caller}\n{context.Request.Method} {context.Request.Path}\n{key}");
-        var now = clock.GetUtcNow();
+        var claim = new IdempotencyClaim(Hash($"{caller}\n{context.Request.Method} {context.Request.Path}\n{key}"), fingerprint, clock.GetUtcNow());
+        context.Features.Set(claim);
+        var inTransaction = context.GetEndpoint()?.Metadata.GetMetadata<AnswerKeptInTransaction>() is not null;
 
-        var claimed = await TryClaimAsync(id, fingerprint, now, context.RequestAborted);
-        if (claimed is not null)
-        {
-            await AnswerRepeatAsync(context, claimed, fingerprint);
-            return;
-        }
-
+        // The answer waits here until the request is done: a refusal or an error may yet give way to the original answer.
         var originalBody = context.Response.Body;
         using var captured = new MemoryStream();
         context.Response.Body = captured;
@@ -85,61 +85,41 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         {
             await next(context);
         }
-        catch
+        catch (Exception)
         {
             context.Response.Body = originalBody;
-            await ReleaseAsync(id);
-            throw;
+            // The duplicate's transaction met the original's kept answer and rolled back whole: answer as the original did.
+            if (await log.LoadAsync(claim.Id, CancellationToken.None) is not { } earlier) throw;
+            context.Response.Clear();
+            await AnswerRepeatAsync(context, earlier, claim.Fingerprint);
+            return;
         }
-
         context.Response.Body = originalBody;
+
+        var status = context.Response.StatusCode;
+        if (!claim.KeptInTransaction && status >= 400 && await log.LoadAsync(claim.Id, context.RequestAborted) is { } original)
+        {
+            // Refused before the command ran (its check now fails, say): the key's original answer stands.
+            context.Response.Clear();
+            await AnswerRepeatAsync(context, original, claim.Fingerprint);
+            return;
+        }
+        if (!inTransaction && status < 500)
+        {
+            // An endpoint outside the command path (no unit of work of its own): its answer is kept on its own.
+            await log.TryKeepAsync(claim, new KeptAnswer(fingerprint, status, context.Response.ContentType, context.Response.Headers.Location,
+                Encoding.UTF8.GetString(captured.ToArray())), CancellationToken.None);
+        }
         captured.Position = 0;
-        if (context.Response.StatusCode >= 500)
-        {
-            await ReleaseAsync(id);
-        }
-        else
-        {
-            await log.CompleteAsync(new IdempotentRequest
-            {
-                Id = id, Fingerprint = fingerprint, Completed = true, StatusCode = context.Response.StatusCode,
-                ContentType = context.Response.ContentType, Location = context.Response.Headers.Location,
-                Body = Encoding.UTF8.GetString(captured.ToArray()), StartedAt = now
-            });
-        }
         await captured.CopyToAsync(originalBody, context.RequestAborted);
     }
 
-    /// <summary>Claims the key; returns null when claimed, or the earlier request holding it.</summary>
-    private async Task<IdempotentRequest?> TryClaimAsync(string id, string fingerprint, DateTimeOffset now, CancellationToken ct)
-    {
-        for (var attempt = 0; attempt < 2; attempt++)
-        {
-            if (await log.TryInsertAsync(new IdempotentRequest { Id = id, Fingerprint = fingerprint, StartedAt = now }, ct)) return null;
-            var existing = await log.LoadAsync(id, ct);
-            if (existing is null) continue; // released meanwhile: claim it again
-            if (!existing.Completed && now - existing.StartedAt > AbandonedAfter && existing.Fingerprint == fingerprint)
-            {
-                await ReleaseAsync(id);
-                continue;
-            }
-            return existing;
-        }
-        return new IdempotentRequest { Id = id, Fingerprint = fingerprint };
-    }
-
-    private static async Task AnswerRepeatAsync(HttpContext context, IdempotentRequest earlier, string fingerprint)
+    private static async Task AnswerRepeatAsync(HttpContext context, KeptAnswer earlier, string fingerprint)
     {
         if (earlier.Fingerprint != fingerprint)
         {
             await Results.Problem(Problems.Make(422, "Idempotency-Key reused",
                 $"This {Header} was used for a different request; use a new key for a new request.", Header)).ExecuteAsync(context);
-            return;
-        }
-        if (!earlier.Completed)
-        {
-            context.Response.Headers.RetryAfter = "1";
-            await Results.Problem(Problems.Conflict($"A request with this {Header} is still being processed; retry in a moment.")).ExecuteAsync(context);
             return;
         }
         context.Response.StatusCode = earlier.StatusCode;
@@ -149,42 +129,114 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         await context.Response.WriteAsync(earlier.Body, context.RequestAborted);
     }
 
-    /// <summary>Gives the key back after a failure; if even that fails (the database is gone), the claim lapses after <see cref="AbandonedAfter"/>.</summary>
-    private async Task ReleaseAsync(string id)
+    /// <summary>
+    /// The request's meaning: a JSON body with its object members in one order and names as the endpoints read
+    /// them (case-insensitively), numbers by value; other bodies by their bytes.
+    /// </summary>
+    public static string Fingerprint(byte[] body)
     {
+        if (body.Length == 0) return Hash("");
         try
         {
-            await log.DeleteAsync(id);
+            var canonical = Canonical(JsonNode.Parse(body));
+            return Hash("json " + (canonical?.ToJsonString() ?? "null"));
         }
-        catch (NpgsqlException)
+        catch (JsonException)
         {
+            return Convert.ToHexString(SHA256.HashData(body));
         }
     }
+
+    private static JsonNode? Canonical(JsonNode? node) => node switch
+    {
+        JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key.ToLowerInvariant(), Canonical(p.Value)))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .DistinctBy(p => p.Key)),
+        JsonArray a => new JsonArray(a.Select(Canonical).ToArray()),
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<decimal>(out var number) => JsonValue.Create(number),
+        JsonValue v => v.DeepClone(),
+        _ => null
+    };
 
     private static string Hash(string value) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 }
 
 /// <summary>
-/// The answered requests, in a table of their own (<c>idempotent_requests</c>, created with Marten's
-/// schema): each step is one statement, committed on its own without waiting for the disk. An answer may
-/// hold a secret (a new booking's access code), so its body is kept sealed (AES-GCM, bound to its record)
-/// under a key derived from one kept outside the database.
+/// Keeps a command's answer in the command's own unit of work: after the endpoint's method returns and before
+/// Wolverine saves its changes, the answer it is about to give is rendered, sealed and queued into the same
+/// Marten session as the events, the inline projections and the outgoing messages.
+/// </summary>
+public static class KeptAnswers
+{
+    public static async Task KeepAsync(HttpContext http, IDocumentSession session, object? answer)
+    {
+        if (http.Features.Get<IdempotencyClaim>() is not { } claim) return;
+        var rendered = await RenderAsync(http, answer);
+        if (rendered.StatusCode >= 500) return;
+        http.RequestServices.GetRequiredService<IdempotencyLog>().Queue(session, claim, rendered with { Fingerprint = claim.Fingerprint });
+        claim.KeptInTransaction = true;
+    }
+
+    /// <summary>The answer as Wolverine will write it: an <see cref="IResult"/> executed, a resource as JSON (404 when null).</summary>
+    private static async Task<KeptAnswer> RenderAsync(HttpContext http, object? answer)
+    {
+        var copy = new DefaultHttpContext { RequestServices = http.RequestServices };
+        using var body = new MemoryStream();
+        copy.Response.Body = body;
+        switch (answer)
+        {
+            case null:
+                copy.Response.StatusCode = 404;
+                break;
+            case IResult result:
+                await result.ExecuteAsync(copy);
+                break;
+            default:
+                if (answer is IHttpAware aware) aware.Apply(copy);
+                await Results.Json(answer, statusCode: copy.Response.StatusCode).ExecuteAsync(copy);
+                break;
+        }
+        return new KeptAnswer("", copy.Response.StatusCode, copy.Response.ContentType, copy.Response.Headers.Location, Encoding.UTF8.GetString(body.ToArray()));
+    }
+
+    /// <summary>Every command endpoint with a Marten unit of work keeps its keyed answers in it.</summary>
+    public sealed class Policy : IHttpPolicy
+    {
+        public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
+        {
+            foreach (var chain in chains.Where(c => c.HttpMethods.Any(m => m is "POST" or "PUT" or "PATCH" or "DELETE")))
+            {
+                if (!chain.ServiceDependencies(container, Type.EmptyTypes).Contains(typeof(IDocumentSession)) ||
+                    chain.ResourceType is null || chain.ResourceType == typeof(void)) continue;
+                var call = new MethodCall(typeof(KeptAnswers), nameof(KeepAsync));
+                call.Arguments[2] = chain.Method.Creates.First();
+                // Before the unit of work is saved, whatever else runs after the endpoint's method.
+                chain.Postprocessors.Insert(0, call);
+                chain.Metadata.WithMetadata(new AnswerKeptInTransaction());
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The kept answers, in a table of their own (<c>kept_answers</c>, created with Marten's schema). An answer may
+/// hold a secret (a new booking's access code), so its body is kept sealed (AES-GCM, bound to its key) under a
+/// key derived from one kept outside the database.
 /// </summary>
 public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAsyncDisposable
 {
     private const string Sealed = "aes-gcm:";
     private readonly byte[] _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, info: Encoding.UTF8.GetBytes("marhaba idempotent answers"));
+    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
 
-    public const string Table = $"{Database.Schema}.idempotent_requests";
-    private readonly NpgsqlDataSource _asyncCommit = NpgsqlDataSource.Create(
-        new NpgsqlConnectionStringBuilder(connectionString) { Options = "-c synchronous_commit=off" }.ConnectionString);
+    public const string Table = $"{Database.Schema}.kept_answers";
+    private const string Insert = $"insert into {Table} (id, fingerprint, status_code, content_type, location, body, started_at) values ";
 
     public static void AddTo(StoreOptions opts)
     {
         var table = new Weasel.Postgresql.Tables.Table(Table);
         table.AddColumn<string>("id").AsPrimaryKey();
         table.AddColumn<string>("fingerprint").NotNull();
-        table.AddColumn<bool>("completed").NotNull();
         table.AddColumn<int>("status_code").NotNull();
         table.AddColumn<string>("content_type");
         table.AddColumn<string>("location");
@@ -193,44 +245,32 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
         opts.Storage.ExtendedSchemaObjects.Add(table);
     }
 
-    /// <summary>Inserts the claim; false when the key is already held.</summary>
-    public async Task<bool> TryInsertAsync(IdempotentRequest claim, CancellationToken ct)
+    /// <summary>
+    /// Queues the answer into the command's unit of work. A plain insert: a duplicate meets the original's row
+    /// (waiting for it while it is uncommitted) and its whole transaction rolls back.
+    /// </summary>
+    public void Queue(IDocumentSession session, IdempotencyClaim claim, KeptAnswer answer) =>
+        session.QueueSqlCommand(Insert + "(?, ?, ?, ?, ?, ?, ?)",
+            claim.Id, claim.Fingerprint, answer.StatusCode, (object?)answer.ContentType ?? DBNull.Value,
+            (object?)answer.Location ?? DBNull.Value, Seal(claim.Id, answer.Body), claim.StartedAt);
+
+    /// <summary>Keeps the answer of an endpoint without a unit of work of its own; a repeat keeps the first.</summary>
+    public async Task TryKeepAsync(IdempotencyClaim claim, KeptAnswer answer, CancellationToken ct)
     {
-        await using var cmd = _asyncCommit.CreateCommand($"""
-            insert into {Table} (id, fingerprint, completed, status_code, body, started_at)
-            values ($1, $2, false, 0, '', $3) on conflict (id) do nothing
-            """);
-        cmd.Parameters.Add(new() { Value = claim.Id });
-        cmd.Parameters.Add(new() { Value = claim.Fingerprint });
-        cmd.Parameters.Add(new() { Value = claim.StartedAt });
-        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+        await using var cmd = _dataSource.CreateCommand(Insert + "($1, $2, $3, $4, $5, $6, $7) on conflict (id) do nothing");
+        foreach (var value in new object?[] { claim.Id, claim.Fingerprint, answer.StatusCode, answer.ContentType, answer.Location, Seal(claim.Id, answer.Body), claim.StartedAt })
+            cmd.Parameters.Add(new() { Value = value ?? DBNull.Value });
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task<IdempotentRequest?> LoadAsync(string id, CancellationToken ct)
+    public async Task<KeptAnswer?> LoadAsync(string id, CancellationToken ct)
     {
-        await using var cmd = _asyncCommit.CreateCommand($"select fingerprint, completed, status_code, content_type, location, body, started_at from {Table} where id = $1");
+        await using var cmd = _dataSource.CreateCommand($"select fingerprint, status_code, content_type, location, body from {Table} where id = $1");
         cmd.Parameters.Add(new() { Value = id });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
-        return new IdempotentRequest
-        {
-            Id = id, Fingerprint = reader.GetString(0), Completed = reader.GetBoolean(1), StatusCode = reader.GetInt32(2),
-            ContentType = reader.IsDBNull(3) ? null : reader.GetString(3), Location = reader.IsDBNull(4) ? null : reader.GetString(4),
-            Body = Open(id, reader.GetString(5)), StartedAt = reader.GetFieldValue<DateTimeOffset>(6)
-        };
-    }
-
-    public async Task CompleteAsync(IdempotentRequest answer)
-    {
-        await using var cmd = _asyncCommit.CreateCommand($"""
-            update {Table} set completed = true, status_code = $2, content_type = $3, location = $4, body = $5 where id = $1
-            """);
-        cmd.Parameters.Add(new() { Value = answer.Id });
-        cmd.Parameters.Add(new() { Value = answer.StatusCode });
-        cmd.Parameters.Add(new() { Value = (object?)answer.ContentType ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = (object?)answer.Location ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = Seal(answer.Id, answer.Body) });
-        await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+        return new KeptAnswer(reader.GetString(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3), Open(id, reader.GetString(4)));
     }
 
     private string Seal(string id, string body)
@@ -244,10 +284,8 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
         return Sealed + Convert.ToBase64String(sealedBytes);
     }
 
-    /// <summary>The answer as it was given; one written before answers were sealed reads as it was kept.</summary>
     private string Open(string id, string kept)
     {
-        if (!kept.StartsWith(Sealed, StringComparison.Ordinal)) return kept;
         var sealedBytes = Convert.FromBase64String(kept[Sealed.Length..]);
         var (nonce, tag) = (AesGcm.NonceByteSizes.MaxSize, AesGcm.TagByteSizes.MaxSize);
         var plain = new byte[sealedBytes.Length - nonce - tag];
@@ -256,19 +294,12 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
         return Encoding.UTF8.GetString(plain);
     }
 
-    public async Task DeleteAsync(string id)
-    {
-        await using var cmd = _asyncCommit.CreateCommand($"delete from {Table} where id = $1");
-        cmd.Parameters.Add(new() { Value = id });
-        await cmd.ExecuteNonQueryAsync(CancellationToken.None);
-    }
-
     public async Task<int> DeleteStartedBeforeAsync(DateTimeOffset before, CancellationToken ct)
     {
-        await using var cmd = _asyncCommit.CreateCommand($"delete from {Table} where started_at < $1");
+        await using var cmd = _dataSource.CreateCommand($"delete from {Table} where started_at < $1");
         cmd.Parameters.Add(new() { Value = before });
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public ValueTask DisposeAsync() => _asyncCommit.DisposeAsync();
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

@@ -72,6 +72,7 @@ public class when_the_server_is_killed_mid_work(AppFixture app, ITestOutputHelpe
 
         escalations.ShouldBe(1);
         reports.Single().IdempotencyKey.ShouldBe($"departure-report:{sailing.Id}");
+        reports.Single().Deliveries.ShouldBe(1, "delivered once, by the new process");
     }
 
     private Dictionary<string, string> Settings(int offsetSeconds) => new()

@@ -240,8 +240,12 @@ public class when_the_port_authority_and_marhaba_talk(AppFixture app, ITestOutpu
         await Host.Scenario(s => { s.WithBearerToken(Planner); s.Post.Json(new { }).ToUrl($"/api/sailings/{sailing.Id}/departure-report"); s.StatusCodeShouldBe(202); });
 
         await WaitFor(async () => (await App.Authority.StatsAsync()).Deliveries >= 3);
+        var stats = await App.Authority.StatsAsync();
+        // Two messages; the report sent twice (at boarding, then by hand) under one key, applied once; nothing else repeated.
+        (stats.Received, stats.Deliveries, stats.Duplicates).ShouldBe((2, 3, 1));
         var report = (await App.Authority.ReceivedAsync("departure-report")).Single();
         report.IdempotencyKey.ShouldBe($"departure-report:{sailing.Id}");
+        report.Deliveries.ShouldBe(2);
         report.Body.GetProperty("persons").GetInt32().ShouldBe(3);
         report.Body.GetProperty("vehiclesByKind").GetProperty("Van").GetInt32().ShouldBe(1);
         report.Body.GetRawText().ShouldNotContain("GE123AB");
@@ -299,6 +303,7 @@ public class when_the_port_authority_and_marhaba_talk(AppFixture app, ITestOutpu
         var stats = await App.Authority.StatsAsync();
         output.WriteLine($"outage 8 s: {sailings.Count} reports sent, {stats.Received} received, {stats.Deliveries} deliveries, {stats.Duplicates} repeated deliveries, all in {(DateTimeOffset.UtcNow - started).TotalSeconds:0.0} s");
         stats.Received.ShouldBe(sailings.Count);
+        stats.Duplicates.ShouldBe(0, "an authority that was down received nothing twice");
         (await App.Authority.ReceivedAsync("departure-report")).Select(r => r.IdempotencyKey).Order()
             .ShouldBe(sailings.Select(s => $"departure-report:{s.Id}").Order());
         await WaitFor(async () => await Circuit() == "Closed", seconds: 30);
