@@ -110,9 +110,13 @@ function renderQueue() {
       `${a.label} · ${time(a.queuedAt)}`,
       a.outcome ? el('div', { textContent: a.outcome }) : null,
       a.state === 'refused' ? el('button', { type: 'button', textContent: 'Dismiss', onclick: () => { save(load().filter((x) => x.key !== a.key)); renderQueue(); } }) : null)));
+  showNetwork();
 }
 
-function showNetwork(online) {
+// The network line follows the queue: a step kept while a failed send is still settling is counted too.
+let lastOnline = navigator.onLine;
+function showNetwork(online = lastOnline) {
+  lastOnline = online;
   const waiting = load().filter((a) => a.state === 'waiting').length;
   $('network').className = online ? 'card' : 'card problem';
   $('network').textContent = online
