@@ -9,12 +9,15 @@ public class the_benchmark_still_runs
     public async Task in_smoke_mode_it_reports_every_figure()
     {
         var json = Path.Combine(Path.GetTempPath(), $"marhaba-bench-{Guid.NewGuid():N}.json");
-        var figures = await new Benchmark(new BenchmarkSettings(2, TimeSpan.FromSeconds(1), Bookings: 100, Crossings: 1000, BatchSize: 50, json, Smoke: true)).RunAsync();
+        var figures = await new Benchmark(new BenchmarkSettings(2, TimeSpan.FromSeconds(1), Bookings: 100, Crossings: 12000, BatchSize: 50, json, Smoke: true, Repeats: 2)).RunAsync();
 
         figures.Select(f => f.Name).ShouldContain("raw single-append transactions");
         figures.Select(f => f.Name).ShouldContain("record arrival, full path, saturated");
+        figures.Select(f => f.Name).ShouldContain("ratio full-path arrival / hand-written (a)");
+        figures.Select(f => f.Name).ShouldContain("ratio batch endpoint / hand-written (b)");
+        figures.Single(f => f.Name == "hand-written keyed arrival (a)").Note.ShouldStartWith("2 repeats");
         figures.Select(f => f.Name).ShouldContain("rebuild of the 4 asynchronous projections");
-        figures.Where(f => f.Unit is "tx/s" or "req/s" or "rows/s" or "events/s").ShouldAllBe(f => f.Value > 0);
+        figures.Where(f => f.Unit is "tx/s" or "req/s" or "rows/s" or "events/s" or "arrivals/s").ShouldAllBe(f => f.Value > 0);
         File.ReadAllText(json).ShouldContain("synchronous_commit");
         File.Delete(json);
     }
