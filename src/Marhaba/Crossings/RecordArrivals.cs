@@ -43,17 +43,32 @@ public static class RecordArrivalsEndpoint
         var seen = new HashSet<Guid>();
         var results = new List<ArrivalItemResult>(request.Items!.Count);
 
-        // A ship's list comes mostly by booking reference: its crossings are found in one query and
-        // fetched for writing in one round trip, not two per item.
+        // A ship's list comes by booking reference, and a crossing's stream id follows from its reference: every
+        // crossing is fetched for writing, with the sailings they are on, in one round trip.
         var references = request.Items.Where(i => PortDesk.ValidateItem(i, now) is null && !string.IsNullOrWhiteSpace(i!.BookingReference))
             .Select(i => Codes.Normalise(i!.BookingReference!)).Distinct().ToArray();
-        var known = (await session.Query<Crossing>().Where(c => c.BookingReference.IsOneOf(references)).ToListAsync(ct))
-            .ToDictionary(c => c.BookingReference);
         var batch = session.CreateBatchQuery();
-        var streams = known.Values.ToDictionary(c => c.Id, c => batch.Events.FetchForWriting<Crossing>(c.Id));
-        var sailingsOfShip = batch.LoadMany<Sailing>().ById(known.Values.Select(c => c.SailingId).Distinct().ToArray());
+        var fetched = references.ToDictionary(r => r, r => batch.Events.FetchForWriting<Crossing>(Codes.CrossingIdOf(r)));
+        var sailings = new Dictionary<Guid, Sailing>();
+        var onShips = batch.Query<Crossing>().Include<Sailing, Guid>(c => c.SailingId, sailings)
+            .Where(c => c.Id.IsOneOf(references.Select(Codes.CrossingIdOf).ToArray())).ToList();
         await batch.Execute(ct);
-        var sailings = (await sailingsOfShip).ToDictionary(s => s.Id);
+        await onShips;
+        var streams = new Dictionary<string, JasperFx.Events.IEventStream<Crossing>>();
+        foreach (var (reference, stream) in fetched)
+            if ((await stream).Aggregate is not null) streams[reference] = await stream;
+
+        // Crossings booked before their ids followed from their references: looked up, in one more round trip.
+        var older = references.Where(r => !streams.ContainsKey(r)).ToArray();
+        if (older.Length > 0)
+        {
+            var found = await session.Query<Crossing>().Include<Sailing, Guid>(c => c.SailingId, sailings)
+                .Where(c => c.BookingReference.IsOneOf(older)).ToListAsync(ct);
+            var more = session.CreateBatchQuery();
+            var olderStreams = found.ToDictionary(c => c.BookingReference, c => more.Events.FetchForWriting<Crossing>(c.Id));
+            if (olderStreams.Count > 0) await more.Execute(ct);
+            foreach (var (reference, stream) in olderStreams) streams[reference] = await stream;
+        }
 
         for (var i = 0; i < request.Items.Count; i++)
         {
@@ -75,17 +90,16 @@ public static class RecordArrivalsEndpoint
             {
                 (done, refused) = await PortDesk.DecideAndAppendAsync(session, port, item, now, Decide, ct, needsSailing: true);
             }
-            else if (!known.TryGetValue(Codes.Normalise(item.BookingReference), out var found))
+            else if (!streams.TryGetValue(Codes.Normalise(item.BookingReference), out var stream))
             {
                 (done, refused) = (null, Problems.NotFound($"No crossing with booking reference {Codes.Normalise(item.BookingReference)}."));
             }
             else
             {
-                var stream = await streams[found.Id];
-                var crossing = stream.Aggregate ?? found;
+                var crossing = stream.Aggregate!;
                 var decision = Decide(crossing, sailings[crossing.SailingId], item.OccurredAt ?? now);
                 if (decision.Refused is null) stream.AppendOne(decision.Event!);
-                done = decision.Refused is null ? new CrossingAtPortResult(found.Id, found.BookingReference, CrossingStatus.Arrived) : null;
+                done = decision.Refused is null ? new CrossingAtPortResult(crossing.Id, crossing.BookingReference, CrossingStatus.Arrived) : null;
                 refused = decision.Refused;
             }
 

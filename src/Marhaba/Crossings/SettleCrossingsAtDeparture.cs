@@ -25,22 +25,30 @@ public static class SettleCrossingsAtDepartureHandler
         var expectedAboard = checkedIn.Sum(c => c.Passengers) + aboardAlready.Sum(c => c.Passengers);
         var countSaysNoShow = message.PersonsOnBoard == expectedAboard;
 
-        foreach (var crossing in crossings)
+        // A few hundred crossings a transaction: the sailing's row lock once, the crossings fetched in one round trip.
+        foreach (var chunk in crossings.Chunk(200))
         {
             await using var session = store.LightweightSession();
-            var stream = await session.Events.FetchForWriting<Crossing>(crossing.Id, ct);
-            var c = stream.Aggregate!;
-            if (c.Status == CrossingStatus.CheckedIn)
+            var sailing = await session.Events.FetchForExclusiveWriting<Sailing>(message.SailingId, ct);
+            var batch = session.CreateBatchQuery();
+            var streams = chunk.Select(c => batch.Events.FetchForWriting<Crossing>(c.Id)).ToList();
+            await batch.Execute(ct);
+            foreach (var fetched in streams)
             {
-                stream.AppendOne(new CrossingEmbarked(c.Origin, c.SailingId, message.DepartedAt, message.RecordedBy, c.Passengers, c.Vehicle));
+                var stream = await fetched;
+                var c = stream.Aggregate!;
+                if (c.Status == CrossingStatus.CheckedIn)
+                {
+                    stream.AppendOne(new CrossingEmbarked(c.Origin, c.SailingId, message.DepartedAt, message.RecordedBy, c.Passengers, c.Vehicle));
+                }
+                else if (c.Status == CrossingStatus.Booked && countSaysNoShow)
+                {
+                    // Counted aboard: exactly the checked in, so those never checked in did not travel.
+                    stream.AppendOne(new CrossingMarkedNoShow(c.Origin, message.DepartedAt, message.RecordedBy, c.SailingId, c.Passengers, c.Vehicle, false));
+                    if (c.SailingId == message.SailingId && sailing.Aggregate?.Reservations.TryGetValue(c.Id, out var held) == true)
+                        sailing.AppendOne(new PlacesReleased(c.Id, held.Passengers, held.LaneMetres, "no-show"));
+                }
             }
-            else if (c.Status == CrossingStatus.Booked && countSaysNoShow)
-            {
-                // Counted aboard: exactly the checked in, so those never checked in did not travel.
-                stream.AppendOne(new CrossingMarkedNoShow(c.Origin, message.DepartedAt, message.RecordedBy, c.SailingId, c.Passengers, c.Vehicle, false));
-                await SailingPlaces.ReleaseAsync(session, c, "no-show", ct);
-            }
-            else continue;
             await session.SaveChangesAsync(ct);
         }
     }
