@@ -71,7 +71,7 @@ public static class SailingPlaces
     public static async Task ReleaseAsync(IDocumentSession session, Crossing crossing, string reason, CancellationToken ct)
     {
         var sailing = await session.Events.FetchForExclusiveWriting<Sailing>(crossing.SailingId, ct);
-        if (sailing.Aggregate?.Reservations.TryGetValue(crossing.Id, out var held) == true)
-            sailing.AppendOne(new PlacesReleased(crossing.Id, held.Passengers, held.LaneMetres, reason));
+        if (sailing.Aggregate is not null)
+            sailing.AppendOne(new PlacesReleased(crossing.Id, crossing.Passengers, crossing.LaneMetres, reason));
     }
 }

@@ -32,9 +32,7 @@ public static class Rebooking
         if (sailings[toSailingId].Aggregate is not { } to) return (null, Problems.NotFound($"No sailing {toSailingId}."));
         if (CrossingRules.CanRebook(crossing, to, now) is { } refused) return (to, refused);
 
-        var from = sailings[crossing.SailingId];
-        if (from.Aggregate?.Reservations.TryGetValue(crossing.Id, out var held) == true)
-            from.AppendOne(new PlacesReleased(crossing.Id, held.Passengers, held.LaneMetres, "rebooked"));
+        sailings[crossing.SailingId].AppendOne(new PlacesReleased(crossing.Id, crossing.Passengers, crossing.LaneMetres, "rebooked"));
         sailings[toSailingId].AppendOne(new PlacesReserved(crossing.Id, crossing.Passengers, crossing.LaneMetres));
         stream.AppendOne(new CrossingRebooked(crossing.SailingId, to.Id, to.DepartureAt, to.ArrivalAt, reason, now, by, crossing.Passengers, crossing.Vehicle,
             crossing.Status == CrossingStatus.CheckedIn));

@@ -45,8 +45,8 @@ public static class SettleCrossingsAtDepartureHandler
                 {
                     // Counted aboard: exactly the checked in, so those never checked in did not travel.
                     stream.AppendOne(new CrossingMarkedNoShow(c.Origin, message.DepartedAt, message.RecordedBy, c.SailingId, c.Passengers, c.Vehicle, false));
-                    if (c.SailingId == message.SailingId && sailing.Aggregate?.Reservations.TryGetValue(c.Id, out var held) == true)
-                        sailing.AppendOne(new PlacesReleased(c.Id, held.Passengers, held.LaneMetres, "no-show"));
+                    if (c.SailingId == message.SailingId && sailing.Aggregate is not null)
+                        sailing.AppendOne(new PlacesReleased(c.Id, c.Passengers, c.LaneMetres, "no-show"));
                 }
             }
             await session.SaveChangesAsync(ct);

@@ -99,9 +99,6 @@ public class Sailing
     /// <summary>What its travellers are told of, in order: delays, berth changes, cancellation, departure, arrival.</summary>
     public List<SailingNotice> Notices { get; set; } = [];
 
-    /// <summary>What each crossing holds on board, so that a release gives back exactly that.</summary>
-    public Dictionary<Guid, Reservation> Reservations { get; set; } = new();
-
     public static Sailing Create(SailingScheduled e) => new()
     {
         Id = e.SailingId, RouteCode = e.RouteCode, Direction = e.Direction, Origin = e.Origin,
@@ -134,15 +131,16 @@ public class Sailing
 
     public void Apply(PlacesReserved e)
     {
-        Reservations[e.CrossingId] = new Reservation(e.Passengers, e.LaneMetres);
         ReservedPassengers += e.Passengers;
         ReservedLaneMetres += e.LaneMetres;
         Crossings++;
     }
 
+    // Only counts: a release is appended with the crossing's own cancellation, no-show or move, in its transaction
+    // and under its version check, so once per reservation; keeping each reservation here would make every
+    // booking rewrite, and every arrival read, a document as big as the ship's list.
     public void Apply(PlacesReleased e)
     {
-        if (!Reservations.Remove(e.CrossingId)) return;
         ReservedPassengers -= e.Passengers;
         ReservedLaneMetres -= e.LaneMetres;
         Crossings--;
@@ -155,7 +153,6 @@ public class Sailing
     public Sailing With(object e)
     {
         var copy = (Sailing)MemberwiseClone();
-        copy.Reservations = new Dictionary<Guid, Reservation>(Reservations);
         switch (e)
         {
             case PlacesReserved x: copy.Apply(x); break;
@@ -200,4 +197,3 @@ public class Sailing
                 : null;
 }
 
-public record Reservation(int Passengers, int LaneMetres);
