@@ -34,13 +34,13 @@ if (Database.MissingOutsideDevelopment(builder.Configuration, builder.Environmen
 var (connectionString, embedded) = await Database.ResolveAsync(builder.Configuration, startEmbedded: args.FirstOrDefault() != "local-db");
 builder.Services.AddSingleton(SimulatedClock.From(builder.Configuration) ?? OffsetClock.From(builder.Configuration));
 
-// Event store, documents, projections; the daemon runs the asynchronous projections on one node at a time.
+// Event store, documents, projections. Wolverine's elected leader spreads the asynchronous projections over the
+// running nodes, each on exactly one, and moves those of a node that is gone.
 builder.Services.AddMarten(opts => Database.ConfigureMarten(opts, connectionString))
     .UseLightweightSessions()
     // Schema changes at start-up, not lazily under the first burst of requests (which would queue on them).
     .ApplyAllDatabaseChangesOnStartup()
-    .AddAsyncDaemon(DaemonMode.HotCold)
-    .IntegrateWithWolverine();
+    .IntegrateWithWolverine(w => w.UseWolverineManagedEventSubscriptionDistribution = true);
 CrashDrill.AddTo(builder.Services, builder.Configuration, builder.Environment);
 
 // Commands and HTTP endpoints; state changes commit with their outgoing messages (durable outbox).
@@ -50,6 +50,10 @@ builder.Host.UseWolverine(opts =>
     opts.Policies.AutoApplyTransactions();
     opts.Policies.UseDurableLocalQueues();
     opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
+    // A node silent for 15 s is taken as gone: the leader moves its projections and jobs, the others take over its
+    // messages. Long enough to ride out a database failover (about 11 s without a primary at worst).
+    opts.Durability.HealthCheckPollingTime = 3.Seconds();
+    opts.Durability.StaleNodeTimeout = 15.Seconds();
 
     // A message the port authority refuses will not get better by retrying: straight to the dead letters.
     opts.OnException<AuthorityRejectedMessageException>().MoveToErrorQueue();
@@ -67,7 +71,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 var authority = builder.Configuration.GetSection(PortAuthorityOptions.Section).Get<PortAuthorityOptions>() ?? new PortAuthorityOptions();
 builder.Services.AddPortAuthorityLink(authority);
 builder.Services.AddSingleton<SailingConsequences>();
-builder.Services.AddHostedService<DailyFiguresSchedule>();
+builder.Services.AddSingularAgent<DailyFiguresSchedule>();
 
 // Staff authenticate with bearer tokens; every state-changing endpoint names who may call it.
 var authOptions = TokenIssuer.ResolveOptions(builder.Configuration, embedded);
@@ -107,15 +111,15 @@ builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", t
 Telemetry.AddTo(builder.Services, builder.Configuration, Database.Tuned(connectionString));
 
 // Tomorrow's forecasts are kept every hour, to be set against what happened.
-builder.Services.AddHostedService<ForecastRecorder>();
+builder.Services.AddSingularAgent<ForecastRecorder>();
 
 // Personal data: erased on request, and for whole seasons a configurable time after they close.
 builder.Services.AddSingleton(builder.Configuration.GetSection(PrivacyOptions.Section).Get<PrivacyOptions>() ?? new PrivacyOptions());
-builder.Services.AddHostedService<SeasonErasure>();
+builder.Services.AddSingularAgent<SeasonErasure>();
 
 // Stored idempotent answers and wrong-code counts are kept days, not for ever.
 builder.Services.AddSingleton<Retention>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<Retention>());
+builder.Services.AddSingleton<Wolverine.Runtime.Agents.IAgentFamily>(sp => sp.GetRequiredService<Retention>());
 
 // Demo data for the embedded default, on an empty database.
 if (builder.Configuration.GetValue("Demo:Seed", false)) builder.Services.AddHostedService<DemoData>();

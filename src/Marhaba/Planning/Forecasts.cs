@@ -116,24 +116,16 @@ public static class RecordForecastsEndpoint
     }
 }
 
-/// <summary>Records tomorrow's forecasts every hour, so that each day keeps the last one made before it began.</summary>
-public sealed class ForecastRecorder(IDocumentStore store, TimeProvider clock, ILogger<ForecastRecorder> logger) : BackgroundService
+/// <summary>Records tomorrow's forecasts every hour (on one node), so that each day keeps the last one made before it began.</summary>
+public sealed class ForecastRecorder(IDocumentStore store, TimeProvider clock, ILogger<ForecastRecorder> logger)
+    : Hosting.ClusterJob("marhaba-forecasts", clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Wait(DateTimeOffset now, bool first) => first ? TimeSpan.Zero : TimeSpan.FromHours(1);
+
+    protected override async Task RunOnceAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), clock);
-        do
-        {
-            try
-            {
-                await using var session = store.LightweightSession();
-                await RecordForecastsEndpoint.RecordAsync(session, ReferenceData.Ports.Where(p => p.InMorocco).Select(p => p.Code), clock.GetUtcNow(), stoppingToken);
-                await session.SaveChangesAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Could not record tomorrow's forecasts; will try again in an hour");
-            }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
+        await using var session = store.LightweightSession();
+        await RecordForecastsEndpoint.RecordAsync(session, ReferenceData.Ports.Where(p => p.InMorocco).Select(p => p.Code), Clock.GetUtcNow(), ct);
+        await session.SaveChangesAsync(ct);
     }
 }

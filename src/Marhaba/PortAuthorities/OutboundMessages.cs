@@ -91,30 +91,24 @@ public static class OutboundMessagesHandler
     };
 }
 
-/// <summary>Once a day, yesterday's figures for the joint migration group; the authority applies a repeat once.</summary>
-public sealed class DailyFiguresSchedule(IServiceScopeFactory scopes, PortAuthorityOptions authority, TimeProvider clock, ILogger<DailyFiguresSchedule> logger) : BackgroundService
+/// <summary>
+/// Once a day (on one node), at 00:30 in Morocco, the day that has just ended there, for the joint migration group;
+/// the authority applies a repeat once.
+/// </summary>
+public sealed class DailyFiguresSchedule(IServiceScopeFactory scopes, PortAuthorityOptions authority, TimeProvider clock, ILogger<DailyFiguresSchedule> logger)
+    : Hosting.ClusterJob("marhaba-daily-figures", clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Wait(DateTimeOffset now, bool first)
+    {
+        var localNext = ReferenceData.Home.LocalDay(now).AddDays(1).ToDateTime(new TimeOnly(0, 30));
+        return new DateTimeOffset(localNext, ReferenceData.Home.Zone.GetUtcOffset(localNext)) - now;
+    }
+
+    protected override async Task RunOnceAsync(CancellationToken ct)
     {
         if (!authority.Linked) return;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var now = clock.GetUtcNow();
-            // At 00:30 in Morocco, the day that has just ended there.
-            var home = ReferenceData.Home.Zone;
-            var localNext = ReferenceData.Home.LocalDay(now).AddDays(1).ToDateTime(new TimeOnly(0, 30));
-            var next = new DateTimeOffset(localNext, home.GetUtcOffset(localNext));
-            await Task.Delay(next - now, clock, stoppingToken);
-            try
-            {
-                using var scope = scopes.CreateScope();
-                await scope.ServiceProvider.GetRequiredService<Wolverine.IMessageBus>()
-                    .PublishAsync(new SendDailyFigures(ReferenceData.Home.LocalDay(next).AddDays(-1)));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Could not queue the daily figures; tomorrow's run will carry on");
-            }
-        }
+        using var scope = scopes.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<Wolverine.IMessageBus>()
+            .PublishAsync(new SendDailyFigures(ReferenceData.Home.LocalDay(Clock.GetUtcNow()).AddDays(-1)));
     }
 }

@@ -59,18 +59,14 @@ public static class EraseEndpoint
             : Problems.NotFound($"No crossing {crossingId}.").ToResult();
 }
 
-/// <summary>Erases, once a day, the traveller data of seasons closed long enough ago.</summary>
-public sealed class SeasonErasure(IDocumentStore store, PrivacyOptions options, TimeProvider clock, ILogger<SeasonErasure> logger) : BackgroundService
+/// <summary>Erases, once a day (on one node), the traveller data of seasons closed long enough ago.</summary>
+public sealed class SeasonErasure(IDocumentStore store, PrivacyOptions options, TimeProvider clock, ILogger<SeasonErasure> logger)
+    : Hosting.ClusterJob("marhaba-season-erasure", clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromDays(1), clock);
-        do
-        {
-            try { logger.LogInformation("Season erasure: {Count} crossings erased", await EraseDueAsync(store, options, clock.GetUtcNow(), stoppingToken)); }
-            catch (Exception e) when (e is not OperationCanceledException) { logger.LogWarning(e, "Season erasure failed; it runs again tomorrow"); }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override TimeSpan Wait(DateTimeOffset now, bool first) => first ? TimeSpan.Zero : TimeSpan.FromDays(1);
+
+    protected override async Task RunOnceAsync(CancellationToken ct) =>
+        Logger.LogInformation("Season erasure: {Count} crossings erased", await EraseDueAsync(store, options, Clock.GetUtcNow(), ct));
 
     /// <summary>Crossings of every season whose close (15 September) is more than the configured days ago.</summary>
     public static async Task<int> EraseDueAsync(IDocumentStore store, PrivacyOptions options, DateTimeOffset now, CancellationToken ct)
