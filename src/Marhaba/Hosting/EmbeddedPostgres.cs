@@ -195,7 +195,7 @@ public sealed class EmbeddedPostgres
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string FindWorkingTreeRoot()
+    public static string FindWorkingTreeRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Marhaba.sln"))) return dir.FullName;

@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Marhaba.Crossings;
+using Marhaba.Hosting;
+using Marhaba.Ports;
+using Marhaba.Sailings;
+using Marhaba.Simulator;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace Marhaba.Tests.Faults;
+
+/// <summary>
+/// PostgreSQL as a Patroni cluster (ops/ha/cluster.sh: etcd, a primary and a strict synchronous standby on loopback)
+/// under two server nodes whose connection string lists both hosts. Port desks record keyed arrivals through both
+/// nodes, sending again what fails; meanwhile the primary's PostgreSQL is killed, and later the new primary's whole
+/// node (Patroni and PostgreSQL, as a host crash). Patroni promotes the standby each time, the nodes follow it by
+/// themselves, and every acknowledged arrival is on the last primary exactly once.
+/// </summary>
+public class when_the_primary_database_fails_over(AppFixture app, ITestOutputHelper output) : Scenario(app)
+{
+    private const string Key = "failover-signing-key-0123456789abcdef0123456789abcd";
+    private const int Crossings = 900;
+    private static readonly string Dir = "/var/tmp/marhaba-ha-tests";
+    private static readonly string Script = Path.Combine(EmbeddedPostgres.FindWorkingTreeRoot(), "ops", "ha", "cluster.sh");
+
+    [Fact]
+    public async Task every_acknowledged_arrival_is_on_the_new_primary_once_and_every_retry_gets_the_original_answer()
+    {
+        await ClusterAsync("up");
+        var nodes = new List<ServerProcess>();
+        try
+        {
+            var connection = (await ClusterAsync("connection")).Trim();
+            for (var i = 0; i < 2; i++) nodes.Add(await ServerProcess.StartAsync(connection, Key));
+            var tokens = new TokenIssuer(new AuthOptions { SigningKey = Key });
+            var references = await BookAndSailAsync(nodes[0], tokens);
+
+            var staff = tokens.Mint("staff-tanger-med", [Roles.PortStaff], ["MAPTM"]);
+            var clients = nodes.Select(n => { var c = n.Client(4); c.Timeout = TimeSpan.FromSeconds(30); c.DefaultRequestHeaders.Authorization = new("Bearer", staff); return c; }).ToList();
+            var queue = new ConcurrentQueue<string>(references);
+            var acknowledged = new ConcurrentDictionary<string, CrossingAtPortResult>();
+            var ackTimes = new ConcurrentBag<double>();
+            var answers = new ConcurrentDictionary<int, int>();
+            var retried = 0;
+            var watch = Stopwatch.StartNew();
+
+            // Four desks, a car every 300 ms each, until the drills are over; an arrival that fails (no answer, or 5xx)
+            // is sent again with its key, to the other node, until it is acknowledged.
+            var drillsOver = false;
+            async Task Desk(int desk)
+            {
+                while (!Volatile.Read(ref drillsOver) && queue.TryDequeue(out var reference))
+                {
+                    await Task.Delay(300);
+                    for (var attempt = 0; ; attempt++)
+                    {
+                        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ports/MAPTM/arrivals")
+                        {
+                            Content = JsonContent.Create(new CrossingAtPort(reference, null, $"Lane {desk}", null), options: Json.Options)
+                        };
+                        request.Headers.Add(IdempotencyMiddleware.Header, "arrival-" + reference);
+                        try
+                        {
+                            using var response = await clients[(desk + attempt) % 2].SendAsync(request);
+                            answers.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
+                            if ((int)response.StatusCode < 500)
+                            {
+                                response.StatusCode.ShouldBe(HttpStatusCode.OK, $"{reference}: {await response.Content.ReadAsStringAsync()}");
+                                acknowledged[reference] = (await response.Content.ReadFromJsonAsync<CrossingAtPortResult>(Json.Options))!;
+                                ackTimes.Add(watch.Elapsed.TotalSeconds);
+                                break;
+                            }
+                        }
+                        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { answers.AddOrUpdate(0, 1, (_, n) => n + 1); }
+                        if (attempt == 0) Interlocked.Increment(ref retried);
+                        attempt.ShouldBeLessThan(200, $"{reference} never acknowledged");
+                        await Task.Delay(250);
+                    }
+                }
+            }
+
+            // Readiness as a load balancer sees it, on the first node.
+            var readiness = new ConcurrentQueue<(double At, int Status)>();
+            using var probing = new CancellationTokenSource();
+            var probe = Task.Run(async () =>
+            {
+                using var http = nodes[0].Client(1);
+                http.Timeout = TimeSpan.FromSeconds(3);
+                while (!probing.IsCancellationRequested)
+                {
+                    int status;
+                    try { status = (int)(await http.GetAsync("/health/ready")).StatusCode; } catch (Exception) { status = 0; }
+                    readiness.Enqueue((watch.Elapsed.TotalSeconds, status));
+                    await Task.Delay(200);
+                }
+            });
+
+            var desks = Enumerable.Range(0, 4).Select(Desk).ToList();
+            var drills = new List<string>();
+            foreach (var drill in new[] { "kill-postgres", "kill-node" })
+            {
+                await WaitUntilAsync(() => acknowledged.Count >= 60 * (drills.Count + 1) || desks.Any(d => d.IsFaulted), "desks under way");
+                await WaitUntilAsync(async () => (await ClusterAsync("status")).Contains("Sync Standby"), "a synchronous standby", TimeSpan.FromSeconds(60));
+                var leader = (await ClusterAsync("leader")).Trim();
+                var killedAt = watch.Elapsed.TotalSeconds;
+                var before = acknowledged.Count;
+                await ClusterAsync($"{drill} {leader}");
+                await WaitUntilAsync(async () => (await ClusterAsync("leader", check: false)).Trim() is { Length: > 0 } l && l != leader, "a new primary", TimeSpan.FromSeconds(60));
+                var promotedAfter = watch.Elapsed.TotalSeconds - killedAt;
+                // A crashed host comes back (its Patroni restarted) and rejoins as the standby that strict synchronous mode waits for.
+                if (drill == "kill-node") await ClusterAsync($"start-node {leader}");
+                await WaitUntilAsync(() => acknowledged.Count > before + 20 || desks.Any(d => d.IsFaulted), "arrivals acknowledged on the new primary", TimeSpan.FromSeconds(120));
+                if (desks.FirstOrDefault(d => d.IsFaulted) is { } failed) await failed; // a desk's wrong answer, said as it is
+                var gap = ackTimes.Where(t => t > killedAt - 1).Order().Prepend(killedAt).Pairwise().Max(p => p.Item2 - p.Item1);
+                drills.Add($"{drill} {leader}: new primary after {promotedAfter:0.0} s, longest wait between acknowledgements {gap:0.0} s");
+                output.WriteLine(drills[^1]);
+            }
+            Volatile.Write(ref drillsOver, true);
+            await Task.WhenAll(desks);
+            await probing.CancelAsync();
+            await probe;
+
+            var answered = string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Value}×{(a.Key == 0 ? "no answer" : a.Key.ToString())}"));
+            output.WriteLine($"{acknowledged.Count} arrivals acknowledged; {retried} had to be sent again; answers: {answered}");
+            var statuses = readiness.Select(r => r.Status).ToList();
+            output.WriteLine($"readiness: {statuses.Count(s => s == 200)}×200, {statuses.Count(s => s == 503)}×503, {statuses.Count(s => s == 0)}× no answer");
+
+            acknowledged.Count.ShouldBe(Crossings - queue.Count, "every arrival a desk began was acknowledged in the end");
+            acknowledged.Values.ShouldAllBe(a => a.Status == CrossingStatus.Arrived);
+            retried.ShouldBeGreaterThan(0, "the drills interrupted the desks");
+            statuses.ShouldContain(503, "not ready while there was no primary");
+            statuses[^1].ShouldBe(200, "ready again after, without a restart");
+
+            // On the last primary: each acknowledged arrival exactly once, nothing else.
+            await using var conn = new NpgsqlConnection(connection + ";Pooling=false");
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("""
+                select c.data ->> 'BookingReference', count(e.*) from marhaba.mt_doc_crossing c
+                left join marhaba.mt_events e on e.stream_id = c.id and e.type = 'crossing_arrived' group by 1
+                """, conn);
+            var stored = new Dictionary<string, long>();
+            await using (var reader = await cmd.ExecuteReaderAsync())
+                while (await reader.ReadAsync()) stored[reader.GetString(0)] = reader.GetInt64(1);
+            var lost = acknowledged.Keys.Count(r => stored.GetValueOrDefault(r) == 0);
+            var twice = stored.Values.Count(n => n > 1);
+            output.WriteLine($"on the new primary: {stored.Values.Sum()} arrivals stored; acknowledged but lost: {lost}; stored twice: {twice}");
+            lost.ShouldBe(0);
+            twice.ShouldBe(0);
+            stored.Values.Sum().ShouldBe(acknowledged.Count, "nothing stored that was not acknowledged");
+        }
+        finally
+        {
+            foreach (var node in nodes) await node.DisposeAsync();
+            await ClusterAsync("down", check: false, fast: true);
+        }
+    }
+
+    /// <summary>A sailing from Algeciras, booked full of families, has left for Tanger Med.</summary>
+    private static async Task<List<string>> BookAndSailAsync(ServerProcess node, TokenIssuer tokens)
+    {
+        using var client = node.Client(4);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
+        var sailing = (await (await client.PostAsJsonAsync("/api/sailings", new ScheduleSailing("ESALG-MAPTM", Direction.Inbound, "FRS", "Tanger Express",
+            DateTimeOffset.UtcNow.AddHours(2), null, 1500, 0), Json.Options)).Content.ReadFromJsonAsync<SailingSummary>(Json.Options))!;
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("operator", [Roles.Operator], lines: ["ESALG-MAPTM"]));
+        var references = new List<string>();
+        for (var i = 0; i < Crossings; i++)
+            references.Add((await (await client.PostAsJsonAsync("/api/crossings", new BookCrossing(sailing.Id, 2, 1, null), Json.Options))
+                .Content.ReadFromJsonAsync<CrossingBookedResponse>(Json.Options))!.BookingReference);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
+        (await client.PostAsJsonAsync($"/api/sailings/{sailing.Id}/departure", new RecordDeparture(null, null, null), Json.Options)).EnsureSuccessStatusCode();
+        return references;
+    }
+
+    private async Task<string> ClusterAsync(string arguments, bool check = true, bool fast = false)
+    {
+        var parts = arguments.Split(' ');
+        var start = new ProcessStartInfo("bash", [Script, .. parts, Dir, .. fast ? new[] { "--fast" } : []])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true
+        };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (check && process.ExitCode != 0)
+            throw new InvalidOperationException($"cluster.sh {arguments} exited with {process.ExitCode}: {await stderr}");
+        if (parts[0] is "up") output.WriteLine((await stdout).Trim());
+        return await stdout;
+    }
+
+    private static Task WaitUntilAsync(Func<bool> done, string what, TimeSpan? within = null) => WaitUntilAsync(() => Task.FromResult(done()), what, within);
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> done, string what, TimeSpan? within = null)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!await done())
+        {
+            if (watch.Elapsed > (within ?? TimeSpan.FromSeconds(120))) throw new TimeoutException($"Waited in vain for {what}.");
+            await Task.Delay(200);
+        }
+    }
+}
+
+internal static class PairwiseExtension
+{
+    public static IEnumerable<(T, T)> Pairwise<T>(this IEnumerable<T> items) => items.Zip(items.Skip(1));
+}
