@@ -41,8 +41,12 @@ public sealed class ServerProcess : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // Its warnings and errors, kept beside the binaries: what a failed drill had to say.
+        var log = TextWriter.Synchronized(new StreamWriter(Path.Combine(bin, $"server-process-{port}.log")) { AutoFlush = true });
+        process.OutputDataReceived += (_, line) => { if (line.Data is { } text) log.WriteLine(text); };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is { } text) log.WriteLine(text); };
+        process.Exited += (_, _) => log.Dispose();
+        process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"));

@@ -21,8 +21,10 @@ public sealed class KnownExceptionHandler(ILogger<KnownExceptionHandler> logger)
         for (; e is not null; e = e.InnerException)
         {
             if (e is TimeoutException or System.Net.Sockets.SocketException) return true;
-            if (e is Npgsql.PostgresException { SqlState: var state } && (state.StartsWith("08") || state.StartsWith("57"))) return true;
-            if (e is Npgsql.NpgsqlException { IsTransient: true }) return true;
+            // Connection lost, server shutting down or restarting, or a server demoted to standby under an open connection.
+            if (e is Npgsql.PostgresException { SqlState: var state } && (state.StartsWith("08") || state.StartsWith("57") || state == "25006")) return true;
+            // Npgsql's own, not the server's: no connection at all ("No suitable host was found" while no primary is elected).
+            if (e is Npgsql.NpgsqlException and not Npgsql.PostgresException) return true;
         }
         return false;
     }
