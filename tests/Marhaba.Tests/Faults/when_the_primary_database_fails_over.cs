@@ -119,6 +119,22 @@ public class when_the_primary_database_fails_over(AppFixture app, ITestOutputHel
                 drills.Add($"{drill} {leader}: new primary after {promotedAfter:0.0} s, longest wait between acknowledgements {gap:0.0} s");
                 output.WriteLine(drills[^1]);
             }
+
+            // The standby's host crashes. Strict synchronous mode acknowledges no commit that only the primary has: the
+            // commits wait (no client-side timeout cancels them into a local success) until the standby is back.
+            await WaitUntilAsync(async () => (await ClusterAsync("status")).Contains("Sync Standby"), "a synchronous standby", TimeSpan.FromSeconds(60));
+            var primary = (await ClusterAsync("leader")).Trim();
+            var standby = primary == "pg1" ? "pg2" : "pg1";
+            await ClusterAsync($"kill-node {standby}");
+            await Task.Delay(TimeSpan.FromSeconds(1)); // commits the standby confirmed before it died may still be answered
+            var alone = acknowledged.Count;
+            await Task.Delay(TimeSpan.FromSeconds(6));
+            var acknowledgedAlone = acknowledged.Count - alone;
+            await ClusterAsync($"start-node {standby}");
+            await WaitUntilAsync(() => acknowledged.Count > alone + 20 || desks.Any(d => d.IsFaulted), "arrivals acknowledged with the standby back", TimeSpan.FromSeconds(120));
+            output.WriteLine($"kill-node {standby} (the standby): {acknowledgedAlone} arrivals acknowledged in 6 s with the primary alone");
+            acknowledgedAlone.ShouldBe(0, "a commit only the primary holds is not acknowledged");
+
             Volatile.Write(ref drillsOver, true);
             await Task.WhenAll(desks);
             await probing.CancelAsync();
