@@ -11,7 +11,7 @@ using Npgsql;
 
 namespace Marhaba.Simulator;
 
-public sealed record BenchmarkSettings(int Clients, TimeSpan Duration, int Bookings, int Crossings, int BatchSize, string JsonPath, bool Smoke, int Repeats = 3);
+public sealed record BenchmarkSettings(int Clients, TimeSpan Duration, int Bookings, int Crossings, int BatchSize, string JsonPath, bool Smoke, int Repeats = 3, int Nodes = 3);
 
 public sealed record Figure(string Name, double Value, string Unit, string? Note = null);
 
@@ -109,9 +109,11 @@ public sealed class Benchmark(BenchmarkSettings settings)
             Add("server CPU per 1,000 arrivals in lists", cpuBatches.TotalMilliseconds / Math.Max(1, batches.Recorded) * 1000, "ms");
             Add("errors answered, batch endpoint", batches.Errors, "answers", batches.Answers);
         }
+        var peakRss = server.PeakRssMegabytes;
+        if (settings.Nodes > 1) await SeveralNodesAsync(connection, key, server, staff, queue);
         _figures.AddRange(_repeated.Select(r => Summarised(r.Key, r.Value.Values, r.Value.Unit, r.Value.Note)));
         _figures.Add(new Figure("crossings in the store when measuring", settings.Crossings + settings.Bookings, "crossings"));
-        _figures.Add(new Figure("server peak memory (RSS)", server.PeakRssMegabytes, "MB", "target < 600 MB"));
+        _figures.Add(new Figure("server peak memory (RSS)", peakRss, "MB", "one node, before the others joined; target < 600 MB"));
         await server.DisposeAsync();
 
         Phase("rebuild");
@@ -127,6 +129,44 @@ public sealed class Benchmark(BenchmarkSettings settings)
     }
 
     private static void Phase(string name) => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {name}");
+
+    /// <summary>
+    /// More server processes join the first on the same database (Wolverine spreads the projections over them);
+    /// the same keyed arrivals, the clients spread over the nodes, against the single node's figure of the same run.
+    /// </summary>
+    private async Task SeveralNodesAsync(string connection, string key, ServerProcess first, string staff, Queue<string> queue)
+    {
+        Phase($"{settings.Nodes - 1} more nodes join");
+        var nodes = new List<ServerProcess> { first };
+        try
+        {
+            for (var i = 1; i < settings.Nodes; i++) nodes.Add(await ServerProcess.StartAsync(connection, key));
+            var clients = nodes.Select(n => n.Client(settings.Clients * 2)).ToList();
+            await ArrivalsAsync(clients, staff, queue, TimeSpan.FromSeconds(10), ratePerSecond: null); // the new nodes warm up
+            for (var repeat = 1; repeat <= settings.Repeats; repeat++)
+            {
+                Phase($"repeat {repeat}: keyed arrivals through {settings.Nodes} nodes, saturated");
+                using var lag = new ProjectionLagProbe(connection);
+                var cpu = nodes.Sum(n => n.CpuTime.TotalMilliseconds);
+                var run = await ArrivalsAsync(clients, staff, queue, settings.Duration, ratePerSecond: null);
+                var cpuRun = nodes.Sum(n => n.CpuTime.TotalMilliseconds) - cpu;
+                var lagFigure = (await lag.StopAsync()).Single();
+                var rate = run.Count / run.Elapsed.TotalSeconds;
+                Add($"record arrival, {settings.Nodes} nodes, saturated", rate, "req/s", run.Answers);
+                Add($"ratio {settings.Nodes} nodes / one node, saturated arrivals", rate / Last("record arrival, full path, saturated"), "×",
+                    "the same machine's two cores: more nodes share them, and PostgreSQL, with the load generator");
+                Add($"p99 latency, {settings.Nodes} nodes, saturated", run.P(99), "ms", $"p50 {run.P(50):0.0} ms");
+                Add($"{lagFigure.Name}, {settings.Nodes} nodes", lagFigure.Value, lagFigure.Unit, lagFigure.Note);
+                Add($"server CPU per 1,000 keyed arrivals, {settings.Nodes} nodes", cpuRun / Math.Max(1, run.Count) * 1000, "ms", "all nodes together");
+                Add($"errors answered, {settings.Nodes} nodes", run.Errors, "answers", run.Answers);
+            }
+            foreach (var client in clients) client.Dispose();
+        }
+        finally
+        {
+            foreach (var node in nodes.Skip(1)) await node.DisposeAsync();
+        }
+    }
 
     /// <summary>The latest repeat's value of a measure (or a guess before the first).</summary>
     private double Last(string name, double otherwise = 1) => _repeated.TryGetValue(name, out var r) ? r.Values[^1] : otherwise;
@@ -318,14 +358,19 @@ public sealed class Benchmark(BenchmarkSettings settings)
     /// each request has its slot in the schedule and its latency runs from that slot, not from when it was
     /// actually sent: a server that falls behind shows it.
     /// </summary>
-    private async Task<Run> ArrivalsAsync(HttpClient http, string token, Queue<string> references, TimeSpan duration, double? ratePerSecond)
+    private Task<Run> ArrivalsAsync(HttpClient http, string token, Queue<string> references, TimeSpan duration, double? ratePerSecond) =>
+        ArrivalsAsync([http], token, references, duration, ratePerSecond);
+
+    /// <summary>The same with the clients spread over several nodes (client i sends to node i mod n).</summary>
+    private async Task<Run> ArrivalsAsync(IReadOnlyList<HttpClient> nodes, string token, Queue<string> references, TimeSpan duration, double? ratePerSecond)
     {
         var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
         var statuses = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
         var watch = Stopwatch.StartNew();
         var slot = 0;
-        await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(async _ =>
+        await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(async client =>
         {
+            var http = nodes[client % nodes.Count];
             while (watch.Elapsed < duration)
             {
                 var from = watch.Elapsed;

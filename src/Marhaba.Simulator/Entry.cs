@@ -4,7 +4,7 @@ namespace Marhaba.Simulator;
 
 /// <summary>
 /// <c>dotnet run --project src/Marhaba.Simulator -c Release -- simulate [--scale 0.01] [--seed 2025] [--year 2025] [--day-seconds 0] [--from 2025-06-10] [--to 2025-09-15] [--clients 8] [--json season.json]</c><br/>
-/// <c>dotnet run --project src/Marhaba.Simulator -c Release -- bench [--clients 8] [--seconds 10] [--bookings 2000] [--crossings 1000000] [--repeats 3] [--json benchmark.json] [--smoke]</c>
+/// <c>dotnet run --project src/Marhaba.Simulator -c Release -- bench [--clients 8] [--seconds 10] [--bookings 2000] [--crossings 1000000] [--repeats 3] [--nodes 3] [--json benchmark.json] [--smoke]</c>
 /// </summary>
 public static class Entry
 {
@@ -12,7 +12,7 @@ public static class Entry
         usage:
           simulate [--scale 0.01] [--seed 2025] [--year 2025] [--day-seconds 0] [--from yyyy-MM-dd] [--to yyyy-MM-dd] [--clients 8] [--json season.json]
               a season through the API; scale 1.0 = the 2025 season; --day-seconds N paces one simulated day in N seconds (0: as fast as possible)
-          bench [--clients 8] [--seconds 10] [--bookings 2000] [--crossings 1000000] [--repeats 3] [--json benchmark.json] [--smoke]
+          bench [--clients 8] [--seconds 10] [--bookings 2000] [--crossings 1000000] [--repeats 3] [--nodes 3] [--json benchmark.json] [--smoke]
               the benchmark: the full path against the same work written by hand and raw appends, on a season-sized store
           ingest [--scale 1.0] [--seed 2025] [--json ingest.json]
               a whole season's events straight into the event store, then every asynchronous projection rebuilt in a process of its own
@@ -61,7 +61,8 @@ public static class Entry
             BatchSize: smoke ? 50 : 200,
             JsonPath: option("--json") ?? "benchmark.json",
             Smoke: smoke,
-            Repeats: int.Parse(option("--repeats") ?? (smoke ? "1" : "3")));
+            Repeats: int.Parse(option("--repeats") ?? (smoke ? "1" : "3")),
+            Nodes: int.Parse(option("--nodes") ?? (smoke ? "2" : "3")));
 
         PrintFigures(await new Benchmark(settings).RunAsync(), null);
         Console.WriteLine($"\nWritten to {Path.GetFullPath(settings.JsonPath)}");

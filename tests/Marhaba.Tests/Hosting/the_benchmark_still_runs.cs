@@ -9,7 +9,7 @@ public class the_benchmark_still_runs
     public async Task in_smoke_mode_it_reports_every_figure()
     {
         var json = Path.Combine(Path.GetTempPath(), $"marhaba-bench-{Guid.NewGuid():N}.json");
-        var figures = await new Benchmark(new BenchmarkSettings(2, TimeSpan.FromSeconds(1), Bookings: 100, Crossings: 12000, BatchSize: 50, json, Smoke: true, Repeats: 2)).RunAsync();
+        var figures = await new Benchmark(new BenchmarkSettings(2, TimeSpan.FromSeconds(1), Bookings: 100, Crossings: 24000, BatchSize: 50, json, Smoke: true, Repeats: 2, Nodes: 2)).RunAsync();
 
         figures.Select(f => f.Name).ShouldContain("raw single-append transactions");
         figures.Select(f => f.Name).ShouldContain("record arrival, full path, saturated");
@@ -17,6 +17,8 @@ public class the_benchmark_still_runs
         figures.Select(f => f.Name).ShouldContain("ratio batch endpoint / hand-written (b)");
         figures.Single(f => f.Name == "hand-written keyed arrival (a)").Note.ShouldStartWith("2 repeats");
         figures.Select(f => f.Name).ShouldContain("rebuild of the 4 asynchronous projections");
+        figures.Select(f => f.Name).ShouldContain("ratio 2 nodes / one node, saturated arrivals");
+        figures.Single(f => f.Name == "errors answered, 2 nodes").Value.ShouldBe(0);
         figures.Where(f => f.Unit is "tx/s" or "req/s" or "rows/s" or "events/s" or "arrivals/s").ShouldAllBe(f => f.Value > 0);
         File.ReadAllText(json).ShouldContain("synchronous_commit");
         File.Delete(json);
