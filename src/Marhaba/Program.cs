@@ -21,6 +21,9 @@ using Wolverine.Marten;
 
 
 var builder = WebApplication.CreateBuilder(args);
+// Every log line carries the request's trace id; outside Development as one JSON object a line, for the log shipper.
+builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+if (!builder.Environment.IsDevelopment()) builder.Logging.AddJsonConsole(o => { o.IncludeScopes = true; o.UseUtcTimestamp = true; o.TimestampFormat = "O"; });
 // The pages' scripts come from the build's static web assets in every environment (from the published files once published).
 builder.WebHost.UseStaticWebAssets();
 

@@ -39,6 +39,11 @@ public sealed class AuthOptions
     public const string Section = "Auth";
     /// <summary>HMAC-SHA256 key for staff tokens, at least 32 bytes. Only from configuration or environment.</summary>
     public string? SigningKey { get; set; }
+    /// <summary>
+    /// Keys that signed tokens still in use while the key is rotated: accepted, never used to sign. Remove each once
+    /// the longest token lifetime has passed since the new key took over (see ops/runbook.md).
+    /// </summary>
+    public string[] PreviousSigningKeys { get; set; } = [];
     public string Issuer { get; set; } = "marhaba";
     public string Audience { get; set; } = "marhaba";
 }
@@ -94,7 +99,7 @@ public sealed class TokenIssuer(AuthOptions options)
         {
             ValidIssuer = options.Issuer,
             ValidAudience = options.Audience,
-            IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(options.SigningKey!)),
+            IssuerSigningKeys = options.PreviousSigningKeys.Prepend(options.SigningKey!).Select(k => new SymmetricSecurityKey(Encoding.UTF8.GetBytes(k))),
             RoleClaimType = Claims.Role,
             NameClaimType = Claims.Subject,
             ClockSkew = TimeSpan.FromSeconds(30)

@@ -7,7 +7,7 @@ namespace Marhaba.Hosting;
 /// Work that must happen once per cluster, not once per node (the retention purge, tomorrow's forecasts, the
 /// season's erasure, the daily figures): a Wolverine singular agent, which the cluster's elected leader runs on
 /// exactly one node and moves to another when that node is gone. Each run is counted in
-/// <c>marhaba.jobs.runs</c>, tagged with the job, so an operator sees where and how often it ran.
+/// <c>marhaba.jobs.runs</c>, tagged with the job's name, so an operator sees where and how often it ran.
 /// </summary>
 public abstract class ClusterJob(string name, TimeProvider clock, ILogger logger) : SingularAgent(name)
 {
@@ -51,12 +51,12 @@ public abstract class ClusterJob(string name, TimeProvider clock, ILogger logger
                 var wait = Wait(Clock.GetUtcNow(), first);
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, stop);
                 await RunOnceAsync(stop);
-                Runs.Add(1, new KeyValuePair<string, object?>("job", Scheme));
+                Runs.Add(1, new KeyValuePair<string, object?>("name", Scheme));
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
             catch (Exception e)
             {
-                Failures.Add(1, new KeyValuePair<string, object?>("job", Scheme));
+                Failures.Add(1, new KeyValuePair<string, object?>("name", Scheme));
                 Logger.LogWarning(e, "The {Job} job failed; it runs again at its next time", Scheme);
             }
         }

@@ -13,6 +13,8 @@ public sealed class PortAuthorityOptions
     public string AuthorityId { get; set; } = "IT-ADSP-MLO";
     /// <summary>The secret shared with the authority for signed notifications. Only from configuration or environment.</summary>
     public string? Secret { get; set; }
+    /// <summary>The secret before the last rotation: still accepted on notifications until the authority has switched; never used to sign.</summary>
+    public string? PreviousSecret { get; set; }
     /// <summary>The ports under this authority (UN/LOCODE): Genova, Savona, Civitavecchia by default.</summary>
     public string[] Ports { get; set; } = ["ITGOA", "ITSVN", "ITCVV"];
     public double AttemptTimeoutSeconds { get; set; } = 2;

@@ -107,7 +107,9 @@ public static class ReceiveNotificationEndpoint
             return Problems.Make(401, "Unauthorized", $"Unknown authority; send {AuthorityProtocol.AuthorityHeader}.");
         if (!long.TryParse(headers[AuthorityProtocol.TimestampHeader].ToString(), out var timestamp))
             return Problems.Make(401, "Unauthorized", $"{AuthorityProtocol.TimestampHeader} (unix seconds) is required.");
-        if (!AuthorityProtocol.Verify(secret, timestamp, body, headers[AuthorityProtocol.SignatureHeader].ToString()))
+        var signature = headers[AuthorityProtocol.SignatureHeader].ToString();
+        if (!AuthorityProtocol.Verify(secret, timestamp, body, signature) &&
+            !(authority.PreviousSecret is { Length: > 0 } previous && AuthorityProtocol.Verify(previous, timestamp, body, signature)))
             return Problems.Make(401, "Unauthorized", $"{AuthorityProtocol.SignatureHeader} is missing or does not match the body.");
         var age = now - DateTimeOffset.FromUnixTimeSeconds(timestamp);
         if (age.Duration() > AuthorityProtocol.TimestampWindow)

@@ -170,7 +170,7 @@ public class when_three_nodes_share_the_work(AppFixture app, ITestOutputHelper o
         using var client = node.Client(1);
         var text = await client.GetStringAsync(Telemetry.ScrapePath);
         return text.Split('\n')
-            .Where(l => l.StartsWith("marhaba_jobs_runs") && l.Contains($"job=\"{job}\""))
+            .Where(l => l.StartsWith("marhaba_jobs_runs") && l.Contains($"name=\"{job}\""))
             .Sum(l => double.Parse(l[(l.IndexOf("} ") + 2)..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
     }
 }
