@@ -2,7 +2,6 @@ using System.Text.Json.Serialization;
 using Marhaba.Crossings;
 using Marhaba.Hosting;
 using Marhaba.Ports;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Marhaba.Assistance;
 
@@ -206,31 +205,31 @@ public static class AssistanceRules
 
     public static Decision Acknowledge(AssistanceRequest r, string by, DateTimeOffset now) =>
         r.Status != AssistanceStatus.Opened
-            ? Problems.Conflict($"Request {r.Reference} is already {Describe(r)}; it is acknowledged once.")
+            ? Refusal.Conflict($"Request {r.Reference} is already {Describe(r)}; it is acknowledged once.")
             : Decision.Append(new AssistanceRequestAcknowledged(by, now, r.Category, r.Place, (now - r.OpenedAt).TotalSeconds));
 
     public static Decision Assign(AssistanceRequest r, string? agent, string by, DateTimeOffset now) =>
         !r.IsOpen
-            ? Problems.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request is assigned.")
+            ? Refusal.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request is assigned.")
             : r.Status == AssistanceStatus.Assigned && r.Agent == agent
-                ? Problems.Conflict($"Request {r.Reference} is already assigned to {agent ?? "the team"}.")
+                ? Refusal.Conflict($"Request {r.Reference} is already assigned to {agent ?? "the team"}.")
                 : Decision.Append(new AssistanceRequestAssigned(r.Place, agent, by, now));
 
     public static Decision AddNote(AssistanceRequest r, Guid noteId, bool visible, string by, DateTimeOffset now) =>
         r.Status is AssistanceStatus.Closed or AssistanceStatus.Cancelled
-            ? Problems.Conflict($"Request {r.Reference} is {Describe(r)}; notes go on open or resolved requests.")
+            ? Refusal.Conflict($"Request {r.Reference} is {Describe(r)}; notes go on open or resolved requests.")
             : Decision.Append(new AssistanceNoteAdded(noteId, by, now, visible));
 
     public static Decision Transfer(AssistanceRequest r, string to, string by, DateTimeOffset now) =>
-        !r.IsOpen ? Problems.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request is transferred.")
-        : r.Place == to ? Problems.Conflict($"Request {r.Reference} is already at {to}.")
+        !r.IsOpen ? Refusal.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request is transferred.")
+        : r.Place == to ? Refusal.Conflict($"Request {r.Reference} is already at {to}.")
         : Decision.Append(new AssistanceRequestTransferred(r.Place, to, by, now));
 
     /// <summary>One step up (normal → high → critical); a deadline only ever comes nearer.</summary>
     public static Decision RaiseUrgency(AssistanceRequest r, string by, DateTimeOffset now)
     {
-        if (!r.IsOpen) return Problems.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request is escalated.");
-        if (r.Urgency == Urgency.Critical) return Problems.Conflict($"Request {r.Reference} is already critical: call the duty manager.");
+        if (!r.IsOpen) return Refusal.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request is escalated.");
+        if (r.Urgency == Urgency.Critical) return Refusal.Conflict($"Request {r.Reference} is already critical: call the duty manager.");
         var to = r.Urgency == Urgency.Normal ? Urgency.High : Urgency.Critical;
         var (ack, resolve) = TimeLimits.For(r.Category, to);
         var acknowledgeBy = r.AcknowledgedAt is null && now + ack < r.AcknowledgeBy ? now + ack : r.AcknowledgeBy;
@@ -247,33 +246,33 @@ public static class AssistanceRules
 
     public static Decision Resolve(AssistanceRequest r, AssistanceOutcome outcome, string by, DateTimeOffset now) =>
         !r.IsOpen
-            ? Problems.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request is resolved.")
+            ? Refusal.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request is resolved.")
             : Decision.Append(new AssistanceRequestResolved(outcome, by, now, r.Category, r.Place, (now - r.OpenedAt).TotalSeconds));
 
     public static Decision Close(AssistanceRequest r, string by, DateTimeOffset now) =>
         r.Status != AssistanceStatus.Resolved
-            ? Problems.Conflict($"Request {r.Reference} is {Describe(r)}; only a resolved request is closed.")
+            ? Refusal.Conflict($"Request {r.Reference} is {Describe(r)}; only a resolved request is closed.")
             : Decision.Append(new AssistanceRequestClosed(by, now));
 
     /// <summary>Only what a traveller opened, while it is open: staff do not abuse their own desk.</summary>
     public static Decision MarkAbusive(AssistanceRequest r, string by, DateTimeOffset now) =>
-        !r.OpenedByTraveller ? Problems.Conflict($"Request {r.Reference} was opened by staff; only a traveller's request is marked as abuse.")
-        : !r.IsOpen ? Problems.Conflict($"Request {r.Reference} is already {Describe(r)}.")
+        !r.OpenedByTraveller ? Refusal.Conflict($"Request {r.Reference} was opened by staff; only a traveller's request is marked as abuse.")
+        : !r.IsOpen ? Refusal.Conflict($"Request {r.Reference} is already {Describe(r)}.")
         : Decision.Append(new AssistanceRequestMarkedAbusive(by, now));
 
     public static Decision Reopen(AssistanceRequest r, DateTimeOffset now)
     {
         if (r.Status != AssistanceStatus.Resolved)
-            return Problems.Conflict($"Request {r.Reference} is {Describe(r)}; only a resolved request can be reopened.");
+            return Refusal.Conflict($"Request {r.Reference} is {Describe(r)}; only a resolved request can be reopened.");
         if (now - r.ResolvedAt > ReopenWithin)
-            return Problems.Conflict($"Request {r.Reference} was resolved more than {ReopenWithin.TotalDays} days ago; please open a new request.");
+            return Refusal.Conflict($"Request {r.Reference} was resolved more than {ReopenWithin.TotalDays} days ago; please open a new request.");
         var (ack, resolve) = TimeLimits.For(r.Category, r.Urgency);
         return Decision.Append(new AssistanceRequestReopened(now, now + ack, now + resolve));
     }
 
     public static Decision Cancel(AssistanceRequest r, DateTimeOffset now) =>
         !r.IsOpen
-            ? Problems.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request can be cancelled.")
+            ? Refusal.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request can be cancelled.")
             : Decision.Append(new AssistanceRequestCancelled(now));
 
     /// <summary>Escalates once per limit when it passed unmet; nothing when met in time or already escalated.</summary>
@@ -287,8 +286,8 @@ public static class AssistanceRules
 
     public static string Describe(AssistanceRequest r) => r.Status.ToString().ToLowerInvariant();
 
-    public static ProblemDetails? CanActOn(AssistanceRequest r, System.Security.Claims.ClaimsPrincipal user) =>
+    public static Refusal? CanActOn(AssistanceRequest r, System.Security.Claims.ClaimsPrincipal user) =>
         user.CanActAt(r.Place) || (r.Agent is not null && r.Agent == user.StaffId())
             ? null
-            : Problems.Forbidden($"Request {r.Reference} is handled at {r.Place}; your account works at {string.Join(", ", user.FindAll(Claims.Port).Select(c => c.Value).DefaultIfEmpty("no place"))}.");
+            : Refusal.Forbidden($"Request {r.Reference} is handled at {r.Place}; your account works at {string.Join(", ", user.FindAll(Claims.Port).Select(c => c.Value).DefaultIfEmpty("no place"))}.");
 }

@@ -45,9 +45,9 @@ public static class AgentDesk
     {
         var stream = await session.Events.FetchForWriting<AssistanceRequest>(requestId, ct);
         if (stream.Aggregate is not { } request) return (null, null, Problems.NotFound($"No assistance request {requestId}."));
-        if (AssistanceRules.CanActOn(request, user) is { } forbidden) return (request, null, forbidden);
+        if (AssistanceRules.CanActOn(request, user) is { } forbidden) return (request, null, forbidden.ToProblem());
         var decision = decide(request);
-        if (decision.Refused is not null) return (request, null, decision.Refused);
+        if (decision.Refused is { } refused) return (request, null, refused.ToProblem());
         stream.AppendOne(decision.Event!);
         return (request, decision.Event, null);
     }

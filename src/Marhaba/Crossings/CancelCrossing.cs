@@ -28,7 +28,7 @@ public static class CancelCrossingEndpoint
     {
         var stream = await session.Events.FetchForWriting<Crossing>(crossingId, ct);
         if (stream.Aggregate is not { } crossing) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
-        if ((user.WhyNotOperator(crossing.RouteCode) ?? CrossingRules.CanCancel(crossing)) is { } refused) return refused.ToResult();
+        if ((user.WhyNotOperator(crossing.RouteCode) ?? CrossingRules.CanCancel(crossing)?.ToProblem()) is { } refused) return refused.ToResult();
 
         var now = clock.GetUtcNow();
         stream.AppendOne(new CrossingCancelled(command.Reason!.Value, now, user.StaffId(), crossing.SailingId, crossing.Passengers, crossing.Vehicle,

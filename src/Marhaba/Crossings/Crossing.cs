@@ -2,7 +2,6 @@ using System.Text.Json.Serialization;
 using Marhaba.Hosting;
 using Marhaba.Ports;
 using Marhaba.Sailings;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Marhaba.Crossings;
 
@@ -138,35 +137,35 @@ public static class CrossingRules
     public static readonly TimeSpan AllowedClockSkew = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan LatestBackdating = TimeSpan.FromDays(3);
 
-    public static ProblemDetails? CheckBusinessTime(DateTimeOffset at, DateTimeOffset now, string field) =>
-        at > now + AllowedClockSkew ? Problems.BadRequest(field, $"{field} {at:O} is in the future.")
-        : at < now - LatestBackdating ? Problems.BadRequest(field, $"{field} {at:O} is more than {LatestBackdating.TotalDays} days ago.")
+    public static Refusal? CheckBusinessTime(DateTimeOffset at, DateTimeOffset now, string field) =>
+        at > now + AllowedClockSkew ? Refusal.Invalid(field, $"{field} {at:O} is in the future.")
+        : at < now - LatestBackdating ? Refusal.Invalid(field, $"{field} {at:O} is more than {LatestBackdating.TotalDays} days ago.")
         : null;
 
-    public static ProblemDetails? RefuseIfOver(Crossing c) => c.Status switch
+    public static Refusal? RefuseIfOver(Crossing c) => c.Status switch
     {
-        CrossingStatus.Cancelled => Problems.Conflict($"Crossing {c.BookingReference} was cancelled."),
-        CrossingStatus.NoShow => Problems.Conflict($"Crossing {c.BookingReference} was marked as a no-show."),
-        CrossingStatus.Completed => Problems.Conflict($"Crossing {c.BookingReference} is already completed."),
+        CrossingStatus.Cancelled => Refusal.Conflict($"Crossing {c.BookingReference} was cancelled."),
+        CrossingStatus.NoShow => Refusal.Conflict($"Crossing {c.BookingReference} was marked as a no-show."),
+        CrossingStatus.Completed => Refusal.Conflict($"Crossing {c.BookingReference} is already completed."),
         _ => null
     };
 
-    public static ProblemDetails? CanCheckIn(Crossing c, string port) =>
+    public static Refusal? CanCheckIn(Crossing c, string port) =>
         RefuseIfOver(c)
         ?? (!string.Equals(port, c.Origin, StringComparison.OrdinalIgnoreCase)
-            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
+            ? Refusal.Invalid("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
             : c.Status != CrossingStatus.Booked
-                ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}; it can be checked in only once.")
+                ? Refusal.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}; it can be checked in only once.")
                 : null);
 
-    public static ProblemDetails? CanEmbark(Crossing c, string port) =>
+    public static Refusal? CanEmbark(Crossing c, string port) =>
         RefuseIfOver(c)
         ?? (!string.Equals(port, c.Origin, StringComparison.OrdinalIgnoreCase)
-            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
+            ? Refusal.Invalid("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
             : c.Status == CrossingStatus.Booked
-                ? Problems.Conflict($"Crossing {c.BookingReference} has not been checked in at {c.Origin}; check it in before boarding.")
+                ? Refusal.Conflict($"Crossing {c.BookingReference} has not been checked in at {c.Origin}; check it in before boarding.")
                 : c.Status != CrossingStatus.CheckedIn
-                    ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}.")
+                    ? Refusal.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}.")
                     : null);
 
     /// <summary>
@@ -174,60 +173,60 @@ public static class CrossingRules
     /// was not recorded (the departure port may have been offline), but only at the crossing's
     /// destination, once, and never for a cancelled crossing or a no-show.
     /// </summary>
-    public static ProblemDetails? CanArrive(Crossing c, Sailing sailing, string port, DateTimeOffset at) =>
+    public static Refusal? CanArrive(Crossing c, Sailing sailing, string port, DateTimeOffset at) =>
         RefuseIfOver(c)
         ?? (!string.Equals(port, c.Destination, StringComparison.OrdinalIgnoreCase)
-            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
+            ? Refusal.Invalid("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
             : c.Status is CrossingStatus.Arrived or CrossingStatus.Cleared
-                ? Problems.Conflict($"Crossing {c.BookingReference} already arrived at {c.Destination} at {c.ArrivedAt:yyyy-MM-dd HH:mm}Z.")
+                ? Refusal.Conflict($"Crossing {c.BookingReference} already arrived at {c.Destination} at {c.ArrivedAt:yyyy-MM-dd HH:mm}Z.")
                 : !sailing.HasLeft(at)
-                    ? Problems.Conflict($"Crossing {c.BookingReference} cannot have arrived: {sailing.WhyNotLeft(at)}")
+                    ? Refusal.Conflict($"Crossing {c.BookingReference} cannot have arrived: {sailing.WhyNotLeft(at)}")
                     : null);
 
-    public static ProblemDetails? CanClear(Crossing c, string port) =>
+    public static Refusal? CanClear(Crossing c, string port) =>
         RefuseIfOver(c)
         ?? (!string.Equals(port, c.Destination, StringComparison.OrdinalIgnoreCase)
-            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
+            ? Refusal.Invalid("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
             : c.Status != CrossingStatus.Arrived
-                ? Problems.Conflict(c.Status == CrossingStatus.Cleared
+                ? Refusal.Conflict(c.Status == CrossingStatus.Cleared
                     ? $"Crossing {c.BookingReference} is already cleared."
                     : $"Crossing {c.BookingReference} has not arrived yet; record its arrival first.")
                 : null);
 
-    public static ProblemDetails? CanComplete(Crossing c, string port) =>
+    public static Refusal? CanComplete(Crossing c, string port) =>
         RefuseIfOver(c)
         ?? (!string.Equals(port, c.Destination, StringComparison.OrdinalIgnoreCase)
-            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
+            ? Refusal.Invalid("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
             : c.Status != CrossingStatus.Cleared
-            ? Problems.Conflict($"Crossing {c.BookingReference} is {Describe(c)}; only a cleared crossing can be completed.")
+            ? Refusal.Conflict($"Crossing {c.BookingReference} is {Describe(c)}; only a cleared crossing can be completed.")
             : null);
 
-    public static ProblemDetails? CanCancel(Crossing c) =>
+    public static Refusal? CanCancel(Crossing c) =>
         RefuseIfOver(c)
         ?? (!c.HoldsPlaceOnSailing
-            ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}; it can no longer be cancelled.")
+            ? Refusal.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}; it can no longer be cancelled.")
             : null);
 
-    public static ProblemDetails? CanMarkNoShow(Crossing c, Sailing sailing, string port, DateTimeOffset now) =>
+    public static Refusal? CanMarkNoShow(Crossing c, Sailing sailing, string port, DateTimeOffset now) =>
         RefuseIfOver(c)
         ?? (!string.Equals(port, c.Origin, StringComparison.OrdinalIgnoreCase)
-            ? Problems.BadRequest("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
+            ? Refusal.Invalid("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
             : !c.HoldsPlaceOnSailing
-                ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}.")
+                ? Refusal.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}.")
                 : !sailing.HasLeft(now)
-                    ? Problems.Conflict($"A no-show is recorded only once the ship has left: {sailing.WhyNotLeft(now)}")
+                    ? Refusal.Conflict($"A no-show is recorded only once the ship has left: {sailing.WhyNotLeft(now)}")
                     : null);
 
-    public static ProblemDetails? CanRebook(Crossing c, Sailing to, DateTimeOffset now) =>
+    public static Refusal? CanRebook(Crossing c, Sailing to, DateTimeOffset now) =>
         RefuseIfOver(c)
         ?? (!c.HoldsPlaceOnSailing
-            ? Problems.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}; it can no longer be rebooked.")
+            ? Refusal.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}; it can no longer be rebooked.")
             : to.Id == c.SailingId
-                ? Problems.Conflict($"Crossing {c.BookingReference} is already on that sailing.")
+                ? Refusal.Conflict($"Crossing {c.BookingReference} is already on that sailing.")
                 : to.Origin != c.Origin || to.Destination != c.Destination
-                    ? Problems.BadRequest("sailingId", $"Crossing {c.BookingReference} goes {c.Origin} to {c.Destination}; that sailing goes {to.Origin} to {to.Destination}.")
+                    ? Refusal.Invalid("sailingId", $"Crossing {c.BookingReference} goes {c.Origin} to {c.Destination}; that sailing goes {to.Origin} to {to.Destination}.")
                     : to.WhyNotBookable(c.Passengers, c.LaneMetres, now) is { } why
-                        ? Problems.Conflict(why)
+                        ? Refusal.Conflict(why)
                         : null);
 
     public static string Describe(Crossing c) => c.Status switch

@@ -60,7 +60,7 @@ public static class PortDesk
             return Problems.BadRequest(prefix + "plate", "plate must have 2 to 12 letters and digits.");
         if (request.Lane is { Length: > MaxLaneLength })
             return Problems.BadRequest(prefix + "lane", $"lane is at most {MaxLaneLength} characters.");
-        return request.OccurredAt is { } at ? CrossingRules.CheckBusinessTime(at, now, prefix + "occurredAt") : null;
+        return request.OccurredAt is { } at ? CrossingRules.CheckBusinessTime(at, now, prefix + "occurredAt")?.ToProblem() : null;
     }
 
     /// <summary>Finds the crossing the request names, among those that use <paramref name="port"/>.</summary>
@@ -104,10 +104,11 @@ public static class PortDesk
         // The sailing as it stands (delayed, departed, cancelled), read only for the steps that need the ship gone.
         var sailing = needsSailing ? await session.LoadAsync<Sailing>(crossing.SailingId, ct) : null;
         var decision = decide(crossing, sailing, request.OccurredAt ?? now);
-        if (decision.Refused is not null) return (null, decision.Refused);
+        if (decision.Refused is { } refused) return (null, refused.ToProblem());
 
         stream.AppendOne(decision.Event!);
-        return (new CrossingAtPortResult(crossing.Id, crossing.BookingReference, StatusAfter(decision.Event!)), null);
+        var after = await session.AfterAsync(crossing, decision.Event!, ct);
+        return (new CrossingAtPortResult(after.Id, after.BookingReference, after.Status), null);
     }
 
     public static async Task<IResult> RecordAsync(
@@ -119,16 +120,4 @@ public static class PortDesk
     }
 
     public static string Normalised(string port) => ReferenceData.Port(port.Trim()).Code;
-
-    private static CrossingStatus StatusAfter(object e) => e switch
-    {
-        CrossingCheckedIn => CrossingStatus.CheckedIn,
-        CrossingEmbarked => CrossingStatus.Embarked,
-        CrossingArrived => CrossingStatus.Arrived,
-        CrossingCleared => CrossingStatus.Cleared,
-        CrossingCompleted => CrossingStatus.Completed,
-        CrossingMarkedNoShow => CrossingStatus.NoShow,
-        CrossingCancelled => CrossingStatus.Cancelled,
-        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name)
-    };
 }

@@ -30,7 +30,7 @@ public static class Rebooking
         foreach (var id in ids) sailings[id] = await session.Events.FetchForExclusiveWriting<Sailing>(id, ct);
 
         if (sailings[toSailingId].Aggregate is not { } to) return (null, Problems.NotFound($"No sailing {toSailingId}."));
-        if (CrossingRules.CanRebook(crossing, to, now) is { } refused) return (to, refused);
+        if (CrossingRules.CanRebook(crossing, to, now) is { } refused) return (to, refused.ToProblem());
 
         sailings[crossing.SailingId].AppendOne(new PlacesReleased(crossing.Id, crossing.Passengers, crossing.LaneMetres, "rebooked"));
         sailings[toSailingId].AppendOne(new PlacesReserved(crossing.Id, crossing.Passengers, crossing.LaneMetres));

@@ -81,7 +81,7 @@ public static class RecordArrivalsEndpoint
 
             Decision Decide(Crossing c, Sailing? sailing, DateTimeOffset at) =>
                 !seen.Add(c.Id)
-                    ? Problems.Conflict($"Crossing {c.BookingReference} appears more than once in this batch.")
+                    ? Refusal.Conflict($"Crossing {c.BookingReference} appears more than once in this batch.")
                     : RecordArrivalEndpoint.Arrive(c, sailing!, port, item!.Lane, at, staff);
 
             CrossingAtPortResult? done;
@@ -100,7 +100,7 @@ public static class RecordArrivalsEndpoint
                 var decision = Decide(crossing, sailings[crossing.SailingId], item.OccurredAt ?? now);
                 if (decision.Refused is null) stream.AppendOne(decision.Event!);
                 done = decision.Refused is null ? new CrossingAtPortResult(crossing.Id, crossing.BookingReference, CrossingStatus.Arrived) : null;
-                refused = decision.Refused;
+                refused = decision.Refused?.ToProblem();
             }
 
             results.Add(done is not null

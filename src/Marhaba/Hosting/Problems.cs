@@ -23,11 +23,15 @@ public static class Problems
 
     public static IResult ToResult(this ProblemDetails problem) =>
         Results.Problem(problem);
-}
 
-/// <summary>A pure rule's verdict on a stream: the event to append, or the problem that refuses it.</summary>
-public readonly record struct Decision(object? Event, ProblemDetails? Refused)
-{
-    public static Decision Append(object e) => new(e, null);
-    public static implicit operator Decision(ProblemDetails refused) => new(null, refused);
+    /// <summary>A rule's refusal as the API answers it: 400 naming the field, 404, 409 or 403.</summary>
+    public static ProblemDetails ToProblem(this Refusal refusal) => refusal.Kind switch
+    {
+        RefusalKind.Invalid => BadRequest(refusal.Field ?? "", refusal.Message),
+        RefusalKind.NotFound => NotFound(refusal.Message),
+        RefusalKind.Forbidden => Forbidden(refusal.Message),
+        _ => Conflict(refusal.Message)
+    };
+
+    public static IResult ToResult(this Refusal refusal) => refusal.ToProblem().ToResult();
 }

@@ -27,12 +27,12 @@ public static class SailingRules
         var passengers = c.PassengerCapacity ?? s.PassengerCapacity;
         var laneMetres = c.VehicleLaneMetres ?? s.VehicleLaneMetres;
         if (s.Status is SailingStatus.Cancelled or SailingStatus.Departed or SailingStatus.Arrived)
-            return Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; its capacity can no longer change.");
+            return Refusal.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; its capacity can no longer change.");
         if (passengers < s.ReservedPassengers)
-            return Problems.Conflict($"{s.ReservedPassengers} passengers are already booked on {s.Vessel} {s.DepartureAt:yyyy-MM-dd HH:mm}Z: " +
+            return Refusal.Conflict($"{s.ReservedPassengers} passengers are already booked on {s.Vessel} {s.DepartureAt:yyyy-MM-dd HH:mm}Z: " +
                                      $"the capacity cannot go below that; rebook crossings to another sailing first.");
         if (laneMetres < s.ReservedLaneMetres)
-            return Problems.Conflict($"{s.ReservedLaneMetres} lane-metres of vehicles are already booked on {s.Vessel}: " +
+            return Refusal.Conflict($"{s.ReservedLaneMetres} lane-metres of vehicles are already booked on {s.Vessel}: " +
                                      $"the vehicle capacity cannot go below that; rebook crossings to another sailing first.");
         return Decision.Append(new SailingCapacityChanged(passengers, laneMetres, c.Reason!.Trim(), now, by));
     }
@@ -40,32 +40,32 @@ public static class SailingRules
     public static Decision StartBoarding(Sailing s, DateTimeOffset at, string by) =>
         s.Status is SailingStatus.Scheduled or SailingStatus.Delayed
             ? Decision.Append(new SailingBoardingStarted(at, by))
-            : Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; boarding starts only on a scheduled or delayed sailing.");
+            : Refusal.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; boarding starts only on a scheduled or delayed sailing.");
 
     public static Decision Depart(Sailing s, RecordDeparture c, DateTimeOffset at, string by) =>
         s.Status is SailingStatus.Scheduled or SailingStatus.Boarding or SailingStatus.Delayed
             ? Decision.Append(new SailingDeparted(at, c.PersonsOnBoard, c.VehiclesOnBoard, by))
-            : Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; it cannot depart.");
+            : Refusal.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; it cannot depart.");
 
     public static Decision Delay(Sailing s, DelaySailing c, DateTimeOffset now, string by)
     {
         if (s.Status is SailingStatus.Cancelled or SailingStatus.Arrived)
-            return Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; it cannot be delayed.");
+            return Refusal.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; it cannot be delayed.");
         var departure = s.Status == SailingStatus.Departed ? s.DepartureAt : c.NewDepartureAt ?? s.DepartureAt;
         var arrival = c.NewArrivalAt ?? departure + (s.ArrivalAt - s.DepartureAt);
-        if (arrival <= departure) return Problems.BadRequest("newArrivalAt", "newArrivalAt must come after the departure.");
+        if (arrival <= departure) return Refusal.Invalid("newArrivalAt", "newArrivalAt must come after the departure.");
         return Decision.Append(new SailingDelayed(departure, arrival, c.Reason!.Trim(), now, by));
     }
 
     public static Decision Cancel(Sailing s, CancelSailing c, DateTimeOffset now, string by) =>
         s.Status is SailingStatus.Scheduled or SailingStatus.Boarding or SailingStatus.Delayed
             ? Decision.Append(new SailingCancelled(c.Reason!.Trim(), now, by))
-            : Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; only a sailing that has not departed can be cancelled.");
+            : Refusal.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; only a sailing that has not departed can be cancelled.");
 
     public static Decision Arrive(Sailing s, DateTimeOffset at, string by) =>
         s.Status == SailingStatus.Departed
             ? Decision.Append(new SailingArrived(at, by))
-            : Problems.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; only a departed sailing arrives.");
+            : Refusal.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; only a departed sailing arrives.");
 }
 
 /// <summary>Every change of a sailing goes through its row lock, like bookings, so capacity checks never race.</summary>
@@ -77,7 +77,7 @@ public static class SailingDesk
         var stream = await session.Events.FetchForExclusiveWriting<Sailing>(sailingId, ct);
         if (stream.Aggregate is not { } sailing) return (null, Problems.NotFound($"No sailing {sailingId}."), null);
         var decision = decide(sailing);
-        if (decision.Refused is not null) return (sailing, decision.Refused, null);
+        if (decision.Refused is { } refused) return (sailing, refused.ToProblem(), null);
         stream.AppendOne(decision.Event!);
         return (sailing, null, decision.Event);
     }
@@ -93,7 +93,7 @@ public static class SailingDesk
         var messages = new OutgoingMessages();
         if (refused is not null) return (refused.ToResult(), messages);
         messages.AddRange(consequences.Of(before!, e!));
-        return (Results.Ok(ListSailingsEndpoint.Summary(before!.With(e!))), messages);
+        return (Results.Ok(ListSailingsEndpoint.Summary(await session.AfterAsync(before!, e!, ct))), messages);
     }
 }
 

@@ -149,25 +149,6 @@ public class Sailing
     public int FreePassengerPlaces => PassengerCapacity - ReservedPassengers;
     public int FreeLaneMetres => VehicleLaneMetres - ReservedLaneMetres;
 
-    /// <summary>This sailing as it will be once <paramref name="e"/> is stored; this one stays untouched.</summary>
-    public Sailing With(object e)
-    {
-        var copy = (Sailing)MemberwiseClone();
-        switch (e)
-        {
-            case PlacesReserved x: copy.Apply(x); break;
-            case PlacesReleased x: copy.Apply(x); break;
-            case SailingCapacityChanged x: copy.Apply(x); break;
-            case SailingBoardingStarted x: copy.Apply(x); break;
-            case SailingDeparted x: copy.Apply(x); break;
-            case SailingDelayed x: copy.Apply(x); break;
-            case SailingCancelled x: copy.Apply(x); break;
-            case SailingArrived x: copy.Apply(x); break;
-            case SailingBerthChanged x: copy.Apply(x); break;
-        }
-        return copy;
-    }
-
     /// <summary>
     /// Whether the ship had left by <paramref name="at"/>: its recorded departure, or, where the departure
     /// port recorded none (it may have been offline), its departure time as it then stood, delays included.
