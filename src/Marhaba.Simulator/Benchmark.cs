@@ -489,8 +489,8 @@ public sealed class Benchmark(BenchmarkSettings settings)
 
         using var daemon = await store.BuildProjectionDaemonAsync();
         var watch = Stopwatch.StartNew();
-        foreach (var name in projections.Keys)
-            await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(30), CancellationToken.None);
+        // All four at once, as an operator would after a restore: each reads the events it needs while the others apply.
+        await Task.WhenAll(projections.Keys.Select(name => daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(30), CancellationToken.None)));
         return [new Figure("rebuild of the 4 asynchronous projections", Math.Round(applied / watch.Elapsed.TotalSeconds, 2), "events/s",
             $"{applied:N0} events applied ({byType.Values.Sum():N0} in the store, each counted once per projection using it); target ≥ 40,000")];
     }

