@@ -70,14 +70,20 @@ public sealed class Benchmark(BenchmarkSettings settings)
 
             Phase($"repeat {repeat}: one keyed arrival, by hand");
             await handQueue.EnsureAsync((int)(Last("hand-written keyed arrival (a)", 3000) * settings.Duration.TotalSeconds * 1.5));
+            var machine = MachineCpu.Now();
             var handSingle = await HandArrivalsAsync(connection, hand, handQueue, settings.Duration);
+            var handSingleCpu = MachineCpu.Now() - machine;
             Add("hand-written keyed arrival (a)", handSingle, "arrivals/s", "same reads, rule and writes in one transaction, prepared Npgsql");
+            Add("PostgreSQL CPU per 1,000 keyed arrivals, by hand (a)", handSingleCpu.PostgresPer1000(handSingle * settings.Duration.TotalSeconds), "ms",
+                $"the hand-written code itself, in the load generator: {handSingleCpu.ThisProcessPer1000(handSingle * settings.Duration.TotalSeconds):0} ms");
 
             Phase($"repeat {repeat}: keyed arrivals through the API, saturated");
             using var lag = new ProjectionLagProbe(connection);
             var cpu = server.CpuTime;
+            machine = MachineCpu.Now();
             var saturated = await ArrivalsAsync(http, staff, queue, settings.Duration, ratePerSecond: null);
             var cpuSaturated = server.CpuTime - cpu;
+            var machineSaturated = MachineCpu.Now() - machine;
             var lagFigure = (await lag.StopAsync()).Single();
             var rate = saturated.Count / saturated.Elapsed.TotalSeconds;
             Add("record arrival, full path, saturated", rate, "req/s", saturated.Answers);
@@ -85,6 +91,8 @@ public sealed class Benchmark(BenchmarkSettings settings)
             Add("ratio full-path arrival / hand-written (a)", rate / handSingle, "×", "target ≥ 0.6");
             Add("ratio full-path arrival / raw single-append tx", rate / Last("raw single-append transactions"), "×");
             Add("server CPU per 1,000 keyed arrivals", cpuSaturated.TotalMilliseconds / Math.Max(1, saturated.Count) * 1000, "ms");
+            Add("PostgreSQL CPU per 1,000 keyed arrivals, full path", machineSaturated.PostgresPer1000(saturated.Count), "ms",
+                $"the load generator: {machineSaturated.ThisProcessPer1000(saturated.Count):0} ms");
             Add(lagFigure.Name, lagFigure.Value, lagFigure.Unit, lagFigure.Note);
             Add("errors answered, saturated arrivals", saturated.Errors, "answers", saturated.Answers);
 
@@ -95,18 +103,25 @@ public sealed class Benchmark(BenchmarkSettings settings)
 
             Phase($"repeat {repeat}: ships' lists of {settings.BatchSize}, by hand");
             await handQueue.EnsureAsync((int)(Last("hand-written batch (b)", 50_000) * settings.Duration.TotalSeconds * 1.5));
+            machine = MachineCpu.Now();
             var handBatch = await HandBatchesAsync(connection, hand, handQueue, settings.Duration);
+            var handBatchCpu = MachineCpu.Now() - machine;
             Add("hand-written batch (b)", handBatch, "arrivals/s", $"{settings.BatchSize} a list: one read, set-based writes in one transaction");
+            Add("PostgreSQL CPU per 1,000 arrivals in lists, by hand (b)", handBatchCpu.PostgresPer1000(handBatch * settings.Duration.TotalSeconds), "ms",
+                $"the hand-written code itself, in the load generator: {handBatchCpu.ThisProcessPer1000(handBatch * settings.Duration.TotalSeconds):0} ms");
 
             Phase($"repeat {repeat}: ships' lists through the batch endpoint, keyed");
             cpu = server.CpuTime;
+            machine = MachineCpu.Now();
             var batches = await BatchesAsync(http, staff, queue, settings.Duration);
             var cpuBatches = server.CpuTime - cpu;
+            var machineBatches = MachineCpu.Now() - machine;
             var batchRate = batches.Recorded / batches.Elapsed.TotalSeconds;
             Add("batch endpoint, keyed", batchRate, "arrivals/s", batches.Answers);
             Add("ratio batch endpoint / hand-written (b)", batchRate / handBatch, "×", "target ≥ 0.5");
             Add("ratio batch endpoint / raw batched inserts", batchRate / Last("raw batched inserts of 100 rows"), "×");
             Add("server CPU per 1,000 arrivals in lists", cpuBatches.TotalMilliseconds / Math.Max(1, batches.Recorded) * 1000, "ms");
+            Add("PostgreSQL CPU per 1,000 arrivals in lists, batch endpoint", machineBatches.PostgresPer1000(batches.Recorded), "ms");
             Add("errors answered, batch endpoint", batches.Errors, "answers", batches.Answers);
         }
         var peakRss = server.PeakRssMegabytes;
@@ -497,4 +512,37 @@ public sealed class Benchmark(BenchmarkSettings settings)
 
     private static HttpRequestMessage Post<T>(string path, string token, T body) =>
         new(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: Json), Headers = { Authorization = new AuthenticationHeaderValue("Bearer", token) } };
+}
+
+/// <summary>
+/// CPU time spent so far by PostgreSQL (every postgres process, from /proc) and by this process: what a phase cost
+/// the database and the load generator, beside the server's own figure.
+/// </summary>
+public readonly record struct MachineCpu(double PostgresMs, double ThisProcessMs)
+{
+    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+
+    public static MachineCpu Now()
+    {
+        double ticks = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!char.IsAsciiDigit(Path.GetFileName(dir)[0])) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var close = stat.LastIndexOf(')');
+                if (!stat.AsSpan(stat.IndexOf('(') + 1, close - stat.IndexOf('(') - 1).StartsWith("postgres")) continue;
+                var fields = stat[(close + 2)..].Split(' ');
+                ticks += double.Parse(fields[11]) + double.Parse(fields[12]); // utime, stime
+            }
+            catch (IOException) { } // a process that ended meanwhile
+        }
+        return new(ticks / TicksPerSecond * 1000, Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds);
+    }
+
+    public static MachineCpu operator -(MachineCpu a, MachineCpu b) => new(a.PostgresMs - b.PostgresMs, a.ThisProcessMs - b.ThisProcessMs);
+
+    public double PostgresPer1000(double count) => Math.Round(PostgresMs / Math.Max(1, count) * 1000, 1);
+    public double ThisProcessPer1000(double count) => Math.Round(ThisProcessMs / Math.Max(1, count) * 1000, 1);
 }
