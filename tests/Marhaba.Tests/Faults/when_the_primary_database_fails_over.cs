@@ -1,12 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Marhaba.Crossings;
 using Marhaba.Hosting;
-using Marhaba.Ports;
-using Marhaba.Sailings;
 using Marhaba.Simulator;
 using Npgsql;
 using Xunit.Abstractions;
@@ -37,7 +34,7 @@ public class when_the_primary_database_fails_over(AppFixture app, ITestOutputHel
             var connection = (await ClusterAsync("connection")).Trim();
             for (var i = 0; i < 2; i++) nodes.Add(await ServerProcess.StartAsync(connection, Key));
             var tokens = new TokenIssuer(new AuthOptions { SigningKey = Key });
-            var references = await BookAndSailAsync(nodes[0], tokens);
+            var references = await ProcessScenarios.BookAndSailAsync(nodes[0], tokens, Crossings);
 
             var staff = tokens.Mint("staff-tanger-med", [Roles.PortStaff], ["MAPTM"]);
             var clients = nodes.Select(n => { var c = n.Client(4); c.Timeout = TimeSpan.FromSeconds(30); c.DefaultRequestHeaders.Authorization = new("Bearer", staff); return c; }).ToList();
@@ -58,11 +55,7 @@ public class when_the_primary_database_fails_over(AppFixture app, ITestOutputHel
                     await Task.Delay(300);
                     for (var attempt = 0; ; attempt++)
                     {
-                        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ports/MAPTM/arrivals")
-                        {
-                            Content = JsonContent.Create(new CrossingAtPort(reference, null, $"Lane {desk}", null), options: Json.Options)
-                        };
-                        request.Headers.Add(IdempotencyMiddleware.Header, "arrival-" + reference);
+                        using var request = ProcessScenarios.Arrival(reference, $"Lane {desk}");
                         try
                         {
                             using var response = await clients[(desk + attempt) % 2].SendAsync(request);
@@ -174,23 +167,6 @@ public class when_the_primary_database_fails_over(AppFixture app, ITestOutputHel
             foreach (var node in nodes) await node.DisposeAsync();
             await ClusterAsync("down", check: false, fast: true);
         }
-    }
-
-    /// <summary>A sailing from Algeciras, booked full of families, has left for Tanger Med.</summary>
-    private static async Task<List<string>> BookAndSailAsync(ServerProcess node, TokenIssuer tokens)
-    {
-        using var client = node.Client(4);
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
-        var sailing = (await (await client.PostAsJsonAsync("/api/sailings", new ScheduleSailing("ESALG-MAPTM", Direction.Inbound, "FRS", "Tanger Express",
-            DateTimeOffset.UtcNow.AddHours(2), null, 1500, 0), Json.Options)).Content.ReadFromJsonAsync<SailingSummary>(Json.Options))!;
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("operator", [Roles.Operator], lines: ["ESALG-MAPTM"]));
-        var references = new List<string>();
-        for (var i = 0; i < Crossings; i++)
-            references.Add((await (await client.PostAsJsonAsync("/api/crossings", new BookCrossing(sailing.Id, 2, 1, null), Json.Options))
-                .Content.ReadFromJsonAsync<CrossingBookedResponse>(Json.Options))!.BookingReference);
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
-        (await client.PostAsJsonAsync($"/api/sailings/{sailing.Id}/departure", new RecordDeparture(null, null, null), Json.Options)).EnsureSuccessStatusCode();
-        return references;
     }
 
     private async Task<string> ClusterAsync(string arguments, bool check = true, bool fast = false)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Marhaba.Crossings;
+using Marhaba.Assistance;
 using Marhaba.Hosting;
 using Marhaba.Ports;
 using Marhaba.Sailings;
@@ -29,7 +29,15 @@ public class when_three_nodes_share_the_work(AppFixture app, ITestOutputHelper o
         var nodes = new List<ServerProcess>();
         try
         {
-            for (var i = 0; i < 3; i++) nodes.Add(await ServerProcess.StartAsync(connection, Key));
+            // Business time 1 min 55 s behind: a critical medical case's 2-minute deadline falls 5 s after it is opened.
+            var settings = new Dictionary<string, string>
+            {
+                ["Clock__OffsetSeconds"] = "-115",
+                ["PortAuthority__BaseUrl"] = App.Authority.Url,
+                ["PortAuthority__Secret"] = App.Authority.Secret,
+                ["PortAuthority__AuthorityId"] = StandInAuthorityServer.AuthorityId,
+            };
+            for (var i = 0; i < 3; i++) nodes.Add(await ServerProcess.StartAsync(connection, Key, settings));
 
             // Every projection and every job assigned to exactly one node (one row per agent), projections on more than one.
             var assignments = await WaitForAsync(connection, a => a.Count(x => x.Agent.StartsWith("event-subscriptions")) == 4
@@ -48,22 +56,26 @@ public class when_three_nodes_share_the_work(AppFixture app, ITestOutputHelper o
 
             // A sailing from Algeciras has arrived at Tanger Med; its crossings are recorded through the three nodes.
             var tokens = new TokenIssuer(new AuthOptions { SigningKey = Key });
-            using var client = nodes[0].Client(4);
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
-            var sailing = (await (await client.PostAsJsonAsync("/api/sailings", new ScheduleSailing("ESALG-MAPTM", Direction.Inbound, "FRS", "Tanger Express",
-                DateTimeOffset.UtcNow.AddHours(2), null, 1200, 0), Json.Options)).Content.ReadFromJsonAsync<SailingSummary>(Json.Options))!;
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("operator", [Roles.Operator], lines: ["ESALG-MAPTM"]));
-            var references = new List<string>();
-            for (var i = 0; i < 150; i++)
-                references.Add((await (await client.PostAsJsonAsync("/api/crossings", new BookCrossing(sailing.Id, 2, 1, null), Json.Options))
-                    .Content.ReadFromJsonAsync<CrossingBookedResponse>(Json.Options))!.BookingReference);
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
-            (await client.PostAsJsonAsync($"/api/sailings/{sailing.Id}/departure", new RecordDeparture(null, null, null), Json.Options)).EnsureSuccessStatusCode();
+            var references = await ProcessScenarios.BookAndSailAsync(nodes[0], tokens, 150);
 
             // The node running the arrivals' projection is the one to die, a third of the way through.
             var victim = assignments.Single(a => a.Agent.Contains("PortArrivals", StringComparison.OrdinalIgnoreCase)).Node;
             var victimIndex = await NodeIndexAsync(connection, victim);
             output.WriteLine($"killing node {victim} (process {victimIndex + 1} of 3)");
+
+            // Work left on the node about to die: a departure report in its outbox (the authority is down) and a
+            // critical case whose deadline is a scheduled message it stored.
+            using (var doomed = nodes[victimIndex].Client(2))
+            {
+                await App.Authority.FaultsAsync(outageSeconds: 12);
+                doomed.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
+                var genova = (await (await doomed.PostAsJsonAsync("/api/sailings", new ScheduleSailing("ITGOA-MAPTM", Direction.Inbound, "GNV", "GNV Allegra",
+                    DateTimeOffset.UtcNow.AddHours(3), null, 1000, 1200), Json.Options)).Content.ReadFromJsonAsync<SailingSummary>(Json.Options))!;
+                (await doomed.PostAsJsonAsync($"/api/sailings/{genova.Id}/boarding", new { })).EnsureSuccessStatusCode();
+                doomed.DefaultRequestHeaders.Authorization = null;
+                (await doomed.PostAsJsonAsync("/api/traveller/assistance", new OpenAssistanceRequest(null, null, AssistanceCategory.Medical, Urgency.Critical,
+                    "MAPTM", "Collapsed at the gangway", Language.fr, null, null), Json.Options)).EnsureSuccessStatusCode();
+            }
             var staff = tokens.Mint("staff-tanger-med", [Roles.PortStaff], ["MAPTM"]);
             var clients = nodes.Select(n => { var c = n.Client(2); c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", staff); return c; }).ToList();
             var killedAt = Stopwatch.StartNew();
@@ -75,11 +87,7 @@ public class when_three_nodes_share_the_work(AppFixture app, ITestOutputHelper o
                 for (var attempt = 0; ; attempt++)
                 {
                     var node = (i + attempt) % 3;
-                    using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ports/MAPTM/arrivals")
-                    {
-                        Content = JsonContent.Create(new CrossingAtPort(references[i], null, "Lane 2", null), options: Json.Options)
-                    };
-                    request.Headers.Add(IdempotencyMiddleware.Header, "arrival-" + references[i]);
+                    using var request = ProcessScenarios.Arrival(references[i], "Lane 2");
                     try
                     {
                         using var response = await clients[node].SendAsync(request);
@@ -105,6 +113,20 @@ public class when_three_nodes_share_the_work(AppFixture app, ITestOutputHelper o
             (projected, events) = await ArrivalCountsAsync(connection);
             output.WriteLine($"crossing_arrived events: {events}; counted by the arrivals projection: {projected}; {killedAt.Elapsed.TotalSeconds:0.0} s after the kill");
             events.ShouldBe(150, "every acknowledged arrival is stored once");
+
+            // The dead node's messages, carried out once by the others: the escalation at its deadline, the report once the authority is back.
+            long escalations = 0;
+            for (var i = 0; i < 480 && (escalations == 0 || (await App.Authority.StatsAsync()).Received == 0); i++)
+            {
+                await Task.Delay(500);
+                escalations = await CountAsync(connection, "select count(*) from marhaba.mt_events where type = 'assistance_request_escalated'");
+            }
+            await Task.Delay(TimeSpan.FromSeconds(3)); // room for a second, wrong, execution to show
+            escalations = await CountAsync(connection, "select count(*) from marhaba.mt_events where type = 'assistance_request_escalated'");
+            var reports = await App.Authority.ReceivedAsync("departure-report");
+            output.WriteLine($"the dead node's messages: {escalations} escalation(s), {reports.Count} report(s) received in {reports.Sum(r => r.Deliveries)} delivery(ies), {killedAt.Elapsed.TotalSeconds:0.0} s after the kill");
+            escalations.ShouldBe(1);
+            reports.Single().Deliveries.ShouldBe(1);
             projected.ShouldBe(events, "no arrival projected twice, none missed");
             moved.Select(a => a.Node).Distinct().Count().ShouldBeLessThanOrEqualTo(2);
         }
@@ -149,6 +171,13 @@ public class when_three_nodes_share_the_work(AppFixture app, ITestOutputHelper o
             Parameters = { new() { Value = node } }
         };
         return (int)(long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<long> CountAsync(string connection, string sql)
+    {
+        await using var conn = new NpgsqlConnection(connection + ";Pooling=false");
+        await conn.OpenAsync();
+        return (long)(await new NpgsqlCommand(sql, conn).ExecuteScalarAsync())!;
     }
 
     private static async Task<(long Projected, long Events)> ArrivalCountsAsync(string connection)
