@@ -41,7 +41,7 @@ public class when_the_database_restarts_under_load(ITestOutputHelper output)
                 x.UseSetting("Auth:SigningKey", key);
                 x.UseSetting(TravellerAccess.KeySetting, key);
                 x.UseSetting("Demo:Seed", "false");
-                x.ConfigureServices(s => { s.RunWolverineInSoloMode(); s.DisableAllExternalWolverineTransports(); });
+                x.ConfigureServices(s => s.DisableAllExternalWolverineTransports()); // balanced, as in production: one node, its own leader
             });
             var tokens = new TokenIssuer(new AuthOptions { SigningKey = key });
             var client = host.Server.CreateClient();
@@ -127,7 +127,10 @@ public class when_the_database_restarts_under_load(ITestOutputHelper output)
                 .ShouldBe(acknowledged, ignoreOrder: true);
             arrivals.Select(a => a.SailingId).ShouldAllBe(id => id == sailing.Id);
 
-            await host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+            // 90 s leaves room for Wolverine to restart a shard that the outage stopped (it does so once a shard has made no progress for 60 s).
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            await host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(90));
+            output.WriteLine($"the asynchronous projections caught up {waited.Elapsed.TotalSeconds:0.0} s after the last arrival");
             var day = await session.LoadAsync<PortArrivals>(PortArrivals.Key("MAPTM", arrivals[0].ArrivedAt));
             day!.Crossings.ShouldBe(references.Count, "the asynchronous projections catch up");
         }
