@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using JasperFx;
-using JasperFx.Events.Daemon;
 using Marhaba.Crossings;
 using Marhaba.Demo;
 using Marhaba.Hosting;

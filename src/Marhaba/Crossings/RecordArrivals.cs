@@ -44,16 +44,12 @@ public static class RecordArrivalsEndpoint
         var results = new List<ArrivalItemResult>(request.Items!.Count);
 
         // A ship's list comes by booking reference, and a crossing's stream id follows from its reference: every
-        // crossing is fetched for writing, with the sailings they are on, in one round trip.
+        // crossing is fetched for writing in one round trip, then the sailings they are on (mostly one) in another.
         var references = request.Items.Where(i => PortDesk.ValidateItem(i, now) is null && !string.IsNullOrWhiteSpace(i!.BookingReference))
             .Select(i => Codes.Normalise(i!.BookingReference!)).Distinct().ToArray();
         var batch = session.CreateBatchQuery();
         var fetched = references.ToDictionary(r => r, r => batch.Events.FetchForWriting<Crossing>(Codes.CrossingIdOf(r)));
-        var sailings = new Dictionary<Guid, Sailing>();
-        var onShips = batch.Query<Crossing>().Include<Sailing, Guid>(c => c.SailingId, sailings)
-            .Where(c => c.Id.IsOneOf(references.Select(Codes.CrossingIdOf).ToArray())).ToList();
         await batch.Execute(ct);
-        await onShips;
         var streams = new Dictionary<string, JasperFx.Events.IEventStream<Crossing>>();
         foreach (var (reference, stream) in fetched)
             if ((await stream).Aggregate is not null) streams[reference] = await stream;
@@ -62,13 +58,14 @@ public static class RecordArrivalsEndpoint
         var older = references.Where(r => !streams.ContainsKey(r)).ToArray();
         if (older.Length > 0)
         {
-            var found = await session.Query<Crossing>().Include<Sailing, Guid>(c => c.SailingId, sailings)
-                .Where(c => c.BookingReference.IsOneOf(older)).ToListAsync(ct);
+            var found = await session.Query<Crossing>().Where(c => c.BookingReference.IsOneOf(older)).Select(c => c.Id).ToListAsync(ct);
             var more = session.CreateBatchQuery();
-            var olderStreams = found.ToDictionary(c => c.BookingReference, c => more.Events.FetchForWriting<Crossing>(c.Id));
+            var olderStreams = found.Select(id => more.Events.FetchForWriting<Crossing>(id)).ToList();
             if (olderStreams.Count > 0) await more.Execute(ct);
-            foreach (var (reference, stream) in olderStreams) streams[reference] = await stream;
+            foreach (var stream in olderStreams) streams[(await stream).Aggregate!.BookingReference] = await stream;
         }
+        var sailings = (await session.LoadManyAsync<Sailing>(ct, streams.Values.Select(s => s.Aggregate!.SailingId).Distinct()))
+            .ToDictionary(s => s.Id);
 
         for (var i = 0; i < request.Items.Count; i++)
         {
