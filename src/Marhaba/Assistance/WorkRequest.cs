@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
+using JasperFx.Events;
 
 namespace Marhaba.Assistance;
 
@@ -15,41 +17,50 @@ public record ResolveRequest(AssistanceOutcome? Outcome, string? Note);
 
 public record AssistanceRequestChanged(Guid RequestId, string Reference, AssistanceStatus Status, string Place, string? Agent);
 
-/// <summary>The shared path of an agent's action: load, check the agent's places, decide, append.</summary>
+/// <summary>The shared path of an agent's action: check the agent's places, decide, append, answer from the request as it now stands.</summary>
 public static class AgentDesk
 {
     public static async Task<IResult> ActAsync(
-        IDocumentSession session, Guid requestId, ClaimsPrincipal user, Func<AssistanceRequest, Decision> decide, CancellationToken ct,
+        IDocumentSession session, IEventStream<AssistanceRequest> stream, ClaimsPrincipal user, Func<AssistanceRequest, Decision> decide, CancellationToken ct,
         Func<AssistanceRequest, object, Task>? alongside = null)
     {
-        var (found, e, refused) = await DecideAsync(session, requestId, user, decide, ct);
+        var (e, refused) = Decide(stream, user, decide);
         if (refused is not null) return refused.ToResult();
-        var request = found!;
+        var request = stream.Aggregate!;
         if (alongside is not null) await alongside(request, e!);
-
-        var after = e switch
-        {
-            AssistanceRequestAcknowledged => (request.Status == AssistanceStatus.Opened ? AssistanceStatus.Acknowledged : request.Status, request.Place, request.Agent),
-            AssistanceRequestAssigned a => (AssistanceStatus.Assigned, a.Place, a.Agent),
-            AssistanceRequestTransferred t => (request.Status == AssistanceStatus.Assigned ? AssistanceStatus.Acknowledged : request.Status, t.ToPlace, (string?)null),
-            AssistanceRequestResolved => (AssistanceStatus.Resolved, request.Place, request.Agent),
-            AssistanceRequestClosed or AssistanceRequestMarkedAbusive => (AssistanceStatus.Closed, request.Place, request.Agent),
-            _ => (request.Status, request.Place, request.Agent)
-        };
-        return Results.Ok(new AssistanceRequestChanged(request.Id, request.Reference, after.Item1, after.Item2, after.Item3));
+        var after = await session.AfterAsync(request, e!, ct);
+        return Results.Ok(new AssistanceRequestChanged(after.Id, after.Reference, after.Status, after.Place, after.Agent));
     }
 
-    /// <summary>Loads the request, checks the agent's places, lets the rule decide and appends its event (for the API and the board page).</summary>
+    /// <summary>Loads the request and decides (for the board page, which names the request by its id).</summary>
     public static async Task<(AssistanceRequest? Before, object? Event, ProblemDetails? Refused)> DecideAsync(
         IDocumentSession session, Guid requestId, ClaimsPrincipal user, Func<AssistanceRequest, Decision> decide, CancellationToken ct)
     {
         var stream = await session.Events.FetchForWriting<AssistanceRequest>(requestId, ct);
-        if (stream.Aggregate is not { } request) return (null, null, Problems.NotFound($"No assistance request {requestId}."));
-        if (AssistanceRules.CanActOn(request, user) is { } forbidden) return (request, null, forbidden.ToProblem());
+        if (stream.Aggregate is null) return (null, null, Problems.NotFound($"No assistance request {requestId}."));
+        var (e, refused) = Decide(stream, user, decide);
+        return (stream.Aggregate, e, refused);
+    }
+
+    private static (object? Event, ProblemDetails? Refused) Decide(IEventStream<AssistanceRequest> stream, ClaimsPrincipal user, Func<AssistanceRequest, Decision> decide)
+    {
+        var request = stream.Aggregate!;
+        if (AssistanceRules.CanActOn(request, user) is { } forbidden) return (null, forbidden.ToProblem());
         var decision = decide(request);
-        if (decision.Refused is { } refused) return (request, null, refused.ToProblem());
+        if (decision.Refused is { } refused) return (null, refused.ToProblem());
         stream.AppendOne(decision.Event!);
-        return (request, decision.Event, null);
+        return (decision.Event, null);
+    }
+}
+
+/// <summary>An assistance request named by its id in the route, declared for Wolverine's aggregate workflow; 404 when there is none.</summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class AssistanceRequestInRouteAttribute : WriteAggregateAttribute
+{
+    public AssistanceRequestInRouteAttribute() : base("requestId")
+    {
+        OnMissing = Wolverine.Persistence.OnMissing.ProblemDetailsWith404;
+        MissingMessage = "No assistance request {0}.";
     }
 }
 
@@ -58,8 +69,8 @@ public static class AcknowledgeEndpoint
     [WolverinePost("/api/assistance/{requestId}/acknowledge", OperationId = "AcknowledgeAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post(Guid requestId, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Acknowledge(r, user.StaffId(), clock.GetUtcNow()), ct);
+    public static Task<IResult> Post([AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentDesk.ActAsync(session, request, user, r => AssistanceRules.Acknowledge(r, user.StaffId(), clock.GetUtcNow()), ct);
 }
 
 public static class MarkAbusiveEndpoint
@@ -68,8 +79,8 @@ public static class MarkAbusiveEndpoint
     [WolverinePost("/api/assistance/{requestId}/abuse", OperationId = "MarkAssistanceRequestAbusive")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post(Guid requestId, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.MarkAbusive(r, user.StaffId(), clock.GetUtcNow()), ct);
+    public static Task<IResult> Post([AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentDesk.ActAsync(session, request, user, r => AssistanceRules.MarkAbusive(r, user.StaffId(), clock.GetUtcNow()), ct);
 }
 
 public static class AssignEndpoint
@@ -81,8 +92,8 @@ public static class AssignEndpoint
     [WolverinePost("/api/assistance/{requestId}/assign", OperationId = "AssignAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post(Guid requestId, AssignRequest command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Assign(r, command.Agent?.Trim() ?? user.StaffId(), user.StaffId(), clock.GetUtcNow()), ct);
+    public static Task<IResult> Post(AssignRequest command, [AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentDesk.ActAsync(session, request, user, r => AssistanceRules.Assign(r, command.Agent?.Trim() ?? user.StaffId(), user.StaffId(), clock.GetUtcNow()), ct);
 }
 
 public static class AddNoteEndpoint
@@ -96,11 +107,11 @@ public static class AddNoteEndpoint
     [WolverinePost("/api/assistance/{requestId}/notes", OperationId = "AddAssistanceNote")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post(Guid requestId, AddNote command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    public static Task<IResult> Post(AddNote command, [AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
         var noteId = Guid.CreateVersion7();
         var now = clock.GetUtcNow();
-        return AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.AddNote(r, noteId, command.VisibleToTraveller ?? false, user.StaffId(), now), ct,
+        return AgentDesk.ActAsync(session, request, user, r => AssistanceRules.AddNote(r, noteId, command.VisibleToTraveller ?? false, user.StaffId(), now), ct,
             (r, _) => Texts.AddNoteAsync(session, r.Id, new AssistanceNote(noteId, command.Text!.Trim(), user.StaffId(), now, command.VisibleToTraveller ?? false), ct));
     }
 }
@@ -116,8 +127,8 @@ public static class TransferEndpoint
     [WolverinePost("/api/assistance/{requestId}/transfer", OperationId = "TransferAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post(Guid requestId, TransferRequest command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Transfer(r, Places.Normalise(command.Place)!, user.StaffId(), clock.GetUtcNow()), ct);
+    public static Task<IResult> Post(TransferRequest command, [AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentDesk.ActAsync(session, request, user, r => AssistanceRules.Transfer(r, Places.Normalise(command.Place)!, user.StaffId(), clock.GetUtcNow()), ct);
 }
 
 public static class EscalateEndpoint
@@ -126,10 +137,10 @@ public static class EscalateEndpoint
     [WolverinePost("/api/assistance/{requestId}/escalate", OperationId = "EscalateAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static async Task<(IResult, OutgoingMessages)> Post(Guid requestId, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<(IResult, OutgoingMessages)> Post([AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
         var checks = new OutgoingMessages();
-        var answer = await AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.RaiseUrgency(r, user.StaffId(), clock.GetUtcNow()), ct,
+        var answer = await AgentDesk.ActAsync(session, request, user, r => AssistanceRules.RaiseUrgency(r, user.StaffId(), clock.GetUtcNow()), ct,
             (r, e) =>
             {
                 foreach (var check in AssistanceRules.ChecksAfter(r, (AssistanceUrgencyRaised)e)) checks.Schedule(check, check.Deadline);
@@ -149,10 +160,10 @@ public static class ResolveEndpoint
     [WolverinePost("/api/assistance/{requestId}/resolve", OperationId = "ResolveAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post(Guid requestId, ResolveRequest command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    public static Task<IResult> Post(ResolveRequest command, [AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        return AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Resolve(r, command.Outcome!.Value, user.StaffId(), now), ct,
+        return AgentDesk.ActAsync(session, request, user, r => AssistanceRules.Resolve(r, command.Outcome!.Value, user.StaffId(), now), ct,
             (r, _) => string.IsNullOrWhiteSpace(command.Note) ? Task.CompletedTask
                 : Texts.AddNoteAsync(session, r.Id, new AssistanceNote(Guid.CreateVersion7(), command.Note.Trim(), user.StaffId(), now, true), ct));
     }
@@ -163,8 +174,8 @@ public static class CloseEndpoint
     [WolverinePost("/api/assistance/{requestId}/close", OperationId = "CloseAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post(Guid requestId, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        AgentDesk.ActAsync(session, requestId, user, r => AssistanceRules.Close(r, user.StaffId(), clock.GetUtcNow()), ct);
+    public static Task<IResult> Post([AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentDesk.ActAsync(session, request, user, r => AssistanceRules.Close(r, user.StaffId(), clock.GetUtcNow()), ct);
 }
 
 public static class Texts

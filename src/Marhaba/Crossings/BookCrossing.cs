@@ -5,6 +5,8 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
+using Wolverine.Marten;
+using JasperFx.Events;
 
 namespace Marhaba.Crossings;
 
@@ -41,17 +43,25 @@ public static class BookCrossingEndpoint
         return WolverineContinue.NoProblems;
     }
 
+    /// <summary>
+    /// The sailing whose row lock the booking takes; none for a request <see cref="Validate"/> refuses, so that a malformed
+    /// booking neither waits for nor holds up the bookings of a full sailing.
+    /// </summary>
+    public static Guid SailingOf(BookCrossing command) =>
+        command.SailingId is { } id && ReferenceEquals(Validate(command), WolverineContinue.NoProblems) ? id : Codes.NoStream;
+
     [WolverinePost("/api/crossings", OperationId = "BookCrossing")]
     [Authorize(Policy = Policies.Booking)]
     [ProducesResponseType<CrossingBookedResponse>(201)]
     [ProducesResponseType<ProblemDetails>(404)]
     [ProducesResponseType<ProblemDetails>(409)]
     public static async Task<IResult> Post(
-        BookCrossing command, IDocumentSession session, TravellerAccess access, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
-    {
+        BookCrossing command,
         // The sailing's row lock makes concurrent bookings of one sailing wait for each other,
         // across server nodes too: each decides on the capacity the previous one left.
-        var sailing = await session.Events.FetchForExclusiveWriting<Sailing>(command.SailingId!.Value, ct);
+        [WriteAggregate(Required = false, FromMethod = nameof(SailingOf), LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] IEventStream<Sailing> sailing,
+        IDocumentSession session, TravellerAccess access, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    {
         if (sailing.Aggregate is null)
             return Problems.NotFound($"No sailing {command.SailingId}.").ToResult();
 

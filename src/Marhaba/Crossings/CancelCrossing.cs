@@ -5,6 +5,8 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
+using Wolverine.Marten;
+using JasperFx.Events;
 
 namespace Marhaba.Crossings;
 
@@ -23,19 +25,18 @@ public static class CancelCrossingEndpoint
     [WolverinePost("/api/crossings/{crossingId}/cancel", OperationId = "CancelCrossing")]
     [Authorize(Policy = Policies.Booking)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
-    public static async Task<IResult> Post(
-        Guid crossingId, CancelCrossing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<(IResult, Events)> Post(
+        CancelCrossing command, [CrossingInRoute] Crossing crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<Crossing>(crossingId, ct);
-        if (stream.Aggregate is not { } crossing) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
-        if ((user.WhyNotOperator(crossing.RouteCode) ?? CrossingRules.CanCancel(crossing)?.ToProblem()) is { } refused) return refused.ToResult();
+        if ((user.WhyNotOperator(crossing.RouteCode) ?? CrossingRules.CanCancel(crossing)?.ToProblem()) is { } refused) return (refused.ToResult(), []);
 
         var now = clock.GetUtcNow();
-        stream.AppendOne(new CrossingCancelled(command.Reason!.Value, now, user.StaffId(), crossing.SailingId, crossing.Passengers, crossing.Vehicle,
-            crossing.Status == CrossingStatus.CheckedIn));
+        var cancelled = new CrossingCancelled(command.Reason!.Value, now, user.StaffId(), crossing.SailingId, crossing.Passengers, crossing.Vehicle,
+            crossing.Status == CrossingStatus.CheckedIn);
         await CrossingRemarks.AddAsync(session, crossing.Id, command.Note, user.StaffId(), now, ct);
         await SailingPlaces.ReleaseAsync(session, crossing, "cancelled", ct);
-        return Results.Ok(new CrossingAtPortResult(crossing.Id, crossing.BookingReference, CrossingStatus.Cancelled));
+        var after = await session.AfterAsync(crossing, cancelled, ct);
+        return (Results.Ok(new CrossingAtPortResult(after.Id, after.BookingReference, after.Status)), [cancelled]);
     }
 }
 
@@ -45,15 +46,17 @@ public static class MarkNoShowEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
+    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+
     [WolverinePost("/api/ports/{port}/no-shows", OperationId = "MarkNoShow")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static async Task<IResult> Post(
-        string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+        string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         Crossing? marked = null;
-        var (done, refused) = await PortDesk.DecideAndAppendAsync(session, PortDesk.Normalised(port), request, now, (c, sailing, at) =>
+        var (done, refused) = await PortDesk.DecideAndAppendAsync(session, crossing, PortDesk.Normalised(port), request, now, (c, sailing, at) =>
         {
             if (CrossingRules.CanMarkNoShow(c, sailing!, PortDesk.Normalised(port), now) is { } no) return no;
             marked = c;
@@ -62,6 +65,17 @@ public static class MarkNoShowEndpoint
         if (refused is not null) return refused.ToResult();
         await SailingPlaces.ReleaseAsync(session, marked!, "no-show", ct);
         return Results.Ok(done);
+    }
+}
+
+/// <summary>A crossing named by its id in the route, declared for Wolverine's aggregate workflow; 404 when there is none.</summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class CrossingInRouteAttribute : WriteAggregateAttribute
+{
+    public CrossingInRouteAttribute() : base("crossingId")
+    {
+        OnMissing = Wolverine.Persistence.OnMissing.ProblemDetailsWith404;
+        MissingMessage = "No crossing {0}.";
     }
 }
 

@@ -5,6 +5,7 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
+using JasperFx.Events;
 
 namespace Marhaba.Crossings;
 
@@ -14,11 +15,13 @@ public static class CheckInEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
+    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+
     [WolverinePost("/api/ports/{port}/check-ins", OperationId = "CheckIn")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
-    public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, port, request, clock, (c, _, at) =>
+    public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        PortDesk.RecordAsync(session, crossing, port, request, clock, (c, _, at) =>
             CrossingRules.CanCheckIn(c, PortDesk.Normalised(port)) is { } no ? no
                 : Decision.Append(new CrossingCheckedIn(c.Origin, request.Lane, at, user.StaffId(), c.SailingId, c.Passengers, c.Vehicle)), ct);
 }
@@ -28,11 +31,13 @@ public static class EmbarkEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
+    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+
     [WolverinePost("/api/ports/{port}/boardings", OperationId = "Embark")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
-    public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, port, request, clock, (c, _, at) =>
+    public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        PortDesk.RecordAsync(session, crossing, port, request, clock, (c, _, at) =>
             CrossingRules.CanEmbark(c, PortDesk.Normalised(port)) is { } no ? no
                 : Decision.Append(new CrossingEmbarked(c.Origin, c.SailingId, at, user.StaffId(), c.Passengers, c.Vehicle)), ct);
 }
@@ -43,11 +48,13 @@ public static class RecordArrivalEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
+    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+
     [WolverinePost("/api/ports/{port}/arrivals", OperationId = "RecordArrival")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
-    public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, port, request, clock, (c, sailing, at) => Arrive(c, sailing!, PortDesk.Normalised(port), request.Lane, at, user.StaffId()), ct, needsSailing: true);
+    public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        PortDesk.RecordAsync(session, crossing, port, request, clock, (c, sailing, at) => Arrive(c, sailing!, PortDesk.Normalised(port), request.Lane, at, user.StaffId()), ct, needsSailing: true);
 
     public static Decision Arrive(Crossing c, Sailing sailing, string port, string? lane, DateTimeOffset at, string staff) =>
         CrossingRules.CanArrive(c, sailing, port, at) is { } no ? no
@@ -60,11 +67,13 @@ public static class ClearEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
+    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+
     [WolverinePost("/api/ports/{port}/clearances", OperationId = "Clear")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
-    public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, port, request, clock, (c, _, at) =>
+    public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        PortDesk.RecordAsync(session, crossing, port, request, clock, (c, _, at) =>
             CrossingRules.CanClear(c, PortDesk.Normalised(port)) is { } no ? no
                 : Decision.Append(new CrossingCleared(c.Destination, at, user.StaffId(), c.Passengers, c.Vehicle)), ct);
 }
@@ -75,11 +84,13 @@ public static class CompleteEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
+    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+
     [WolverinePost("/api/ports/{port}/exits", OperationId = "Complete")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
-    public static Task<IResult> Post(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, port, request, clock, (c, _, at) =>
+    public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        PortDesk.RecordAsync(session, crossing, port, request, clock, (c, _, at) =>
             CrossingRules.CanComplete(c, PortDesk.Normalised(port)) is { } no ? no
                 : Decision.Append(new CrossingCompleted(at, user.StaffId())), ct);
 }

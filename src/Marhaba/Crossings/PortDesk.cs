@@ -7,6 +7,8 @@ using Marten;
 using Marten.Linq;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
+using Wolverine.Marten;
+using JasperFx.Events;
 
 namespace Marhaba.Crossings;
 
@@ -82,15 +84,20 @@ public static class PortDesk
             .FirstOrDefault();
     }
 
+    /// <summary>
+    /// The stream a desk request names: by booking reference its id follows from the reference, so Wolverine's aggregate
+    /// workflow loads it before the endpoint runs (<see cref="CrossingAtDeskAttribute"/>); a plate names none (<see cref="Codes.NoStream"/>).
+    /// </summary>
+    public static Guid StreamOf(CrossingAtPort? request) =>
+        Codes.IsReference(request?.BookingReference) ? Codes.CrossingIdOf(request!.BookingReference!) : Codes.NoStream;
+
     public static async Task<(CrossingAtPortResult? Done, ProblemDetails? Refused)> DecideAndAppendAsync(
-        IDocumentSession session, string port, CrossingAtPort request, DateTimeOffset now,
+        IDocumentSession session, IEventStream<Crossing>? declared, string port, CrossingAtPort request, DateTimeOffset now,
         Func<Crossing, Sailing?, DateTimeOffset, Decision> decide, CancellationToken ct, bool needsSailing = false)
     {
-        // By reference, the stream's id follows from it: one read. A crossing booked before ids were derived,
-        // or one named by its plate, is looked up first.
-        var stream = request.BookingReference is { Length: > 0 } reference
-            ? await session.Events.FetchForWriting<Crossing>(Codes.CrossingIdOf(reference), ct)
-            : null;
+        // The declared stream is the crossing when the request names it by reference. A crossing booked before ids were
+        // derived, or one named by its plate, is looked up.
+        var stream = declared;
         if (stream?.Aggregate is null)
         {
             var found = await FindAsync(session, port, request, now, ct);
@@ -112,12 +119,27 @@ public static class PortDesk
     }
 
     public static async Task<IResult> RecordAsync(
-        IDocumentSession session, string port, CrossingAtPort request, TimeProvider clock,
+        IDocumentSession session, IEventStream<Crossing> declared, string port, CrossingAtPort request, TimeProvider clock,
         Func<Crossing, Sailing?, DateTimeOffset, Decision> decide, CancellationToken ct, bool needsSailing = false)
     {
-        var (done, refused) = await DecideAndAppendAsync(session, Normalised(port), request, clock.GetUtcNow(), decide, ct, needsSailing);
+        var (done, refused) = await DecideAndAppendAsync(session, declared, Normalised(port), request, clock.GetUtcNow(), decide, ct, needsSailing);
         return refused is not null ? refused.ToResult() : Results.Ok(done);
     }
 
     public static string Normalised(string port) => ReferenceData.Port(port.Trim()).Code;
+}
+
+/// <summary>
+/// The crossing a desk endpoint writes, declared for Wolverine's aggregate workflow: its id comes from the endpoint's
+/// <c>CrossingId</c> method (<see cref="PortDesk.StreamOf"/>). Not required: a plate, or a crossing booked before ids
+/// were derived, is looked up by <see cref="PortDesk.DecideAndAppendAsync"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class CrossingAtDeskAttribute : WriteAggregateAttribute
+{
+    public CrossingAtDeskAttribute()
+    {
+        Required = false;
+        FromMethod = "CrossingId";
+    }
 }

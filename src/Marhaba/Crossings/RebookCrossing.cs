@@ -51,10 +51,9 @@ public static class RebookCrossingEndpoint
     [WolverinePost("/api/crossings/{crossingId}/rebook", OperationId = "RebookCrossing")]
     [Authorize(Policy = Policies.Booking)]
     [ProducesResponseType<CrossingRebookedResponse>(200)]
-    public static async Task<IResult> Post(Guid crossingId, RebookCrossing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<IResult> Post(RebookCrossing command, [CrossingInRoute] IEventStream<Crossing> stream, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<Crossing>(crossingId, ct);
-        if (stream.Aggregate is not { } crossing) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
+        var crossing = stream.Aggregate!;
         if (user.WhyNotOperator(crossing.RouteCode) is { } forbidden) return forbidden.ToResult();
         var now = clock.GetUtcNow();
         var (to, refused) = await Rebooking.MoveAsync(session, stream, command.SailingId!.Value, command.Reason ?? RebookingReason.OperatorDecision, user.StaffId(), now, ct);

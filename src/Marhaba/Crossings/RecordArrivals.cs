@@ -85,7 +85,7 @@ public static class RecordArrivalsEndpoint
             ProblemDetails? refused;
             if (string.IsNullOrWhiteSpace(item!.BookingReference))
             {
-                (done, refused) = await PortDesk.DecideAndAppendAsync(session, port, item, now, Decide, ct, needsSailing: true);
+                (done, refused) = await PortDesk.DecideAndAppendAsync(session, null, port, item, now, Decide, ct, needsSailing: true);
             }
             else if (!streams.TryGetValue(Codes.Normalise(item.BookingReference), out var stream))
             {

@@ -7,6 +7,9 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
+using Wolverine.Marten;
+using JasperFx.Events;
+using Marhaba.Crossings;
 
 namespace Marhaba.Planning;
 
@@ -86,33 +89,30 @@ public static class PortDayEndpoints
             ? Problems.BadRequest("reason", "reason is required (e.g. 'four more lanes for the peak'), at most 200 characters.")
             : WolverineContinue.NoProblems;
 
+    /// <summary>The port day the route names, for Wolverine's aggregate workflow to load; none when <see cref="Validate"/> will refuse the route.</summary>
+    public static Guid PortDayId(string port, string day) =>
+        ReferenceData.TryGetPort(port, out var known) && DateOnly.TryParseExact(day, "yyyy-MM-dd", out var date) ? PortDay.StreamId(known.Code, date) : Codes.NoStream;
+
     /// <summary>Sets a port's processing capacity for a day, or for some of its hours.</summary>
     [WolverinePost("/api/ports/{port}/days/{day}/capacity", OperationId = "SetPortDayCapacity")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<PortDayView>(200)]
-    public static async Task<PortDayView> Post(string port, string day, SetPortDayCapacity c, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<PortDayView> Post(
+        string port, string day, SetPortDayCapacity c,
+        // Planners of one port rarely race; when they do, the second gets a 409 and sees the first's change.
+        [WriteAggregate(Required = false, FromMethod = nameof(PortDayId))] IEventStream<PortDay> stream,
+        IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
         var code = ReferenceData.Port(port.Trim()).Code;
         var date = DateOnly.ParseExact(day, "yyyy-MM-dd");
-        var id = PortDay.StreamId(code, date);
         var set = new PortDayCapacitySet(code, date, c.FromHour ?? 0, c.ToHour ?? 24, c.PassengersPerHour!.Value, c.VehiclesPerHour!.Value,
             c.Reason!.Trim(), user.StaffId(), clock.GetUtcNow());
 
-        // Planners of one port rarely race; when they do, the second gets a 409 and sees the first's change.
-        var stream = await session.Events.FetchForWriting<PortDay>(id, ct);
-        if (stream.Aggregate is null) session.Events.StartStream<PortDay>(id, set);
-        else stream.AppendOne(set);
-
-        var after = stream.Aggregate is null ? PortDay.Create(set) : Copy(stream.Aggregate, set);
-        var history = (await session.Events.FetchStreamAsync(id, token: ct)).Select(e => e.Data).OfType<PortDayCapacitySet>().Append(set).ToList();
+        // A day never planned before starts its stream here (the append checks that nobody started it meanwhile).
+        stream.AppendOne(set);
+        var after = stream.Aggregate is null ? PortDay.Create(set) : await session.AfterAsync(stream.Aggregate, set, ct);
+        var history = (await session.Events.FetchStreamAsync(stream.Id, token: ct)).Select(e => e.Data).OfType<PortDayCapacitySet>().Append(set).ToList();
         return new PortDayView(code, date, after.PassengersPerHour, after.VehiclesPerHour, true, history);
-    }
-
-    private static PortDay Copy(PortDay day, PortDayCapacitySet e)
-    {
-        var copy = new PortDay { Id = day.Id, Port = day.Port, Day = day.Day, PassengersPerHour = (int[])day.PassengersPerHour.Clone(), VehiclesPerHour = (int[])day.VehiclesPerHour.Clone(), Changes = day.Changes };
-        copy.Apply(e);
-        return copy;
     }
 }
 

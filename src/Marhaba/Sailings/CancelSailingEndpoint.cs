@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Marhaba.Sailings;
 
@@ -21,7 +22,7 @@ public static class CancelSailingEndpoint
     [WolverinePost("/api/sailings/{sailingId}/cancellation", OperationId = "CancelSailing")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static Task<(IResult, OutgoingMessages)> Post(
-        Guid sailingId, CancelSailing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Cancel(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
+    public static Task<(IResult, Events, OutgoingMessages)> Post(
+        CancelSailing command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, s, SailingRules.Cancel(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
 }

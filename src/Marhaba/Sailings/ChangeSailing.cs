@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Marhaba.Sailings;
 
@@ -83,17 +84,30 @@ public static class SailingDesk
     }
 
     /// <summary>
-    /// Changes the sailing and answers with it as it now stands, together with what must follow
-    /// (rebooking after a cancellation, reports to the port authority), stored in the same transaction.
+    /// The answer to a planner's change of a declared sailing stream (loaded under its row lock by Wolverine's aggregate
+    /// workflow): the event to append, the sailing as it now stands, and what must follow (rebooking after a
+    /// cancellation, reports to the port authority), all stored in the endpoint's one transaction.
     /// </summary>
-    public static async Task<(IResult, OutgoingMessages)> AnswerAsync(
-        IDocumentSession session, Guid sailingId, Func<Sailing, Decision> decide, SailingConsequences consequences, CancellationToken ct)
+    public static async Task<(IResult, Events, OutgoingMessages)> AnswerAsync(
+        IDocumentSession session, Sailing sailing, Decision decision, SailingConsequences consequences, CancellationToken ct)
     {
-        var (before, refused, e) = await ChangeAsync(session, sailingId, decide, ct);
+        if (decision.Refused is { } refused) return (refused.ToProblem().ToResult(), [], []);
+        var e = decision.Event!;
         var messages = new OutgoingMessages();
-        if (refused is not null) return (refused.ToResult(), messages);
-        messages.AddRange(consequences.Of(before!, e!));
-        return (Results.Ok(ListSailingsEndpoint.Summary(await session.AfterAsync(before!, e!, ct))), messages);
+        messages.AddRange(consequences.Of(sailing, e));
+        return (Results.Ok(ListSailingsEndpoint.Summary(await session.AfterAsync(sailing, e, ct))), [e], messages);
+    }
+}
+
+/// <summary>A planner's change names its sailing in the route and waits for the sailing's row lock, as bookings do.</summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class SailingInRouteAttribute : WriteAggregateAttribute
+{
+    public SailingInRouteAttribute() : base("sailingId")
+    {
+        LoadStyle = ConcurrencyStyle.Exclusive;
+        OnMissing = Wolverine.Persistence.OnMissing.ProblemDetailsWith404;
+        MissingMessage = "No sailing {0}.";
     }
 }
 
@@ -114,8 +128,8 @@ public static class ChangeSailingEndpoints
     [WolverinePost("/api/sailings/{sailingId}/capacity", OperationId = "ChangeSailingCapacity")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static Task<(IResult, OutgoingMessages)> Capacity(Guid sailingId, ChangeSailingCapacity command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.ChangeCapacity(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
+    public static Task<(IResult, Events, OutgoingMessages)> Capacity(ChangeSailingCapacity command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, s, SailingRules.ChangeCapacity(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
 }
 
 public static class SailingStatusEndpoints
@@ -123,20 +137,20 @@ public static class SailingStatusEndpoints
     [WolverinePost("/api/sailings/{sailingId}/boarding", OperationId = "StartBoarding")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static Task<(IResult, OutgoingMessages)> Boarding(Guid sailingId, StartBoarding command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.StartBoarding(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
+    public static Task<(IResult, Events, OutgoingMessages)> Boarding(StartBoarding command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, s, SailingRules.StartBoarding(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
 
     [WolverinePost("/api/sailings/{sailingId}/departure", OperationId = "RecordDeparture")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static Task<(IResult, OutgoingMessages)> Departure(Guid sailingId, RecordDeparture command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Depart(s, command, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
+    public static Task<(IResult, Events, OutgoingMessages)> Departure(RecordDeparture command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, s, SailingRules.Depart(s, command, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
 
     [WolverinePost("/api/sailings/{sailingId}/arrival", OperationId = "RecordSailingArrival")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static Task<(IResult, OutgoingMessages)> Arrival(Guid sailingId, RecordSailingArrival command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Arrive(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
+    public static Task<(IResult, Events, OutgoingMessages)> Arrival(RecordSailingArrival command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, s, SailingRules.Arrive(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
 }
 
 public static class DelaySailingEndpoint
@@ -146,6 +160,6 @@ public static class DelaySailingEndpoint
     [WolverinePost("/api/sailings/{sailingId}/delay", OperationId = "DelaySailing")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
-    public static Task<(IResult, OutgoingMessages)> Post(Guid sailingId, DelaySailing command, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, sailingId, s => SailingRules.Delay(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
+    public static Task<(IResult, Events, OutgoingMessages)> Post(DelaySailing command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
+        SailingDesk.AnswerAsync(session, s, SailingRules.Delay(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
 }

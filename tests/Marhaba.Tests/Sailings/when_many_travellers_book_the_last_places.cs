@@ -206,4 +206,27 @@ public class when_many_travellers_book_the_last_places(AppFixture app, ITestOutp
         strandedView.NextStep.ShouldContain("080 000 23 23");
         strandedView.History.Select(h => h.Text).ShouldContain("Traversée annulée");
     }
+
+    [Fact]
+    public async Task a_malformed_booking_is_refused_while_a_burst_holds_the_sailing_and_does_not_queue_behind_it()
+    {
+        var sailing = await ScheduleSailing();
+        // Another writer holds the sailing's row, as a burst of bookings does.
+        await using var holder = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await holder.OpenAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand("select 1 from marhaba.mt_streams where id = $1 for update", holder, hold) { Parameters = { new() { Value = sailing.Id } } })
+            await lockRow.ExecuteNonQueryAsync();
+
+        var wellFormed = Client(Operator).PostAsJsonAsync("/api/crossings", new BookCrossing(sailing.Id, 2, 0, null));
+        // Refused by its rules before it asks for the row: answered while the row is still held (the bound only ends a hang).
+        var malformed = await Client(Operator).PostAsJsonAsync("/api/crossings", new BookCrossing(sailing.Id, 0, 0, null)).WaitAsync(TimeSpan.FromSeconds(60));
+        malformed.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await malformed.Content.ReadAsStringAsync()).ShouldContain("adults");
+        wellFormed.IsCompleted.ShouldBeFalse("the well-formed booking waits for the sailing's row");
+
+        await hold.RollbackAsync();
+        (await wellFormed).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await Load(sailing.Id)).ReservedPassengers.ShouldBe(2);
+    }
 }
