@@ -142,6 +142,13 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
         if (App.BrowserStarted) await (await App.BrowserAsync()).CloseWindowsAsync();
     }
 
+    /// <summary>
+    /// Every asynchronous projection running and caught up with the store: through Wolverine, which owns the shards
+    /// (Marten's own wait only watches them, and a shard not yet restarted after the reset looks idle).
+    /// </summary>
+    protected Task ProjectionsCaughtUpAsync() =>
+        Wolverine.Marten.TestingExtensions.PauseThenCatchUpOnMartenDaemonActivityAsync(Host, timeout: TimeSpan.FromSeconds(60));
+
     protected string Token(string role, params string[] ports) => App.Tokens.Mint($"test-{role}-{string.Join("-", ports)}", [role], ports);
 
     protected string PortStaff(string port) => Token(Roles.PortStaff, port);

@@ -11,7 +11,8 @@ public static class PlanningSetup
         // Aggregated views: asynchronous, they trail the writes by a moment and never slow them down.
         opts.Projections.Add<SailingLoadProjection>(ProjectionLifecycle.Async);
         opts.Projections.Add<SeasonTotalsProjection>(ProjectionLifecycle.Async);
-        opts.Schema.For<SailingLoad>().Index(l => l.Destination).Index(l => l.DepartureAt);
+        // Rewritten for every booking and arrival of its sailing: HOT updates, as for the sailing itself.
+        opts.Schema.For<SailingLoad>().Duplicate(l => l.Destination).Duplicate(l => l.DepartureAt).FillFactor(70);
         opts.Schema.For<ForecastRecord>();
         opts.Schema.For<SeasonTotals>().Index(t => t.Year);
     }

@@ -20,7 +20,9 @@ public class SailingLoad
     public Guid Id { get; set; }
     public string Origin { get; set; } = "";
     public string Destination { get; set; } = "";
-    public DateTimeOffset DepartureAt { get; set; }
+    /// <summary>Kept in UTC, whatever offset it was given with: an instant, indexed in a column of its own.</summary>
+    public DateTimeOffset DepartureAt { get => _departureAt; set => _departureAt = value.ToUniversalTime(); }
+    private DateTimeOffset _departureAt;
     public int BookedPassengers { get; set; }
     public int BookedVehicles { get; set; }
     public int CheckedInPassengers { get; set; }

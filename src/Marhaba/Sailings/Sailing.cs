@@ -82,7 +82,9 @@ public class Sailing
     public string Destination { get; set; } = "";
     public string Operator { get; set; } = "";
     public string Vessel { get; set; } = "";
-    public DateTimeOffset DepartureAt { get; set; }
+    /// <summary>Kept in UTC, whatever offset it was given with: an instant, indexed in a column of its own.</summary>
+    public DateTimeOffset DepartureAt { get => _departureAt; set => _departureAt = value.ToUniversalTime(); }
+    private DateTimeOffset _departureAt;
     public DateTimeOffset ArrivalAt { get; set; }
     public int PassengerCapacity { get; set; }
     public int VehicleLaneMetres { get; set; }

@@ -26,7 +26,7 @@ public class when_planners_read_the_daily_arrivals(AppFixture app) : Scenario(ap
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(single.BookingReference, null, "2", at(10, 5)), 200);
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(family.BookingReference, null, null, at(10, 30)), 200, action: "clearances");
 
-        await Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await ProjectionsCaughtUpAsync();
 
         var result = await Host.Scenario(s =>
         {

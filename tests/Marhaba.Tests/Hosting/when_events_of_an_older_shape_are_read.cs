@@ -35,7 +35,7 @@ public class when_events_of_an_older_shape_are_read(AppFixture app) : Scenario(a
         crossing.Status.ShouldBe(CrossingStatus.Cancelled);
         crossing.Erased.ShouldBeTrue();
 
-        await Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await ProjectionsCaughtUpAsync();
         (await session.LoadAsync<SailingLoad>(sailing.Id))!.BookedPassengers.ShouldBe(0, "the old cancellation gave the places back");
     }
 

@@ -38,7 +38,7 @@ public class when_a_ship_arrives_just_after_midnight(AppFixture app) : Scenario(
         await Host.Scenario(s => { s.WithBearerToken(Token(Marhaba.Hosting.Roles.Agent, "MAPTM")); s.Post.Json(new { }).ToUrl($"/api/assistance/{opened.RequestId}/acknowledge"); });
         App.Clock.SetUtcNow(Local(1, 30)); // 00:30 UTC: a new UTC day, the same day in Tanger
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(family.BookingReference, null, "Lane 1", Local(0, 30)), 200);
-        await Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await ProjectionsCaughtUpAsync();
 
         // The day's arrivals...
         async Task<PortArrivals> Arrivals(DateOnly d) => (await (await Host.Scenario(s => { s.WithBearerToken(Planner); s.Get.Url($"/api/ports/MAPTM/arrivals/{d:yyyy-MM-dd}"); })).ReadAsJsonAsync<PortArrivals>())!;

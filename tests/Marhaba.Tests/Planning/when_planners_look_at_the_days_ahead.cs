@@ -57,7 +57,7 @@ public class when_planners_look_at_the_days_ahead(AppFixture app) : Scenario(app
 
     private async Task<PortDaysOutlook> Days(DateOnly from, int days = 1)
     {
-        await Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await ProjectionsCaughtUpAsync();
         var result = await Host.Scenario(s =>
         {
             s.WithBearerToken(Planner);
@@ -166,7 +166,7 @@ public class when_planners_look_at_the_days_ahead(AppFixture app) : Scenario(app
 
         // The evening before, ten hours before departure: on the day itself → ×1.00, ×0.97 → 679.
         App.Clock.SetUtcNow(Local(day, 4, 20).AddHours(-10));
-        await Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await ProjectionsCaughtUpAsync();
         var recorded = await Host.Scenario(s =>
         {
             s.WithBearerToken(Planner);
@@ -197,7 +197,7 @@ public class when_planners_look_at_the_days_ahead(AppFixture app) : Scenario(app
         App.Clock.SetUtcNow(Local(day, 12, 0));
         foreach (var b in bookings.Take(3))
             await Record("MAAHU", PortStaff("MAAHU"), new CrossingAtPort(b.BookingReference, null, null, Local(day, 10, 40)), 200);
-        await Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await ProjectionsCaughtUpAsync();
 
         var result = await Host.Scenario(s => { s.WithBearerToken(Planner); s.Get.Url("/api/planning/season"); });
         var season = (await result.ReadAsJsonAsync<SeasonToDate>())!;

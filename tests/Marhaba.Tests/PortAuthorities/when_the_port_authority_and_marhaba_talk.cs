@@ -263,7 +263,7 @@ public class when_the_port_authority_and_marhaba_talk(AppFixture app, ITestOutpu
         };
         ShipLeft(sailing);
         foreach (var b in bookings) await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(b.BookingReference, null, null, null), 200);
-        await Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await ProjectionsCaughtUpAsync();
 
         var today = DateOnly.FromDateTime(App.Clock.GetUtcNow().UtcDateTime);
         await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Admin)); s.Post.Json(new { day = today }).ToUrl("/api/port-authority/daily-figures"); s.StatusCodeShouldBe(202); });

@@ -117,7 +117,7 @@ public class when_a_sailing_changes_its_crossings_follow(AppFixture app) : Scena
         App.Clock.SetUtcNow(now.AddHours(26));
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(travels.BookingReference, null, "Lane 1", null), 200);
 
-        await Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await ProjectionsCaughtUpAsync();
         await using var session = App.Store.QuerySession();
         var all = new[] { travels, cancelledAfterCheckIn, cancelledBefore, movedAfterCheckIn, noShow, noShowCheckedIn };
         var crossings = new List<Crossing>();
