@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine;
 using Wolverine.Http;
-using Wolverine.Marten;
 using JasperFx.Events;
 
 namespace Marhaba.Assistance;
@@ -53,16 +52,7 @@ public static class AgentDesk
     }
 }
 
-/// <summary>An assistance request named by its id in the route, declared for Wolverine's aggregate workflow; 404 when there is none.</summary>
-[AttributeUsage(AttributeTargets.Parameter)]
-public sealed class AssistanceRequestInRouteAttribute : WriteAggregateAttribute
-{
-    public AssistanceRequestInRouteAttribute() : base("requestId")
-    {
-        OnMissing = Wolverine.Persistence.OnMissing.ProblemDetailsWith404;
-        MissingMessage = "No assistance request {0}.";
-    }
-}
+public sealed class AssistanceRequestInRouteAttribute() : StreamInRouteAttribute("requestId", "No assistance request {0}.");
 
 public static class AcknowledgeEndpoint
 {

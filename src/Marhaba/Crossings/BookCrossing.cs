@@ -48,7 +48,7 @@ public static class BookCrossingEndpoint
     /// booking neither waits for nor holds up the bookings of a full sailing.
     /// </summary>
     public static Guid SailingOf(BookCrossing command) =>
-        command.SailingId is { } id && ReferenceEquals(Validate(command), WolverineContinue.NoProblems) ? id : Codes.NoStream;
+        command.SailingId is { } id && ReferenceEquals(Validate(command), WolverineContinue.NoProblems) ? id : Aggregates.NoStream;
 
     [WolverinePost("/api/crossings", OperationId = "BookCrossing")]
     [Authorize(Policy = Policies.Booking)]

@@ -68,16 +68,7 @@ public static class MarkNoShowEndpoint
     }
 }
 
-/// <summary>A crossing named by its id in the route, declared for Wolverine's aggregate workflow; 404 when there is none.</summary>
-[AttributeUsage(AttributeTargets.Parameter)]
-public sealed class CrossingInRouteAttribute : WriteAggregateAttribute
-{
-    public CrossingInRouteAttribute() : base("crossingId")
-    {
-        OnMissing = Wolverine.Persistence.OnMissing.ProblemDetailsWith404;
-        MissingMessage = "No crossing {0}.";
-    }
-}
+public sealed class CrossingInRouteAttribute() : StreamInRouteAttribute("crossingId", "No crossing {0}.");
 
 public static class SailingPlaces
 {

@@ -28,12 +28,6 @@ public static class Codes
     }
 
     /// <summary>
-    /// The id of no stream (never a derived id, whose version digit is 5, nor an empty one, which the event store refuses):
-    /// what a request that names no stream declares, so that Wolverine's aggregate workflow loads nothing for it.
-    /// </summary>
-    public static readonly Guid NoStream = Guid.AllBitsSet;
-
-    /// <summary>
     /// A crossing's stream id, derived from its booking reference (a name-based UUID, RFC 9562 version 5): a desk
     /// that holds the reference opens the stream without a lookup. Crossings booked before carry random ids.
     /// </summary>

@@ -86,10 +86,10 @@ public static class PortDesk
 
     /// <summary>
     /// The stream a desk request names: by booking reference its id follows from the reference, so Wolverine's aggregate
-    /// workflow loads it before the endpoint runs (<see cref="CrossingAtDeskAttribute"/>); a plate names none (<see cref="Codes.NoStream"/>).
+    /// workflow loads it before the endpoint runs (<see cref="CrossingAtDeskAttribute"/>); a plate names none (<see cref="Aggregates.NoStream"/>).
     /// </summary>
     public static Guid StreamOf(CrossingAtPort? request) =>
-        Codes.IsReference(request?.BookingReference) ? Codes.CrossingIdOf(request!.BookingReference!) : Codes.NoStream;
+        Codes.IsReference(request?.BookingReference) ? Codes.CrossingIdOf(request!.BookingReference!) : Aggregates.NoStream;
 
     public static async Task<(CrossingAtPortResult? Done, ProblemDetails? Refused)> DecideAndAppendAsync(
         IDocumentSession session, IEventStream<Crossing>? declared, string port, CrossingAtPort request, DateTimeOffset now,

@@ -1,10 +1,17 @@
 using JasperFx.Events;
 using Marten;
+using Wolverine.Marten;
 
 namespace Marhaba.Hosting;
 
 public static class Aggregates
 {
+    /// <summary>
+    /// The id of no stream (never a derived id, whose version digit is 5, nor an empty one, which the event store refuses):
+    /// what a request that names no stream declares, so that Wolverine's aggregate workflow loads nothing for it.
+    /// </summary>
+    public static readonly Guid NoStream = Guid.AllBitsSet;
+
     /// <summary>
     /// The aggregate as it will stand once <paramref name="e"/> is stored, built by its own projection (the same Apply
     /// methods as its inline snapshot) on a copy: the session's instance is left as read, for the snapshot to apply
@@ -18,5 +25,19 @@ public static class Aggregates
         var copy = serializer.FromJson<T>(json);
         var wrapped = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(e.GetType()), e)!;
         return (await options.Projections.AggregatorFor<T>().BuildAsync([wrapped], session, copy, ct))!;
+    }
+}
+
+/// <summary>
+/// A stream named by its id in the route, declared for Wolverine's aggregate workflow: a 404 problem naming what is
+/// missing when there is none.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public abstract class StreamInRouteAttribute : WriteAggregateAttribute
+{
+    protected StreamInRouteAttribute(string routeArgument, string missingMessage) : base(routeArgument)
+    {
+        OnMissing = Wolverine.Persistence.OnMissing.ProblemDetailsWith404;
+        MissingMessage = missingMessage;
     }
 }

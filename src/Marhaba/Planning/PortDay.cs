@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 using Wolverine.Marten;
 using JasperFx.Events;
-using Marhaba.Crossings;
 
 namespace Marhaba.Planning;
 
@@ -91,7 +90,7 @@ public static class PortDayEndpoints
 
     /// <summary>The port day the route names, for Wolverine's aggregate workflow to load; none when <see cref="Validate"/> will refuse the route.</summary>
     public static Guid PortDayId(string port, string day) =>
-        ReferenceData.TryGetPort(port, out var known) && DateOnly.TryParseExact(day, "yyyy-MM-dd", out var date) ? PortDay.StreamId(known.Code, date) : Codes.NoStream;
+        ReferenceData.TryGetPort(port, out var known) && DateOnly.TryParseExact(day, "yyyy-MM-dd", out var date) ? PortDay.StreamId(known.Code, date) : Aggregates.NoStream;
 
     /// <summary>Sets a port's processing capacity for a day, or for some of its hours.</summary>
     [WolverinePost("/api/ports/{port}/days/{day}/capacity", OperationId = "SetPortDayCapacity")]

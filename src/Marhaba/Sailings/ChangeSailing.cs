@@ -100,15 +100,9 @@ public static class SailingDesk
 }
 
 /// <summary>A planner's change names its sailing in the route and waits for the sailing's row lock, as bookings do.</summary>
-[AttributeUsage(AttributeTargets.Parameter)]
-public sealed class SailingInRouteAttribute : WriteAggregateAttribute
+public sealed class SailingInRouteAttribute : StreamInRouteAttribute
 {
-    public SailingInRouteAttribute() : base("sailingId")
-    {
-        LoadStyle = ConcurrencyStyle.Exclusive;
-        OnMissing = Wolverine.Persistence.OnMissing.ProblemDetailsWith404;
-        MissingMessage = "No sailing {0}.";
-    }
+    public SailingInRouteAttribute() : base("sailingId", "No sailing {0}.") => LoadStyle = ConcurrencyStyle.Exclusive;
 }
 
 public static class ChangeSailingEndpoints
