@@ -1,25 +1,39 @@
 #!/usr/bin/env bash
-# A highly available PostgreSQL on one machine's loopback: one etcd member and two Patroni nodes (a primary and a
-# synchronous standby, strict: no commit is acknowledged by one node alone). For the failover drills and for trying
-# the multi-host connection; production runs each Patroni node on its own machine with three etcd members.
+# A highly available PostgreSQL on one machine's loopback: one etcd member and two or three Patroni nodes (a primary
+# and a synchronous standby, strict: no commit is acknowledged by one node alone; a third node is a spare standby that
+# becomes the synchronous one when the other fails). For the failover drills and for trying the multi-host connection;
+# production runs each Patroni node on its own machine with three etcd members.
 #
-#   ops/ha/cluster.sh up [dir]              wipe dir, start etcd and pg1, pg2; create role and database marhaba
+#   ops/ha/cluster.sh up [dir] [--members 2|3]   wipe dir, start etcd and pg1, pg2 (pg3); create role and database marhaba
 #   ops/ha/cluster.sh down [dir] [--fast]   stop everything (--fast: SIGKILL Patroni, SIGQUIT PostgreSQL)
 #   ops/ha/cluster.sh status [dir]          patronictl list
-#   ops/ha/cluster.sh leader [dir]          the leader's name (pg1 or pg2)
+#   ops/ha/cluster.sh leader [dir]          the leader's name (pg1, pg2 or pg3)
 #   ops/ha/cluster.sh kill-postgres NODE [dir]   SIGKILL the node's postmaster (Patroni stays and fails over)
 #   ops/ha/cluster.sh kill-node NODE [dir]       SIGKILL the node's Patroni and postmaster together (a host crash)
 #   ops/ha/cluster.sh start-node NODE [dir]      start a node's Patroni again (it rejoins, pg_rewind if needed)
-#   ops/ha/cluster.sh connection [dir]      the server's connection string
+#   ops/ha/cluster.sh promote-alone NODE [dir]   the last resort when the primary's disks are lost and Patroni will
+#                                                not promote a standby that was not synchronous: stop the node's
+#                                                Patroni, start its PostgreSQL alone and promote it
+#   ops/ha/cluster.sh connection [dir]      the server's connection string (every member)
+#   ops/ha/cluster.sh node-connection NODE [dir]  a connection string to that member alone (a standby reads only)
 set -euo pipefail
 cmd="${1:-status}"; shift || true
 node=""
-case "$cmd" in kill-postgres|kill-node|start-node) node="${1:?node name: pg1 or pg2}"; shift ;; esac
-dir="${1:-/var/tmp/marhaba-ha}"
-fast="${2:-}"
+case "$cmd" in kill-postgres|kill-node|start-node|promote-alone|node-connection) node="${1:?node name: pg1, pg2 or pg3}"; shift ;; esac
+dir="/var/tmp/marhaba-ha"; fast=""; members=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --fast) fast=--fast ;;
+    --members) members="${2:?--members 2 or 3}"; shift ;;
+    *) dir="$1" ;;
+  esac
+  shift
+done
 etcd_port=23790; etcd_peer=23800
-declare -A pg_port=([pg1]=55433 [pg2]=55434) rest_port=([pg1]=8018 [pg2]=8019)
+declare -A pg_port=([pg1]=55433 [pg2]=55434 [pg3]=55435) rest_port=([pg1]=8018 [pg2]=8019 [pg3]=8020)
 app_password="marhaba-ha-password"
+# The members of the cluster in dir, as 'up' made it.
+nodes() { if [ -f "$dir/members" ]; then cat "$dir/members"; else echo pg1 pg2; fi; }
 
 install() {
   command -v patroni >/dev/null && command -v etcd >/dev/null && python3 -c 'import etcd' 2>/dev/null && return
@@ -96,7 +110,7 @@ postmaster_pid() {
 }
 
 leader() {
-  for n in pg1 pg2; do [ "$(rest "$n" primary)" = 200 ] && { echo "$n"; return; }; done
+  for n in $(nodes); do [ "$(rest "$n" primary)" = 200 ] && { echo "$n"; return; }; done
   return 1
 }
 
@@ -107,14 +121,23 @@ wait_for() { # seconds, then a condition
 
 test_etcd() { [ "$(http_status "http://127.0.0.1:$etcd_port/health")" = 200 ]; }
 
-both_up() { local l; l="$(leader)" || return 1; for n in pg1 pg2; do [ "$n" = "$l" ] || [ "$(rest "$n" sync)" = 200 ] || return 1; done; }
+# A leader, a synchronous standby, and every other member streaming from the leader.
+all_up() {
+  local l sync=0; l="$(leader)" || return 1
+  for n in $(nodes); do
+    [ "$n" = "$l" ] && continue
+    [ "$(rest "$n" replica)" = 200 ] || return 1
+    [ "$(rest "$n" sync)" = 200 ] && sync=1
+  done
+  [ "$sync" = 1 ]
+}
 
 down() {
-  for n in pg1 pg2; do
+  for n in $(nodes); do
     local pid; pid="$(cat "$dir/$n/patroni.pid" 2>/dev/null || true)"
     if pid_alive "$pid"; then if [ "$fast" = --fast ]; then kill -KILL "$pid"; else kill -TERM "$pid"; fi; fi
   done
-  for n in pg1 pg2; do
+  for n in $(nodes); do
     local pid; pid="$(cat "$dir/$n/patroni.pid" 2>/dev/null || true)"
     wait_for 30 bash -c "! kill -0 ${pid:-0} 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
     # A postmaster outlives a killed Patroni (it is not Patroni's child): stop it too.
@@ -131,7 +154,8 @@ case "$cmd" in
     [ -d "$dir" ] && down >/dev/null 2>&1 || true
     rm -rf "$dir"   # etcd's keys and PostgreSQL's data go together, or Patroni waits for a leader that is gone
     mkdir -p "$dir/conf" "$dir/etcd"; chmod 755 "$dir"
-    for n in pg1 pg2; do mkdir -p "$dir/$n"; chown postgres:postgres "$dir/$n"; chmod 700 "$dir/$n"; done
+    case "$members" in 2) echo pg1 pg2 >"$dir/members" ;; 3) echo pg1 pg2 pg3 >"$dir/members" ;; *) echo "--members is 2 or 3" >&2; exit 2 ;; esac
+    for n in $(nodes); do mkdir -p "$dir/$n"; chown postgres:postgres "$dir/$n"; chmod 700 "$dir/$n"; done
     setsid etcd --name marhaba-ha-etcd --data-dir "$dir/etcd/data" \
       --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
       --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
@@ -139,15 +163,16 @@ case "$cmd" in
       --initial-cluster-token marhaba-ha --logger zap --log-outputs stderr >"$dir/etcd/etcd.log" 2>&1 < /dev/null &
     echo $! >"$dir/etcd.pid"
     wait_for 20 test_etcd || { echo "etcd did not start; see $dir/etcd/etcd.log" >&2; exit 1; }
-    for n in pg1 pg2; do write_config "$n"; done
+    for n in $(nodes); do write_config "$n"; done
     start_patroni pg1
     wait_for 60 leader >/dev/null || { echo "no primary; see $dir/pg1/patroni.log" >&2; exit 1; }
-    start_patroni pg2
-    wait_for 90 both_up || { echo "no synchronous standby; see $dir/pg2/patroni.log" >&2; exit 1; }
+    for n in $(nodes); do [ "$n" = pg1 ] || start_patroni "$n"; done
+    wait_for 90 all_up || { echo "no synchronous standby; see $dir/pg*/patroni.log" >&2; exit 1; }
     l="$(leader)"
     "$(bin_dir)/psql" -h "$dir/$l" -p "${pg_port[$l]}" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 \
-      -c "create role marhaba login password '$app_password'" -c "create database marhaba owner marhaba" >/dev/null
-    echo "primary $l; synchronous standby ready"
+      -c "create role marhaba login password '$app_password'" -c "create database marhaba owner marhaba" \
+      -c "grant pg_monitor to marhaba" >/dev/null
+    echo "primary $l; synchronous standby ready; members $(nodes)"
     ;;
   down) down ;;
   status) patronictl -c "$dir/conf/pg1.yml" list ;;
@@ -161,11 +186,23 @@ case "$cmd" in
     kill -KILL "$pid" ${pg:+"$pg"}
     ;;
   start-node) start_patroni "$node" ;;
+  promote-alone)
+    pid="$(cat "$dir/$node/patroni.pid" 2>/dev/null || true)"
+    pid_alive "$pid" && { kill -KILL "$pid"; sleep 0.5; }
+    pg="$(postmaster_pid "$node")"
+    [ -n "$pg" ] || runuser -u postgres -- "$(bin_dir)/pg_ctl" -D "$dir/$node/data" -l "$dir/$node/alone.log" -w -t 60 start >/dev/null
+    runuser -u postgres -- "$(bin_dir)/pg_ctl" -D "$dir/$node/data" -w -t 60 promote >/dev/null
+    echo "$node promoted alone"
+    ;;
+  node-connection)
+    echo "Host=127.0.0.1:${pg_port[$node]};Database=marhaba;Username=marhaba;Password=$app_password;Timeout=3;Pooling=false"
+    ;;
   connection)
     # Both hosts; Npgsql follows the primary. No client-side command timeout: cancelling a commit that waits for
     # the standby makes PostgreSQL keep it locally and report success, an acknowledgement a failover can undo.
     # Lock waits are bounded by the server instead (lock_timeout cancels only a wait for a lock).
-    echo "Host=127.0.0.1:${pg_port[pg1]},127.0.0.1:${pg_port[pg2]};Database=marhaba;Username=marhaba;Password=$app_password;Target Session Attributes=primary;Timeout=3;Command Timeout=0;Host Recheck Seconds=1;Keepalive=5;Options=-c lock_timeout=15000"
+    hosts=""; for n in $(nodes); do hosts="${hosts:+$hosts,}127.0.0.1:${pg_port[$n]}"; done
+    echo "Host=$hosts;Database=marhaba;Username=marhaba;Password=$app_password;Target Session Attributes=primary;Timeout=3;Command Timeout=0;Host Recheck Seconds=1;Keepalive=5;Options=-c lock_timeout=15000"
     ;;
-  *) echo "usage: $0 up|down|status|leader|kill-postgres NODE|kill-node NODE|start-node NODE|connection [dir]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|leader|kill-postgres NODE|kill-node NODE|start-node NODE|promote-alone NODE|connection|node-connection NODE [dir]" >&2; exit 2 ;;
 esac

@@ -35,10 +35,17 @@ if (Database.MissingOutsideDevelopment(builder.Configuration, builder.Environmen
 // Database: a configured PostgreSQL, or in Development the private embedded cluster (not started for local-db, which manages it).
 var (connectionString, embedded) = await Database.ResolveAsync(builder.Configuration, startEmbedded: args.FirstOrDefault() != "local-db");
 builder.Services.AddSingleton(SimulatedClock.From(builder.Configuration) ?? OffsetClock.From(builder.Configuration));
+// Nothing is acknowledged that the primary alone holds: what synchronous replication promises, checked where a commit's wait was cut short.
+var replication = new Replication(Database.Tuned(connectionString));
+builder.Services.AddSingleton(replication);
 
 // Event store, documents, projections. Wolverine's elected leader spreads the asynchronous projections over the
 // running nodes, each on exactly one, and moves those of a node that is gone.
-builder.Services.AddMarten(opts => Database.ConfigureMarten(opts, connectionString))
+builder.Services.AddMarten(opts =>
+    {
+        Database.ConfigureMarten(opts, connectionString);
+        opts.Listeners.Add(new CommitsHeldByStandby(replication));
+    })
     .UseLightweightSessions()
     // Schema changes at start-up, not lazily under the first burst of requests (which would queue on them).
     .ApplyAllDatabaseChangesOnStartup()
@@ -109,7 +116,10 @@ builder.Services.AddProblemDetails();
 builder.Services.AddLocalization();
 builder.Services.AddExceptionHandler<KnownExceptionHandler>();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiDocumentTruth>().AddOperationTransformer<OpenApiDocumentTruth>().AddSchemaTransformer<OpenApiDocumentTruth>());
-builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
+// Ready: this node can take writes that two database servers hold. Reads: it can still answer what it has stored.
+builder.Services.AddHealthChecks()
+    .AddCheck<DatabaseHealthCheck>("reads", tags: ["ready", "reads"])
+    .AddCheck<WritesHealthCheck>("writes", tags: ["ready"]);
 Telemetry.AddTo(builder.Services, builder.Configuration, Database.Tuned(connectionString));
 
 // Tomorrow's forecasts are kept every hour, to be set against what happened.
@@ -130,6 +140,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMiddleware<WritesRunToTheirEnd>();
 app.UseMiddleware<SecurityHeadersMiddleware>();
 app.UseMiddleware<JsonBodyGuard>();
 if (!app.Environment.IsDevelopment())
@@ -148,7 +159,8 @@ app.UseMiddleware<IdempotencyMiddleware>();
 app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference("/docs").AllowAnonymous();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthAnswer.WriteAsync }).AllowAnonymous();
+app.MapHealthChecks("/health/reads", new HealthCheckOptions { Predicate = c => c.Tags.Contains("reads"), ResponseWriter = HealthAnswer.WriteAsync }).AllowAnonymous();
 Telemetry.MapTo(app);
 app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<Marhaba.Pages.App>().AddInteractiveServerRenderMode();

@@ -79,7 +79,18 @@ public static class Database
     }
 }
 
-/// <summary>Readiness: the database answers a query within two seconds.</summary>
+/// <summary>A health answer that says why: each check's status and reason, as JSON.</summary>
+public static class HealthAnswer
+{
+    public static Task WriteAsync(HttpContext context, HealthReport report) =>
+        context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), reason = e.Value.Description })
+        });
+}
+
+/// <summary>Reads: the database answers a query within two seconds.</summary>
 public sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)

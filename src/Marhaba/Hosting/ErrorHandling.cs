@@ -43,6 +43,10 @@ public sealed class KnownExceptionHandler(ILogger<KnownExceptionHandler> logger)
             BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Bad request", bad.Message),
             _ when DatabaseUnreachable(exception) =>
                 Problems.Make(503, "Service unavailable", "The database is not reachable right now; retry with the same Idempotency-Key."),
+            NotYetReplicatedException => Problems.Make(503, "Still being made safe", exception.Message),
+            // A lock held longer than the server's lock_timeout (a commit waiting for its standby holds its locks).
+            Npgsql.PostgresException { SqlState: "55P03" } =>
+                Problems.Make(503, "Service unavailable", "The change waits behind another that the database has not finished; retry with the same Idempotency-Key."),
             _ => null
         };
         if (problem is null) return false;

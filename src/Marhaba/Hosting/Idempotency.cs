@@ -41,8 +41,11 @@ public sealed class AnswerKeptInTransaction;
 /// fingerprint is the request's meaning (canonical JSON), not its bytes. Server errors keep nothing, so
 /// the client may retry them.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog log)
+public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog log, Replication replication)
 {
+    /// <summary>How long a replay waits for the standby to hold the original before answering 503.</summary>
+    public static readonly TimeSpan ReplayPatience = TimeSpan.FromSeconds(5);
+
     public const string Header = "Idempotency-Key";
     public const int MaxKeyLength = 128;
 
@@ -114,12 +117,21 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         await captured.CopyToAsync(originalBody, context.RequestAborted);
     }
 
-    private static async Task AnswerRepeatAsync(HttpContext context, KeptAnswer earlier, string fingerprint)
+    private async Task AnswerRepeatAsync(HttpContext context, KeptAnswer earlier, string fingerprint)
     {
         if (earlier.Fingerprint != fingerprint)
         {
             await Results.Problem(Problems.Make(422, "Idempotency-Key reused",
                 $"This {Header} was used for a different request; use a new key for a new request.", Header)).ExecuteAsync(context);
+            return;
+        }
+        // The original may be on the primary alone (its wait for the standby was cut short): it is not acknowledged
+        // before a standby holds it.
+        if (await replication.WaitUntilHeldAsync(ReplayPatience, CancellationToken.None) is { Writable: false } state)
+        {
+            context.Response.Headers.RetryAfter = "2";
+            await Results.Problem(Problems.Make(503, "Still being made safe",
+                $"This request was carried out but is not yet held by a second database server ({state.Reason}); retry with the same {Header}.")).ExecuteAsync(context);
             return;
         }
         context.Response.StatusCode = earlier.StatusCode;

@@ -169,6 +169,143 @@ public class when_the_primary_database_fails_over(AppFixture app, ITestOutputHel
         }
     }
 
+    /// <summary>
+    /// The standby's host is down; a port agent's keyed arrival waits for it, the agent's tablet gives up after 3 s and
+    /// sends it again, and again. No retry is answered 200 while the primary alone holds the arrival: its commit keeps
+    /// waiting for the standby whatever the client does, and a kept answer is replayed only once a standby holds it.
+    /// When the standby is back, the retry gets the original answer and the standby has the arrival. Then the same with
+    /// a second arrival, but the primary's host is lost for good before the standby returns, and the standby is promoted
+    /// by hand: every arrival ever acknowledged is on it.
+    /// </summary>
+    [Fact]
+    public async Task a_write_is_acknowledged_only_once_the_standby_holds_it_whatever_the_client_does()
+    {
+        await ClusterAsync("up");
+        ServerProcess? node = null;
+        try
+        {
+            var connection = (await ClusterAsync("connection")).Trim();
+            node = await ServerProcess.StartAsync(connection, Key);
+            var tokens = new TokenIssuer(new AuthOptions { SigningKey = Key });
+            var references = await ProcessScenarios.BookAndSailAsync(node, tokens, 12);
+            using var desk = node.Client(8);
+            desk.DefaultRequestHeaders.Authorization = new("Bearer", tokens.Mint("staff-tanger-med", [Roles.PortStaff], ["MAPTM"]));
+            using var probe = node.Client(1);
+
+            var acknowledged = new List<string>();
+            async Task<int> SendAsync(string reference)
+            {
+                using var request = ProcessScenarios.Arrival(reference, "Lane 2");
+                using var givesUp = new CancellationTokenSource(TimeSpan.FromSeconds(3)); // the tablet's patience
+                try
+                {
+                    using var response = await desk.SendAsync(request, givesUp.Token);
+                    if (response.StatusCode == HttpStatusCode.OK) acknowledged.Add(reference);
+                    return (int)response.StatusCode;
+                }
+                catch (TaskCanceledException) { return 0; } // no answer within 3 s
+            }
+            for (var i = 0; i < 4; i++) (await SendAsync(references[i])).ShouldBe(200, "with both database servers up");
+
+            // The standby's host crashes: the node is no longer ready for writes, and says why.
+            var primary = (await ClusterAsync("leader")).Trim();
+            var standby = primary == "pg1" ? "pg2" : "pg1";
+            await ClusterAsync($"kill-node {standby}");
+            var notReady = await ReadinessAsync(probe, want: 503, within: TimeSpan.FromSeconds(5));
+            output.WriteLine($"standby {standby} killed: readiness 503 after {notReady.After.TotalSeconds:0.0} s: {notReady.Body}");
+            notReady.Body.ShouldContain("No synchronous standby");
+
+            // An arrival whose tablet gives up, then its retries: none is acknowledged while the primary alone holds it.
+            var waiting = references[4];
+            var answers = new List<int>();
+            for (var attempt = 0; attempt < 4; attempt++) answers.Add(await SendAsync(waiting));
+            output.WriteLine($"arrival {waiting} with the standby down: answers {string.Join(", ", answers.Select(a => a == 0 ? "none" : a.ToString()))}");
+            answers.ShouldNotContain(200, "acknowledged while only the primary held it");
+            answers.ShouldNotContain(500);
+
+            // The standby returns: the retry gets the original answer, and the standby holds the arrival.
+            await ClusterAsync($"start-node {standby}");
+            await ReadinessAsync(probe, want: 200, within: TimeSpan.FromSeconds(60));
+            int again;
+            for (var attempt = 0; (again = await SendAsync(waiting)) != 200; attempt++)
+            {
+                again.ShouldNotBe(500);
+                attempt.ShouldBeLessThan(20, "the retry is answered once the standby is back");
+            }
+            var standbyConnection = (await ClusterAsync($"node-connection {standby}")).Trim();
+            await WaitUntilAsync(async () => await ArrivedAsync(standbyConnection, waiting), "the arrival replayed on the standby", TimeSpan.FromSeconds(10));
+
+            // Again with another arrival, whose waiting commit an administrator cancels: PostgreSQL keeps it on the
+            // primary alone and reports it done. Its retry is told to come back, not given the kept answer.
+            await ClusterAsync($"kill-node {standby}");
+            await ReadinessAsync(probe, want: 503, within: TimeSpan.FromSeconds(5));
+            var lost = references[5];
+            (await SendAsync(lost)).ShouldNotBe(200);
+            var primaryConnection = (await ClusterAsync($"node-connection {primary}")).Trim();
+            (await CancelCommitsWaitingForStandbyAsync(primaryConnection)).ShouldBeGreaterThan(0, "the arrival's commit waits for the standby");
+            using (var retry = ProcessScenarios.Arrival(lost, "Lane 2"))
+            using (var response = await desk.SendAsync(retry))
+            {
+                var body = await response.Content.ReadAsStringAsync();
+                output.WriteLine($"retry of {lost}, kept on the primary alone: {(int)response.StatusCode} {body}");
+                response.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+                body.ShouldContain("Still being made safe");
+            }
+
+            // The primary's host is lost for good while the standby is down; the standby, started again, is promoted by hand.
+            await ClusterAsync($"kill-node {primary}");
+            await ClusterAsync($"promote-alone {standby}");
+            foreach (var reference in acknowledged)
+                (await ArrivedAsync(standbyConnection, reference)).ShouldBeTrue($"{reference} was acknowledged, and is lost with the primary");
+            output.WriteLine($"{acknowledged.Count} arrivals acknowledged, all of them on the standby promoted alone; " +
+                             $"the unacknowledged {lost} is {(await ArrivedAsync(standbyConnection, lost) ? "there" : "not there")}");
+        }
+        finally
+        {
+            if (node is not null) await node.DisposeAsync();
+            await ClusterAsync("down", check: false, fast: true);
+        }
+    }
+
+    /// <summary>Polls /health/ready until it answers <paramref name="want"/>: how long it took, and what it said.</summary>
+    private static async Task<(TimeSpan After, string Body)> ReadinessAsync(HttpClient probe, int want, TimeSpan within)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var response = await probe.GetAsync("/health/ready");
+                if ((int)response.StatusCode == want) return (watch.Elapsed, await response.Content.ReadAsStringAsync());
+            }
+            catch (HttpRequestException) { }
+            if (watch.Elapsed > within) throw new TimeoutException($"/health/ready did not answer {want} within {within.TotalSeconds} s.");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>As an administrator might: cancels every statement that waits for the synchronous standby.</summary>
+    private static async Task<long> CancelCommitsWaitingForStandbyAsync(string connection)
+    {
+        await using var conn = new NpgsqlConnection(connection);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("select count(*) filter (where pg_cancel_backend(pid)) from pg_stat_activity where wait_event = 'SyncRep'", conn);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Whether that database server holds the crossing's arrival.</summary>
+    private static async Task<bool> ArrivedAsync(string connection, string reference)
+    {
+        await using var conn = new NpgsqlConnection(connection);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            select count(*) from marhaba.mt_events e join marhaba.mt_doc_crossing c on e.stream_id = c.id
+            where c.data ->> 'BookingReference' = $1 and e.type = 'crossing_arrived'
+            """, conn);
+        cmd.Parameters.Add(new() { Value = reference });
+        return (long)(await cmd.ExecuteScalarAsync())! > 0;
+    }
+
     private async Task<string> ClusterAsync(string arguments, bool check = true, bool fast = false)
     {
         var parts = arguments.Split(' ');
