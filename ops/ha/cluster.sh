@@ -8,6 +8,7 @@
 #   ops/ha/cluster.sh down [dir] [--fast]   stop everything (--fast: SIGKILL Patroni, SIGQUIT PostgreSQL)
 #   ops/ha/cluster.sh status [dir]          patronictl list
 #   ops/ha/cluster.sh leader [dir]          the leader's name (pg1, pg2 or pg3)
+#   ops/ha/cluster.sh sync-standby [dir]    the synchronous standby's name
 #   ops/ha/cluster.sh kill-postgres NODE [dir]   SIGKILL the node's postmaster (Patroni stays and fails over)
 #   ops/ha/cluster.sh kill-node NODE [dir]       SIGKILL the node's Patroni and postmaster together (a host crash)
 #   ops/ha/cluster.sh start-node NODE [dir]      start a node's Patroni again (it rejoins, pg_rewind if needed)
@@ -75,7 +76,8 @@ bootstrap:
     postgresql:
       use_pg_rewind: true
       use_slots: true
-      parameters: {wal_log_hints: "on", wal_keep_size: 128MB, max_connections: 200}
+      # A standby whose primary is gone tries the new one every second (PostgreSQL's default: 5 s).
+      parameters: {wal_log_hints: "on", wal_keep_size: 128MB, max_connections: 200, wal_retrieve_retry_interval: 1s}
   initdb: [{encoding: UTF8}, data-checksums, {auth-local: trust}, {auth-host: scram-sha-256}, no-sync]
 postgresql:
   listen: 127.0.0.1:${pg_port[$n]}
@@ -177,6 +179,7 @@ case "$cmd" in
   down) down ;;
   status) patronictl -c "$dir/conf/pg1.yml" list ;;
   leader) leader ;;
+  sync-standby) for n in $(nodes); do [ "$(rest "$n" sync)" = 200 ] && { echo "$n"; exit 0; }; done; exit 1 ;;
   kill-postgres)
     pid="$(postmaster_pid "$node")"; [ -n "$pid" ] || { echo "no postmaster for $node" >&2; exit 1; }
     kill -KILL "$pid"

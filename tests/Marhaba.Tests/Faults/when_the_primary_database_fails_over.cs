@@ -11,23 +11,25 @@ using Xunit.Abstractions;
 namespace Marhaba.Tests.Faults;
 
 /// <summary>
-/// PostgreSQL as a Patroni cluster (ops/ha/cluster.sh: etcd, a primary and a strict synchronous standby on loopback)
-/// under two server nodes whose connection string lists both hosts. Port desks record keyed arrivals through both
-/// nodes, sending again what fails; meanwhile the primary's PostgreSQL is killed, and later the new primary's whole
-/// node (Patroni and PostgreSQL, as a host crash). Patroni promotes the standby each time, the nodes follow it by
-/// themselves, and every acknowledged arrival is on the last primary exactly once.
+/// PostgreSQL as a Patroni cluster (ops/ha/cluster.sh: etcd, a primary, a strict synchronous standby and a spare on
+/// loopback) under two server nodes whose connection string lists every host. Port desks record keyed arrivals through
+/// both nodes, sending again what fails; meanwhile the primary's PostgreSQL is killed, later the new primary's whole
+/// node (Patroni and PostgreSQL, as a host crash), then the standbys' nodes. Patroni promotes the synchronous standby
+/// each time, the nodes follow it by themselves, and every acknowledged arrival is on the last primary exactly once.
 /// </summary>
 public class when_the_primary_database_fails_over(AppFixture app, ITestOutputHelper output) : Scenario(app)
 {
     private const string Key = "failover-signing-key-0123456789abcdef0123456789abcd";
     private const int Crossings = 900;
+    /// <summary>A primary, its synchronous standby and a spare: after a failover the spare is the new primary's standby at once.</summary>
+    private static readonly string[] Members = ["pg1", "pg2", "pg3"];
     private static readonly string Dir = "/var/tmp/marhaba-ha-tests";
     private static readonly string Script = Path.Combine(EmbeddedPostgres.FindWorkingTreeRoot(), "ops", "ha", "cluster.sh");
 
     [Fact]
     public async Task every_acknowledged_arrival_is_on_the_new_primary_once_and_every_retry_gets_the_original_answer()
     {
-        await ClusterAsync("up");
+        await ClusterAsync($"up --members {Members.Length}");
         var nodes = new List<ServerProcess>();
         try
         {
@@ -113,19 +115,29 @@ public class when_the_primary_database_fails_over(AppFixture app, ITestOutputHel
                 output.WriteLine(drills[^1]);
             }
 
-            // The standby's host crashes. Strict synchronous mode acknowledges no commit that only the primary has: the
-            // commits wait (no client-side timeout cancels them into a local success) until the standby is back.
-            await WaitUntilAsync(async () => (await ClusterAsync("status")).Contains("Sync Standby"), "a synchronous standby", TimeSpan.FromSeconds(60));
+            // The synchronous standby's host crashes: the spare takes its place and writes go on. Then the spare's
+            // too: strict synchronous mode acknowledges no commit that only the primary has; the commits wait (nothing
+            // cancels them into a local success) until a standby is back.
+            await WaitUntilAsync(async () => (await ClusterAsync("sync-standby", check: false)).Trim().Length > 0, "a synchronous standby", TimeSpan.FromSeconds(60));
             var primary = (await ClusterAsync("leader")).Trim();
-            var standby = primary == "pg1" ? "pg2" : "pg1";
+            var standby = (await ClusterAsync("sync-standby")).Trim();
+            var spare = Members.Except([primary, standby]).Single();
+            var standbyKilledAt = watch.Elapsed.TotalSeconds;
+            var beforeStandby = acknowledged.Count;
             await ClusterAsync($"kill-node {standby}");
-            await Task.Delay(TimeSpan.FromSeconds(1)); // commits the standby confirmed before it died may still be answered
+            await WaitUntilAsync(() => acknowledged.Count > beforeStandby + 20 || desks.Any(d => d.IsFaulted), "arrivals acknowledged with the spare as the standby", TimeSpan.FromSeconds(120));
+            var standbyGap = ackTimes.Where(t => t > standbyKilledAt - 1).Order().Prepend(standbyKilledAt).Pairwise().Max(p => p.Item2 - p.Item1);
+            drills.Add($"kill-node {standby} (the synchronous standby): longest wait between acknowledgements {standbyGap:0.0} s");
+            output.WriteLine(drills[^1]);
+            await ClusterAsync($"kill-node {spare}");
+            await Task.Delay(TimeSpan.FromSeconds(1)); // commits the spare confirmed before it died may still be answered
             var alone = acknowledged.Count;
             await Task.Delay(TimeSpan.FromSeconds(6));
             var acknowledgedAlone = acknowledged.Count - alone;
             await ClusterAsync($"start-node {standby}");
-            await WaitUntilAsync(() => acknowledged.Count > alone + 20 || desks.Any(d => d.IsFaulted), "arrivals acknowledged with the standby back", TimeSpan.FromSeconds(120));
-            output.WriteLine($"kill-node {standby} (the standby): {acknowledgedAlone} arrivals acknowledged in 6 s with the primary alone");
+            await ClusterAsync($"start-node {spare}");
+            await WaitUntilAsync(() => acknowledged.Count > alone + 20 || desks.Any(d => d.IsFaulted), "arrivals acknowledged with the standbys back", TimeSpan.FromSeconds(120));
+            output.WriteLine($"kill-node {spare} too (no standby left): {acknowledgedAlone} arrivals acknowledged in 6 s with the primary alone");
             acknowledgedAlone.ShouldBe(0, "a commit only the primary holds is not acknowledged");
 
             Volatile.Write(ref drillsOver, true);

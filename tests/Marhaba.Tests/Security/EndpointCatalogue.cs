@@ -40,7 +40,7 @@ public static class EndpointCatalogue
 
     public static readonly Dictionary<string, Caller[]> Allowed = new()
     {
-        ["GET /health/live"] = Everyone, ["GET /health/ready"] = Everyone, ["GET /metrics"] = Everyone,
+        ["GET /health/live"] = Everyone, ["GET /health/ready"] = Everyone, ["GET /health/reads"] = Everyone, ["GET /metrics"] = Everyone,
         ["GET /api/ports"] = Everyone, ["GET /api/routes"] = Everyone, ["GET /traveller"] = Everyone, ["POST /traveller"] = Everyone, ["GET /_framework/opaque-redirect"] = Everyone,
         ["GET /signin"] = Everyone, ["POST /signin"] = Everyone, ["GET /signout"] = Everyone, ["POST /signout"] = Everyone,
         // Staff pages take the sign-in cookie, never a bearer token: every caller here is sent to sign in.
