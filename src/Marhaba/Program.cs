@@ -165,6 +165,7 @@ Telemetry.MapTo(app);
 app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<Marhaba.Pages.App>().AddInteractiveServerRenderMode();
 app.MapSimulatedClock();
+Marhaba.Staff.PageTokens.MapTo(app);
 app.MapDeadLettersEndpoints().RequireAuthorization(Policies.Admin);
 app.MapWolverineEndpoints(opts =>
 {

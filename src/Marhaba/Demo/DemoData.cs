@@ -50,7 +50,8 @@ public sealed class DemoData(
                 await session.SaveChangesAsync(stoppingToken);
             }
         }
-        PrintWelcome(traveller, request);
+        await using (var query = store.QuerySession())
+            PrintWelcome(traveller, request, await query.Query<Staff.StaffAccount>().ToListAsync(stoppingToken));
     }
 
     private async Task<string> SeedAsync(CancellationToken ct)
@@ -194,7 +195,7 @@ public sealed class DemoData(
         return shown;
     }
 
-    private void PrintWelcome(string? traveller, string? request)
+    private void PrintWelcome(string? traveller, string? request, IReadOnlyList<Staff.StaffAccount> accounts)
     {
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080";
         var lines = new List<string>
@@ -215,7 +216,7 @@ public sealed class DemoData(
         lines.Add($"  Readiness:           {address}/health/ready");
         lines.Add("  Demo tokens (Authorization: Bearer <token>):");
         lines.AddRange(TokenIssuer.DemoUsers.Select(u =>
-            $"    {u.Subject,-17} {string.Join(",", u.Roles)}{(u.Ports.Length > 0 ? " @ " + string.Join(",", u.Ports) : u.Lines.Length > 0 ? $" @ {u.Lines.Length} GNV lines" : ""),-20} {tokens.Mint(u.Subject, u.Roles, u.Ports, u.Lines)}"));
+            $"    {u.Subject,-17} {string.Join(",", u.Roles)}{(u.Ports.Length > 0 ? " @ " + string.Join(",", u.Ports) : u.Lines.Length > 0 ? $" @ {u.Lines.Length} GNV lines" : ""),-20} {(accounts.FirstOrDefault(a => a.Id == u.Subject) is { } account ? tokens.MintFor(account) : tokens.Mint(u.Subject, u.Roles, u.Ports, u.Lines))}"));
         lines.Add("");
         Console.WriteLine(string.Join(Environment.NewLine, lines));
     }

@@ -76,9 +76,12 @@ public sealed class TokenIssuer(AuthOptions options)
 {
     private readonly SymmetricSecurityKey _key = new(Encoding.UTF8.GetBytes(options.SigningKey!));
 
-    public string Mint(string subject, IEnumerable<string> roles, IEnumerable<string>? ports = null, IEnumerable<string>? lines = null, TimeSpan? lifetime = null)
+    public string Mint(string subject, IEnumerable<string> roles, IEnumerable<string>? ports = null, IEnumerable<string>? lines = null,
+        TimeSpan? lifetime = null, string? stamp = null, string? session = null)
     {
         var claims = new List<Claim> { new(Claims.Subject, subject) };
+        if (stamp is not null) claims.Add(new(Staff.StaffAccess.StampClaim, stamp));
+        if (session is not null) claims.Add(new(Staff.StaffAccess.SessionClaim, session));
         claims.AddRange(roles.Select(r => new Claim(Claims.Role, r)));
         claims.AddRange((ports ?? []).Select(p => new Claim(Claims.Port, p.ToUpperInvariant())));
         claims.AddRange((lines ?? []).Select(l => new Claim(Claims.Line, l.ToUpperInvariant())));
@@ -92,9 +95,22 @@ public sealed class TokenIssuer(AuthOptions options)
         });
     }
 
+    /// <summary>A token for a staff account as it is now: its role and places, bound to its security stamp.</summary>
+    public string MintFor(Staff.StaffAccount account, TimeSpan? lifetime = null) =>
+        Mint(account.Id, [account.Role], account.Ports, account.Lines, lifetime, account.SecurityStamp);
+
     public static void Configure(JwtBearerOptions jwt, AuthOptions options)
     {
         jwt.MapInboundClaims = false;
+        // A valid signature is not enough: the account behind the token must still stand as it did (see StaffAccess).
+        jwt.Events = new JwtBearerEvents
+        {
+            OnTokenValidated = async context =>
+            {
+                var access = context.HttpContext.RequestServices.GetRequiredService<Staff.StaffAccess>();
+                if (await access.WhyRefusedAsync(context.Principal!, context.HttpContext.RequestAborted) is { } why) context.Fail(why);
+            }
+        };
         jwt.TokenValidationParameters = new TokenValidationParameters
         {
             ValidIssuer = options.Issuer,

@@ -58,6 +58,8 @@ public static class StoredEvents
         [typeof(AssistanceRequestReopened)] = "assistance_request_reopened",
         [typeof(AssistanceRequestCancelled)] = "assistance_request_cancelled",
         [typeof(AssistanceRequestMarkedAbusive)] = "assistance_request_marked_abusive",
+
+        [typeof(Staff.StaffAccountChanged)] = "staff_account_changed",
     };
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true, Converters = { new JsonStringEnumConverter() } };

@@ -29,10 +29,18 @@ public class TokenCommand : JasperFxAsyncCommand<TokenInput>
     {
         using var host = input.BuildHost();
         var issuer = host.Services.GetRequiredService<TokenIssuer>();
+        await using var session = host.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+        // A subject with an account gets a token of the account as it is (its role, places and security stamp).
+        async Task<Staff.StaffAccount?> AccountOf(string subject) => await session.LoadAsync<Staff.StaffAccount>(subject.ToLowerInvariant());
         if (input.DemoFlag)
         {
             foreach (var (subject, roles, ports, lines) in TokenIssuer.DemoUsers)
-                Console.WriteLine($"{subject,-18} {issuer.Mint(subject, roles, ports, lines)}");
+                Console.WriteLine($"{subject,-18} {(await AccountOf(subject) is { } account ? issuer.MintFor(account) : issuer.Mint(subject, roles, ports, lines))}");
+            return true;
+        }
+        if (await AccountOf(input.SubjectFlag) is { } existing)
+        {
+            Console.WriteLine(issuer.MintFor(existing));
             return true;
         }
         if (!Roles.All.Contains(input.RoleFlag))

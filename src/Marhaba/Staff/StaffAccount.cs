@@ -25,6 +25,12 @@ public class StaffAccount
     public bool Disabled { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
+    /// <summary>Changes whenever what the account may do changes: every cookie and token made before is refused then.</summary>
+    public string SecurityStamp { get; set; } = "";
+    /// <summary>The stream of the account's changes (who changed what, when), for administrators.</summary>
+    public Guid ChangesStreamId { get; set; }
+
+    public static string NewStamp() => Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
 }
 
 /// <summary>Signing staff in and out of the pages with a cookie; the server checks roles and places again on every page and action.</summary>
@@ -40,20 +46,44 @@ public sealed class StaffSignIn(IDocumentStore store)
     /// <summary>A password people can type from a printout: 4 groups of 4 symbols without look-alikes (~72 bits).</summary>
     public static string NewPassword() => string.Join("-", Enumerable.Range(0, 4).Select(_ => Crossings.Codes.NewAccessCode()[..4]));
 
-    /// <summary>The account's claims if the name and password match an enabled account; else null, whatever was wrong.</summary>
-    public async Task<ClaimsPrincipal?> CheckAsync(string? login, string? password, CancellationToken ct)
+    /// <summary>
+    /// A new session's claims if the name and password match an enabled account; else null, whatever was wrong. An
+    /// unknown name costs the same password check as a wrong password, so that timing tells no one which names exist.
+    /// </summary>
+    public async Task<ClaimsPrincipal?> CheckAsync(string? login, string? password, DateTimeOffset now, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(login) || string.IsNullOrEmpty(password) || login.Length > 64 || password.Length > 128) return null;
-        await using var session = store.QuerySession();
+        await using var session = store.LightweightSession();
         var account = await session.LoadAsync<StaffAccount>(login.Trim().ToLowerInvariant(), ct);
-        if (account is null || account.Disabled) return null;
-        if (Hasher.VerifyHashedPassword(account, account.PasswordHash, password) == PasswordVerificationResult.Failed) return null;
-        return Principal(account);
+        var matches = Hasher.VerifyHashedPassword(account ?? Nobody, (account ?? Nobody).PasswordHash, password) != PasswordVerificationResult.Failed;
+        if (account is null || account.Disabled || !matches) return null;
+        var started = new StaffSession { Id = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Login = account.Id, StartedAt = now };
+        session.Store(started);
+        await session.SaveChangesAsync(ct);
+        return Principal(account, started.Id);
     }
 
-    public static ClaimsPrincipal Principal(StaffAccount account)
+    /// <summary>Ends the session of this principal (signing out): its cookie and the tokens its pages were given.</summary>
+    public async Task EndAsync(ClaimsPrincipal user, DateTimeOffset now, CancellationToken ct)
     {
-        var claims = new List<Claim> { new(Claims.Subject, account.Id), new(Claims.Role, account.Role), new("name", account.Name) };
+        if (user.FindFirstValue(StaffAccess.SessionClaim) is not { } sid) return;
+        await using var session = store.LightweightSession();
+        if (await session.LoadAsync<StaffSession>(sid, ct) is not { EndedAt: null } open) return;
+        open.EndedAt = now;
+        session.Store(open);
+        await session.SaveChangesAsync(ct);
+    }
+
+    // Checked against when the name is unknown: the same work as a wrong password.
+    private static readonly StaffAccount Nobody = new() { Id = "nobody", PasswordHash = Hasher.HashPassword(new StaffAccount(), NewPassword()) };
+
+    public static ClaimsPrincipal Principal(StaffAccount account, string sessionId)
+    {
+        var claims = new List<Claim>
+        {
+            new(Claims.Subject, account.Id), new(Claims.Role, account.Role), new("name", account.Name),
+            new(StaffAccess.StampClaim, account.SecurityStamp), new(StaffAccess.SessionClaim, sessionId)
+        };
         claims.AddRange(account.Ports.Select(p => new Claim(Claims.Port, p)));
         claims.AddRange(account.Lines.Select(l => new Claim(Claims.Line, l)));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, Claims.Subject, Claims.Role));
@@ -62,6 +92,7 @@ public sealed class StaffSignIn(IDocumentStore store)
     public static void AddTo(IServiceCollection services, AuthenticationBuilder authentication)
     {
         services.AddSingleton<StaffSignIn>();
+        services.AddSingleton<StaffAccess>();
         // The API never reads the cookie (no cross-site request can act with it); the pages never read a token.
         authentication.AddPolicyScheme(TokenOrCookie, "Bearer token or staff cookie", scheme => scheme.ForwardDefaultSelector = context =>
             context.Request.Path.StartsWithSegments("/api") || context.Request.Headers.Authorization.Count > 0
@@ -69,6 +100,15 @@ public sealed class StaffSignIn(IDocumentStore store)
                 : Scheme);
         authentication.AddCookie(Scheme, cookie =>
         {
+            // Every page request is checked against the account and session as they are now.
+            cookie.Events.OnValidatePrincipal = async context =>
+            {
+                if (context.Principal is null) return;
+                var access = context.HttpContext.RequestServices.GetRequiredService<StaffAccess>();
+                if (await access.WhyRefusedAsync(context.Principal, context.HttpContext.RequestAborted) is null) return;
+                context.RejectPrincipal();
+                await context.HttpContext.SignOutAsync(Scheme);
+            };
             cookie.LoginPath = "/signin";
             cookie.AccessDeniedPath = "/signin";
             cookie.Cookie.Name = "marhaba-staff";
@@ -95,7 +135,7 @@ public static class DemoAccounts
     public static IEnumerable<StaffAccount> For(AuthOptions auth, DateTimeOffset now) =>
         TokenIssuer.DemoUsers.Select(u =>
         {
-            var account = new StaffAccount { Id = u.Subject, Name = u.Subject, Role = u.Roles[0], Ports = u.Ports, Lines = u.Lines, CreatedAt = now, CreatedBy = "demo" };
+            var account = new StaffAccount { Id = u.Subject, Name = u.Subject, Role = u.Roles[0], Ports = u.Ports, Lines = u.Lines, CreatedAt = now, CreatedBy = "demo", SecurityStamp = StaffAccount.NewStamp() };
             account.PasswordHash = StaffSignIn.Hash(account, PasswordOf(auth, u.Subject));
             return account;
         });

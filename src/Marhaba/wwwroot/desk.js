@@ -4,10 +4,26 @@
 
 const desk = document.getElementById('desk');
 const port = desk.dataset.port;
-const token = desk.dataset.token;
+// A short token for this desk's port and this sign-in, renewed through the sign-in cookie while the account stands.
+let token = desk.dataset.token;
 // Business time is the server's: the step happened at the server's "now" as seen from this device.
 const clockOffset = Number(desk.dataset.serverTime) - Date.now();
-const storageKey = `marhaba-desk-queue:${port}`;
+// The queue belongs to the person signed in, not to the tablet: the next person never sees or sends it.
+const storageKey = `marhaba-desk-queue:${desk.dataset.login}:${port}`;
+
+// A new token from the server, or null when the sign-in has ended (signed out, disabled, changed).
+async function renewToken() {
+  try {
+    const response = await fetch(`${desk.dataset.renew}?port=${encodeURIComponent(port)}`,
+      { method: 'POST', credentials: 'same-origin', redirect: 'manual' });
+    if (!response.ok) return null;
+    token = (await response.json()).token;
+    return token;
+  } catch {
+    return undefined; // no network: keep the token there is
+  }
+}
+setInterval(renewToken, 10 * 60 * 1000);
 
 const steps = {
   CheckIn: { path: 'check-ins', label: 'Check in' },
@@ -67,6 +83,7 @@ async function send() {
     if (response.ok) {
       update(action.key, { state: 'done', sentAt: new Date().toISOString(), outcome: outcome(action, answer) });
     } else if (response.status === 401) {
+      if (await renewToken()) continue; // the token had expired: the same step again, with the same key
       update(action.key, { outcome: 'Your sign-in has expired: sign in again; this step waits here.' });
       renderQueue();
       return;
@@ -149,7 +166,8 @@ function recordTyped() {
 // ---- reading -------------------------------------------------------------------------------------
 
 async function get(url) {
-  const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+  let response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+  if (response.status === 401 && await renewToken()) response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.detail ?? body.title ?? `${response.status}`);
   return body;

@@ -50,7 +50,7 @@ public class when_a_newcomer_runs_the_demo(AppFixture app) : Scenario(app)
         (await session.Query<Marhaba.Staff.StaffAccount>().CountAsync()).ShouldBe(TokenIssuer.DemoUsers.Count());
         var auth = demo.Services.GetRequiredService<AuthOptions>();
         var signIn = demo.Services.GetRequiredService<Marhaba.Staff.StaffSignIn>();
-        (await signIn.CheckAsync("admin", Marhaba.Staff.DemoAccounts.PasswordOf(auth, "admin"), CancellationToken.None)).ShouldNotBeNull();
-        (await signIn.CheckAsync("admin", "not-the-password", CancellationToken.None)).ShouldBeNull();
+        (await signIn.CheckAsync("admin", Marhaba.Staff.DemoAccounts.PasswordOf(auth, "admin"), DateTimeOffset.UtcNow, CancellationToken.None)).ShouldNotBeNull();
+        (await signIn.CheckAsync("admin", "not-the-password", DateTimeOffset.UtcNow, CancellationToken.None)).ShouldBeNull();
     }
 }

@@ -25,8 +25,22 @@ public sealed class Browser : IAsyncDisposable
     private readonly HttpClient _api;
     private readonly AppFixture _app;
 
-    private Browser(AppFixture app, ServerProcess server, IPlaywright playwright, IBrowser browser) =>
-        (_app, _server, _playwright, _browser, _api) = (app, server, playwright, browser, server.Client(4));
+    private readonly string _connection;
+
+    private Browser(AppFixture app, string connection, ServerProcess server, IPlaywright playwright, IBrowser browser) =>
+        (_app, _connection, _server, _playwright, _browser, _api) = (app, connection, server, playwright, browser, server.Client(4));
+
+    private static Dictionary<string, string> Settings(AppFixture app) => new()
+    {
+        ["Travellers__AccessCodeKey"] = app.AccessCodeKey,
+        ["Travellers__RequestsPerMinutePerClient"] = "1000000",
+    };
+
+    /// <summary>A second node of the pages' server, on the same database (the caller disposes of it).</summary>
+    public Task<ServerProcess> SecondNodeAsync() => ServerProcess.StartAsync(_connection, _app.SigningKey, Settings(_app));
+
+    /// <summary>The pages' server's API client (node one).</summary>
+    public HttpClient Api => _api;
 
     public Uri Address => _server.Address;
 
@@ -36,18 +50,15 @@ public sealed class Browser : IAsyncDisposable
     public static async Task<Browser> StartAsync(AppFixture app)
     {
         InstallChromiumWhereMissing();
-        var server = await ServerProcess.StartAsync(await OwnDatabase.RecreateAsync("marhaba_pages"), app.SigningKey, new Dictionary<string, string>
-        {
-            ["Travellers__AccessCodeKey"] = app.AccessCodeKey,
-            ["Travellers__RequestsPerMinutePerClient"] = "1000000",
-        });
+        var connection = await OwnDatabase.RecreateAsync("marhaba_pages");
+        var server = await ServerProcess.StartAsync(connection, app.SigningKey, Settings(app));
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = Chromium, Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
         });
-        return new Browser(app, server, playwright, browser);
+        return new Browser(app, connection, server, playwright, browser);
     }
 
     /// <summary>A staff member's call to the pages' server, as <paramref name="role"/> (at <paramref name="ports"/>).</summary>

@@ -48,7 +48,10 @@ public static class EndpointCatalogue
         ["GET /desk"] = [], ["POST /desk"] = [], ["GET /dashboard"] = [], ["POST /dashboard"] = [],
         // Blazor's connection for the live pages: open to all, the pages it serves check the signed-in user.
         ["GET /_blazor"] = Everyone, ["GET /_blazor/disconnect/"] = Everyone, ["GET /_blazor/initializers/"] = Everyone, ["GET /_blazor/negotiate"] = Everyone,
-        ["GET /api/staff/accounts"] = Admins, ["POST /api/staff/accounts"] = Admins,
+        ["GET /api/staff/accounts"] = Admins, ["POST /api/staff/accounts"] = Admins, ["PUT /api/staff/accounts/{login}"] = Admins,
+        ["POST /api/staff/accounts/{login}/sign-out-everywhere"] = Admins, ["GET /api/staff/accounts/{login}/changes"] = Admins,
+        // The desk renews its token with its sign-in cookie, never with a token.
+        ["POST /desk/token"] = [],
         ["POST /api/staff/accounts/{login}/disable"] = Admins, ["POST /api/staff/accounts/{login}/enable"] = Admins,
         ["POST /api/traveller/status"] = Everyone, ["POST /api/traveller/assistance"] = Everyone, ["POST /api/traveller/requests"] = Everyone,
         ["POST /api/traveller/requests/{requestReference}/cancel"] = Everyone, ["POST /api/traveller/requests/{requestReference}/reopen"] = Everyone,

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Marhaba.Hosting;
+using Marhaba.Simulator;
+using Marhaba.Staff;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.Playwright;
+
+namespace Marhaba.Tests.Pages;
+
+/// <summary>
+/// Access follows the account as it is now, on every node: a disabled officer's open desk stops working, a signed-out
+/// desk's token is refused, and the token a desk is given carries only port staff at its port, for 15 minutes.
+/// </summary>
+public class when_a_staff_member_leaves(AppFixture app) : Scenario(app)
+{
+    private static async Task<string> DeskTokenAsync(IPage page) => (await page.Locator("#desk").GetAttributeAsync("data-token"))!;
+
+    private static async Task<HttpStatusCode> DeskReadAsync(HttpClient node, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/ports/MAPTM/desk/sailings");
+        request.Headers.Authorization = new("Bearer", token);
+        using var response = await node.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    /// <summary>How long until the token is refused on that node (at most <paramref name="within"/>).</summary>
+    private static async Task<TimeSpan> RefusedWithinAsync(HttpClient node, string token, TimeSpan within)
+    {
+        var watch = Stopwatch.StartNew();
+        while (await DeskReadAsync(node, token) != HttpStatusCode.Unauthorized)
+        {
+            watch.Elapsed.ShouldBeLessThan(within, "the token still works");
+            await Task.Delay(100);
+        }
+        return watch.Elapsed;
+    }
+
+    private async Task ChangeAsync(HttpMethod method, string path, object? body = null)
+    {
+        var browser = await App.BrowserAsync();
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body, options: ServerProcess.Json) };
+        request.Headers.Authorization = new("Bearer", App.Tokens.Mint("pages-admin", [Roles.Admin]));
+        using var response = await browser.Api.SendAsync(request);
+        response.StatusCode.ShouldBe(HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task a_disabled_officers_open_desk_stops_working_on_both_nodes_within_seconds()
+    {
+        var browser = await App.BrowserAsync();
+        await using var second = await browser.SecondNodeAsync();
+        using var nodeTwo = second.Client(2);
+        var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
+        var page = await browser.SignedInAsync("/desk", officer);
+        var token = await DeskTokenAsync(page);
+        (await DeskReadAsync(browser.Api, token)).ShouldBe(HttpStatusCode.OK);
+        (await DeskReadAsync(nodeTwo, token)).ShouldBe(HttpStatusCode.OK);
+
+        await ChangeAsync(HttpMethod.Post, $"/api/staff/accounts/{officer.Login}/disable");
+        var one = await RefusedWithinAsync(browser.Api, token, TimeSpan.FromSeconds(5));
+        var two = await RefusedWithinAsync(nodeTwo, token, TimeSpan.FromSeconds(5));
+        Console.WriteLine($"desk token refused {one.TotalSeconds:0.0} s after the disable on the node that made it, {two.TotalSeconds:0.0} s on the other");
+
+        // The desk itself: its sign-in cookie is refused too, and it can get no new token.
+        await page.ReloadAsync();
+        page.Url.ShouldContain("/signin");
+
+        // Enabled again, the old token stays refused: the account signs in afresh.
+        await ChangeAsync(HttpMethod.Post, $"/api/staff/accounts/{officer.Login}/enable");
+        await Task.Delay(StaffAccess.Freshness + TimeSpan.FromSeconds(1));
+        (await DeskReadAsync(nodeTwo, token)).ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task a_signed_out_desks_token_is_refused_and_a_role_change_ends_the_session()
+    {
+        var browser = await App.BrowserAsync();
+        var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
+        var page = await browser.SignedInAsync("/desk", officer);
+        var token = await DeskTokenAsync(page);
+        (await DeskReadAsync(browser.Api, token)).ShouldBe(HttpStatusCode.OK);
+        await page.ClickAsync("form[action='/signout'] button");
+        await page.WaitForURLAsync("**/signin");
+        await RefusedWithinAsync(browser.Api, token, TimeSpan.FromSeconds(5));
+
+        // Signed in again; then an administrator moves the officer to Nador: the Tanger Med desk's token ends.
+        page = await browser.SignedInAsync("/desk", officer);
+        token = await DeskTokenAsync(page);
+        (await DeskReadAsync(browser.Api, token)).ShouldBe(HttpStatusCode.OK);
+        await ChangeAsync(HttpMethod.Put, $"/api/staff/accounts/{officer.Login}", new ChangeStaffAccount(Roles.PortStaff, ["MANDR"], null));
+        await RefusedWithinAsync(browser.Api, token, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task an_administrators_desk_token_carries_port_staff_at_that_port_only_for_fifteen_minutes()
+    {
+        var browser = await App.BrowserAsync();
+        var admin = await browser.AccountAsync(Roles.Admin);
+        var page = await browser.SignedInAsync("/desk?port=MANDR", admin);
+        var jwt = new JsonWebToken(await DeskTokenAsync(page));
+        jwt.Claims.Where(c => c.Type == Claims.Role).Select(c => c.Value).ShouldBe([Roles.PortStaff]);
+        jwt.Claims.Where(c => c.Type == Claims.Port).Select(c => c.Value).ShouldBe(["MANDR"]);
+        (jwt.ValidTo - DateTime.UtcNow).ShouldBeLessThanOrEqualTo(PageTokens.Lifetime);
+        // Renewed through the cookie session, the same narrow token.
+        var renewed = await page.EvaluateAsync<string>("async () => (await (await fetch('/desk/token?port=MANDR', { method: 'POST' })).json()).token");
+        new JsonWebToken(renewed).Claims.Where(c => c.Type == Claims.Role).Select(c => c.Value).ShouldBe([Roles.PortStaff]);
+    }
+
+    [Fact]
+    public async Task an_administrator_cannot_demote_or_disable_themselves_and_every_change_is_recorded()
+    {
+        var browser = await App.BrowserAsync();
+        var created = await browser.AccountAsync(Roles.Admin);
+        var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
+        // The administrator's own token, bound to the account as it is.
+        var self = new JsonWebToken(await DeskTokenOfAccountAsync(browser, created)).Claims.First(c => c.Type == StaffAccess.StampClaim).Value;
+        var own = App.Tokens.Mint(created.Login, [Roles.Admin], stamp: self);
+        async Task<HttpResponseMessage> AsSelf(HttpMethod method, string path, object? body = null)
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body, options: ServerProcess.Json) };
+            request.Headers.Authorization = new("Bearer", own);
+            return await browser.Api.SendAsync(request);
+        }
+        (await AsSelf(HttpMethod.Post, $"/api/staff/accounts/{created.Login}/disable")).StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await AsSelf(HttpMethod.Put, $"/api/staff/accounts/{created.Login}", new ChangeStaffAccount(Roles.Planner, null, null))).StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await AsSelf(HttpMethod.Put, $"/api/staff/accounts/{officer.Login}", new ChangeStaffAccount("captain", null, null))).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+
+        (await AsSelf(HttpMethod.Post, $"/api/staff/accounts/{officer.Login}/disable")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await AsSelf(HttpMethod.Post, $"/api/staff/accounts/{officer.Login}/sign-out-everywhere")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var changes = await (await AsSelf(HttpMethod.Get, $"/api/staff/accounts/{officer.Login}/changes")).Content.ReadFromJsonAsync<List<StaffAccountChanged>>(ServerProcess.Json);
+        changes!.Select(c => c.Change).ShouldBe([StaffAccountChange.Created, StaffAccountChange.Disabled, StaffAccountChange.SignedOutEverywhere]);
+        changes!.Skip(1).ShouldAllBe(c => c.By == created.Login);
+    }
+
+    private static async Task<string> DeskTokenOfAccountAsync(Browser browser, StaffAccountCreated account)
+    {
+        var page = await browser.SignedInAsync("/desk?port=MAPTM", account);
+        return await DeskTokenAsync(page);
+    }
+}
