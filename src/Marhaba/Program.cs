@@ -102,6 +102,7 @@ builder.Services.AddAuthorizationBuilder()
 builder.Services.AddSingleton(new TravellerAccess(
     accessCodeKey,
     Database.Tuned(connectionString)));
+ProxyOptions.AddTo(builder.Services, builder.Configuration);
 var travellerLimits = builder.Configuration.GetSection(TravellerLimits.Section).Get<TravellerLimits>() ?? new TravellerLimits();
 TravellerLimits.AddTravellerRateLimits(builder.Services, travellerLimits);
 builder.Services.AddSingleton(new Marhaba.Assistance.WalkUpLimit(travellerLimits.WalkUpRequestsPerPlacePerHour, Database.Tuned(connectionString)));
@@ -138,6 +139,8 @@ if (builder.Configuration.GetValue("Demo:Seed", false)) builder.Services.AddHost
 
 var app = builder.Build();
 
+// Behind a known proxy, the real client and scheme come from its forwarded headers; from anyone else they are ignored.
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<WritesRunToTheirEnd>();

@@ -20,6 +20,8 @@ namespace Marhaba.Tests;
 public sealed class AppFixture : IAsyncLifetime
 {
     public const string DatabaseName = "marhaba_tests";
+    /// <summary>The load balancer in front of the scenario host: its X-Forwarded-For names the real client.</summary>
+    public const string ProxyAddress = "10.0.0.2";
     public IAlbaHost Host { get; private set; } = null!;
     public TokenIssuer Tokens => Host.Services.GetRequiredService<TokenIssuer>();
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
@@ -69,6 +71,7 @@ public sealed class AppFixture : IAsyncLifetime
             x.UseSetting(TravellerAccess.KeySetting, AccessCodeKey);
             x.UseSetting("Demo:Seed", "false");
             x.UseSetting("Travellers:RequestsPerMinutePerClient", "1000000"); // scenarios share one client address
+            x.UseSetting("Proxy:KnownProxies:0", ProxyAddress); // the ports' load balancer, for the scenarios behind it
             x.UseSetting("PortAuthority:BaseUrl", Authority.Url);
             x.UseSetting("PortAuthority:Secret", Authority.Secret);
             x.UseSetting("PortAuthority:AuthorityId", StandInAuthorityServer.AuthorityId);
@@ -93,6 +96,7 @@ public sealed class AppFixture : IAsyncLifetime
             x.UseSetting("Auth:SigningKey", Host.Services.GetRequiredService<AuthOptions>().SigningKey);
             x.UseSetting(TravellerAccess.KeySetting, AccessCodeKey);
             x.UseSetting("Demo:Seed", "false");
+            x.UseSetting("Proxy:KnownProxies:0", ProxyAddress);
             foreach (var (key, value) in settings) x.UseSetting(key, value);
             x.ConfigureServices(services =>
             {

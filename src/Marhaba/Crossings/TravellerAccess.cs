@@ -53,8 +53,8 @@ public sealed class TravellerAccess(byte[] key, string connectionString) : IAsyn
     /// <summary>The problem's field that says until when a client is locked out.</summary>
     public const string LockedUntil = "lockedUntil";
 
-    /// <summary>Who is asking, for the per-client count: the connection's address (forwarded by a trusted proxy, where one is configured).</summary>
-    public static string Client(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>Who is asking, for the per-client count: the real client (forwarded by a known proxy; IPv6 by its /64).</summary>
+    public static string Client(HttpContext context) => Clients.Of(context);
 
     public static void AddTo(StoreOptions opts)
     {

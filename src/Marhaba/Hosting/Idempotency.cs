@@ -75,7 +75,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         // Staff keys are theirs; travellers have no account, so a key is theirs only with their address and their
         // request: two travellers' keys never meet, nor one traveller's key and another's answer.
         var caller = context.User.Identity?.IsAuthenticated == true ? context.User.StaffId()
-            : $"anonymous {context.Connection.RemoteIpAddress} {fingerprint}";
+            : $"anonymous {Clients.Of(context)} {fingerprint}";
         var claim = new IdempotencyClaim(Hash($"{caller}\n{context.Request.Method} {context.Request.Path}\n{key}"), fingerprint, clock.GetUtcNow());
         context.Features.Set(claim);
         var inTransaction = context.GetEndpoint()?.Metadata.GetMetadata<AnswerKeptInTransaction>() is not null;

@@ -25,7 +25,7 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
     }
 }
 
-/// <summary>How often one client may try travellers' references and codes (ASP.NET Core rate limiting, per IP).</summary>
+/// <summary>How often one client may try travellers' references and codes (ASP.NET Core rate limiting, per real client: <see cref="Clients"/>).</summary>
 public sealed class TravellerLimits
 {
     public const string Section = "Travellers";
@@ -42,10 +42,10 @@ public sealed class TravellerLimits
             {
                 rejected.HttpContext.Response.Headers.RetryAfter = "60";
                 await Results.Problem(Problems.Make(429, "Too many requests",
-                    $"At most {limits.RequestsPerMinutePerClient} traveller requests a minute from one connection; wait a minute and try again.")).ExecuteAsync(rejected.HttpContext);
+                    $"At most {limits.RequestsPerMinutePerClient} traveller requests a minute from one client; wait a minute and try again.")).ExecuteAsync(rejected.HttpContext);
             };
             o.AddPolicy(Policy, http => RateLimitPartition.GetFixedWindowLimiter(
-                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                Clients.Of(http),
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.RequestsPerMinutePerClient, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         });
 }

@@ -35,6 +35,53 @@ public class when_someone_guesses_access_codes(AppFixture app) : Scenario(app)
         await Status(target.BookingReference, target.AccessCode, 200);
     }
 
+    /// <summary>A traveller's status asked through the ports' load balancer, for the client it names.</summary>
+    private Task<IScenarioResult> ThroughProxy(string reference, string code, int status, string client, IAlbaHost? host = null, string? proxy = null) =>
+        (host ?? Host).Scenario(s =>
+        {
+            s.ConfigureHttpContext(c => c.Connection.RemoteIpAddress = IPAddress.Parse(proxy ?? AppFixture.ProxyAddress));
+            s.WithRequestHeader("X-Forwarded-For", client);
+            s.Post.Json(new TravellerStatusRequest(reference, code)).ToUrl("/api/traveller/status");
+            s.StatusCodeShouldBe(status);
+        });
+
+    [Fact]
+    public async Task behind_the_load_balancer_a_strangers_guesses_lock_out_the_stranger_not_the_traveller()
+    {
+        var (target, _) = await Booked();
+        for (var i = 0; i < TravellerAccess.MaxAttempts; i++) await ThroughProxy(target.BookingReference, "WRONGCODE" + i, 404, "203.0.113.7");
+        await ThroughProxy(target.BookingReference, target.AccessCode, 429, "203.0.113.7");
+        await ThroughProxy(target.BookingReference, target.AccessCode, 200, "198.51.100.20");
+    }
+
+    [Fact]
+    public async Task a_forged_forwarded_address_from_anyone_but_the_load_balancer_is_ignored()
+    {
+        var (target, _) = await Booked();
+        // Not the proxy: each guess claims another client, and each counts against the connection itself.
+        for (var i = 0; i < TravellerAccess.MaxAttempts; i++)
+            await ThroughProxy(target.BookingReference, "WRONGCODE" + i, 404, $"198.51.100.{i + 1}", proxy: "192.0.2.50");
+        await ThroughProxy(target.BookingReference, target.AccessCode, 429, "198.51.100.99", proxy: "192.0.2.50");
+    }
+
+    [Fact]
+    public async Task two_travellers_behind_one_load_balancer_have_a_rate_limit_each()
+    {
+        var (target, _) = await Booked();
+        await using var strict = await App.StartNodeAsync(("Travellers:RequestsPerMinutePerClient", "3"));
+        for (var i = 0; i < 3; i++) await ThroughProxy(target.BookingReference, target.AccessCode, 200, "203.0.113.40", strict);
+        await ThroughProxy(target.BookingReference, target.AccessCode, 429, "203.0.113.40", strict);
+        await ThroughProxy(target.BookingReference, target.AccessCode, 200, "198.51.100.41", strict);
+    }
+
+    [Theory]
+    [InlineData("2001:db8:1:2::10", "2001:db8:1:2:ffff::1", true)]
+    [InlineData("2001:db8:1:2::10", "2001:db8:1:3::10", false)]
+    [InlineData("::ffff:198.51.100.7", "198.51.100.7", true)]
+    [InlineData("198.51.100.7", "198.51.100.8", false)]
+    public void a_client_is_its_ipv4_address_or_its_ipv6_64(string one, string other, bool same) =>
+        (Marhaba.Hosting.Clients.Key(IPAddress.Parse(one)) == Marhaba.Hosting.Clients.Key(IPAddress.Parse(other))).ShouldBe(same);
+
     [Fact]
     public async Task thirty_wrong_codes_sent_at_once_to_two_nodes_are_each_counted_and_only_five_are_checked()
     {
