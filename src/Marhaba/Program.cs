@@ -25,6 +25,8 @@ builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptio
 if (!builder.Environment.IsDevelopment()) builder.Logging.AddJsonConsole(o => { o.IncludeScopes = true; o.UseUtcTimestamp = true; o.TimestampFormat = "O"; });
 // The pages' scripts come from the build's static web assets in every environment (from the published files once published).
 builder.WebHost.UseStaticWebAssets();
+// No body larger than the guard inspects is read, with a length or chunked (JsonBodyGuard answers 413 before any other work).
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonBodyGuard.MaxInspected + 1);
 
 if (Database.MissingOutsideDevelopment(builder.Configuration, builder.Environment, args) is { } missing)
 {

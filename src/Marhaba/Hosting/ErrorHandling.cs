@@ -87,7 +87,15 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<Microsoft.AspNe
 
         request.EnableBuffering();
         using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, context.RequestAborted);
+        // A body without a length (chunked) is read only up to the limit: what goes past it is not read at all.
+        var chunk = new byte[16 * 1024];
+        for (int read; (read = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0;)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length <= MaxInspected) continue;
+            await RefuseAsync(context, Problems.Make(413, "Too large", $"A request body is at most {MaxInspected / 1024} KB.", "body"));
+            return;
+        }
         request.Body.Position = 0;
         var bytes = buffer.ToArray();
         var text = Encoding.UTF8.GetString(bytes);

@@ -51,8 +51,11 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
 
     public async Task InvokeAsync(HttpContext context, TimeProvider clock)
     {
+        // Only a request that reached an endpoint (past authentication and authorisation) has its answer kept: a key
+        // sent to a route that does not exist, or refused at the door, leaves nothing behind.
         if (!HttpMethods.IsPost(context.Request.Method) && !HttpMethods.IsPut(context.Request.Method) &&
             !HttpMethods.IsPatch(context.Request.Method) && !HttpMethods.IsDelete(context.Request.Method) ||
+            context.GetEndpoint() is not RouteEndpoint ||
             !context.Request.Headers.TryGetValue(Header, out var values))
         {
             await next(context);
@@ -107,7 +110,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
             await AnswerRepeatAsync(context, original, claim.Fingerprint);
             return;
         }
-        if (!inTransaction && status < 500)
+        if (!inTransaction && status < 500 && status is not (StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden))
         {
             // An endpoint outside the command path (no unit of work of its own): its answer is kept on its own.
             await log.TryKeepAsync(claim, new KeptAnswer(fingerprint, status, context.Response.ContentType, context.Response.Headers.Location,

@@ -61,7 +61,9 @@ function enqueue(action) {
 }
 
 let draining = null;
-const drain = () => (draining ??= send().finally(() => { draining = null; }));
+// While the person is signing out, nothing more is sent unless they ask for it.
+let leaving = false;
+const drain = () => (leaving ? Promise.resolve() : (draining ??= send().finally(() => { draining = null; })));
 
 async function send() {
   let action;
@@ -246,6 +248,27 @@ async function openShip(sailingId) {
 
 $('q').addEventListener('input', search);
 $('record-typed').addEventListener('click', recordTyped);
+
+// Signing out with steps still waiting: the page says how many, and the person sends them or keeps them for themselves.
+const signOut = document.querySelector("form[action='/signout']");
+const waitingCount = () => load().filter((a) => a.state === 'waiting').length;
+signOut?.addEventListener('submit', (event) => {
+  const waiting = waitingCount();
+  if (!waiting) return;
+  event.preventDefault();
+  leaving = true;
+  $('unsent-count').textContent = `${waiting} step(s) recorded here have not reached the server yet.`;
+  $('unsent').hidden = false;
+  $('unsent-send').focus();
+});
+$('unsent-send').addEventListener('click', async () => {
+  leaving = false;
+  await drain();
+  const still = waitingCount();
+  if (still) $('unsent-count').textContent = `${still} step(s) could not be sent (no network or the server is busy): keep them, or try again.`;
+  else signOut.submit();
+});
+$('unsent-keep').addEventListener('click', () => signOut.submit());
 window.addEventListener('online', drain);
 window.addEventListener('offline', () => showNetwork(false));
 // A connection can come back without an "online" event (a dead Wi-Fi hotspot): try again every 15 s.

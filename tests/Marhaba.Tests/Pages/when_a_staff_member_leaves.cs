@@ -134,6 +134,56 @@ public class when_a_staff_member_leaves(AppFixture app) : Scenario(app)
         changes!.Skip(1).ShouldAllBe(c => c.By == created.Login);
     }
 
+    [Fact]
+    public async Task the_next_person_on_a_tablet_never_sees_or_sends_the_previous_persons_queue()
+    {
+        var browser = await App.BrowserAsync();
+        var (_, parties, _) = await browser.ShipOnItsWayAsync(1);
+        var reference = parties[0].BookingReference;
+        var first = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
+        var second = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
+        var page = await browser.SignedInAsync("/desk", first, phone: true);
+
+        // The first officer records an arrival with no network, then signs out: the page says it was not sent.
+        await page.Context.SetOfflineAsync(true);
+        await page.FillAsync("#q", reference);
+        await page.ClickAsync("details summary");
+        await page.SelectOptionAsync("#step", "Arrival");
+        await page.ClickAsync("#record-typed");
+        await page.Locator("li[data-state=waiting]").WaitForAsync();
+        await page.ClickAsync("form[action='/signout'] button");
+        (await page.GetByTestId("unsent-count").InnerTextAsync()).ShouldContain("1 step(s)");
+        await Browser.ScreenshotAsync(page, "desk-sign-out-unsent-phone");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+        await page.Context.SetOfflineAsync(false);
+        await page.ClickAsync("#unsent-keep");
+        await page.WaitForURLAsync("**/signin**");
+
+        // The next officer on the same tablet sees an empty queue, and sends nothing of the first's.
+        await SignInHereAsync(page, second, "/desk");
+        await page.Locator("#network").Filter(new() { HasText = "Online" }).WaitForAsync();
+        (await page.Locator("li[data-testid=queued]").CountAsync()).ShouldBe(0);
+        (await browser.GetAsync<Marhaba.Crossings.CrossingView>($"/api/crossings/{parties[0].CrossingId}", Roles.PortStaff, "MAPTM")).Status
+            .ShouldBe(Marhaba.Crossings.CrossingStatus.Embarked);
+        await page.ClickAsync("form[action='/signout'] button");
+        await page.WaitForURLAsync("**/signin**");
+
+        // Back, the first officer finds the step kept, and the desk sends it.
+        await SignInHereAsync(page, first, "/desk");
+        await page.Locator("li[data-state=done]").WaitForAsync();
+        (await browser.GetAsync<Marhaba.Crossings.CrossingView>($"/api/crossings/{parties[0].CrossingId}", Roles.PortStaff, "MAPTM")).Status
+            .ShouldBe(Marhaba.Crossings.CrossingStatus.Arrived);
+    }
+
+    private static async Task SignInHereAsync(IPage page, StaffAccountCreated account, string path)
+    {
+        await page.GotoAsync(path);
+        await page.FillAsync("#login", account.Login);
+        await page.FillAsync("#password", account.Password);
+        await page.ClickAsync("button.primary");
+        await page.WaitForURLAsync("**" + path);
+    }
+
     private static async Task<string> DeskTokenOfAccountAsync(Browser browser, StaffAccountCreated account)
     {
         var page = await browser.SignedInAsync("/desk?port=MAPTM", account);

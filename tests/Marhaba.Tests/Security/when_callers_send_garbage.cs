@@ -75,6 +75,41 @@ public class when_callers_send_garbage(AppFixture app, ITestOutputHelper output)
     private static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
 
     [Fact]
+    public async Task a_five_megabyte_chunked_body_is_refused_before_anyone_is_authenticated()
+    {
+        var body = new MemoryStream(Utf8("{\"bookingReference\":\"" + new string('A', 5 * 1024 * 1024) + "\"}"));
+        var result = await Host.Scenario(s =>
+        {
+            s.Post.Url("/api/ports/MAPTM/arrivals");
+            // No length: sent in chunks, as a client streaming it would.
+            s.ConfigureHttpContext(c => { c.Request.Body = body; c.Request.ContentType = "application/json"; c.Request.ContentLength = null; });
+            s.StatusCodeShouldBe(413);
+        });
+        (await result.ReadAsTextAsync()).ShouldContain("at most 1024 KB");
+        body.Position.ShouldBeLessThan(2 * 1024 * 1024, "the rest of the body is never read");
+    }
+
+    [Fact]
+    public async Task a_key_sent_to_a_route_that_does_not_exist_or_refused_at_the_door_leaves_nothing_behind()
+    {
+        async Task<long> KeptAsync()
+        {
+            await using var conn = new NpgsqlConnection(App.ConnectionString);
+            await conn.OpenAsync();
+            return (long)(await new NpgsqlCommand($"select count(*) from {IdempotencyLog.Table}", conn).ExecuteScalarAsync())!;
+        }
+        var before = await KeptAsync();
+        foreach (var path in new[] { "/api/nowhere", "/nowhere-at-all", "/api/ports/MAPTM/arrivals" })
+            await Host.Scenario(s =>
+            {
+                s.Post.Json(new { bookingReference = "MRH-AAAAAAAAAA" }).ToUrl(path);
+                s.WithRequestHeader(IdempotencyMiddleware.Header, $"stranger-{Guid.NewGuid()}");
+                s.IgnoreStatusCode();
+            });
+        (await KeptAsync()).ShouldBe(before);
+    }
+
+    [Fact]
     public async Task every_answer_is_a_4xx_problem_and_nothing_is_stored()
     {
         var endpoints = EndpointCatalogue.Of(Host.Services);
