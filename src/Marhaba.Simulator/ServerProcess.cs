@@ -20,6 +20,16 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The access-code key of every server this process starts (a restarted server still knows the codes it issued).</summary>
     private static readonly string AccessCodeKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
 
+    /// <summary>The certificate that encrypts the pages' keys, shared by every server this process starts.</summary>
+    public static readonly string PageKeyCertificate = WritePageKeyCertificate();
+
+    private static string WritePageKeyCertificate()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("marhaba-page-keys-").FullName, "page-keys.pfx");
+        File.WriteAllBytes(file, Marhaba.Staff.PageKeyRepository.NewCertificate());
+        return file;
+    }
+
     public static async Task<ServerProcess> StartAsync(string connection, string signingKey, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
@@ -34,6 +44,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 ["ConnectionStrings__Marhaba"] = connection + ";Maximum Pool Size=100",
                 ["Auth__SigningKey"] = signingKey,
                 ["Travellers__AccessCodeKey"] = AccessCodeKey,
+                ["Pages__KeyCertificate"] = PageKeyCertificate,
                 ["Demo__Seed"] = "false",
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Travellers__RequestsPerMinutePerClient"] = "1000000",

@@ -112,7 +112,14 @@ builder.Services.AddSingleton(new Marhaba.Assistance.WalkUpLimit(travellerLimits
 // Pages people use, rendered by the server (Razor Components); their cookie keys shared by every node.
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddCascadingAuthenticationState();
-Marhaba.Staff.PageKeyRepository.AddTo(builder.Services, builder.Logging);
+Marhaba.Staff.PageKeyRepository.AddTo(builder.Services, builder.Configuration, embedded);
+if (!builder.Environment.IsDevelopment())
+{
+    // Outside Development the sign-in cookie travels over HTTPS only (behind a proxy that ends TLS too). The antiforgery
+    // cookie follows the request's scheme (HTTPS there): ASP.NET refuses to render a form at all over plain HTTP otherwise.
+    builder.Services.PostConfigure<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>(Marhaba.Staff.StaffSignIn.Scheme,
+        o => o.Cookie.SecurePolicy = CookieSecurePolicy.Always);
+}
 
 // Errors as problem details; OpenAPI with a docs page; health; metrics (scraped, or pushed with traces where an endpoint is configured).
 builder.Services.AddProblemDetails();

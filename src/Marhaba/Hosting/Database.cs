@@ -25,11 +25,11 @@ public static class Database
     public static string? MissingOutsideDevelopment(IConfiguration configuration, IHostEnvironment environment, string[] args)
     {
         if (environment.IsDevelopment() || args.FirstOrDefault() == "local-db") return null;
-        var missing = new[] { $"ConnectionStrings:{ConnectionName}", "Auth:SigningKey", TravellerAccess.KeySetting }
+        var missing = new[] { $"ConnectionStrings:{ConnectionName}", "Auth:SigningKey", TravellerAccess.KeySetting, Staff.PageKeyRepository.CertificateSetting }
             .Where(setting => string.IsNullOrWhiteSpace(configuration[setting])).ToList();
         return missing.Count == 0 ? null
             : $"Marhaba does not start in {environment.EnvironmentName}: set {string.Join(", ", missing.Select(s => s.Replace(":", "__")))} " +
-              "(environment variables; the keys at least 32 characters). The private PostgreSQL cluster and generated keys are for Development only (ops/run.sh).";
+              "(environment variables; the keys at least 32 characters; the certificate a PFX file that encrypts the pages' keys). The private PostgreSQL cluster and generated keys are for Development only (ops/run.sh).";
     }
 
     public static async Task<(string ConnectionString, EmbeddedPostgres? Embedded)> ResolveAsync(IConfiguration configuration, bool startEmbedded = true)

@@ -32,6 +32,7 @@ public class when_production_starts_without_its_settings(AppFixture app) : Scena
             error.ShouldContain("ConnectionStrings__Marhaba");
             error.ShouldContain("Auth__SigningKey");
             error.ShouldContain("Travellers__AccessCodeKey");
+            error.ShouldContain("Pages__KeyCertificate");
             error.ShouldNotContain("   at ", Case.Sensitive, "a message, not a stack trace");
             Directory.EnumerateFileSystemEntries(tree.FullName, "*", SearchOption.AllDirectories).ShouldBeEmpty();
 

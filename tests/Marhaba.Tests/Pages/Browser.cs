@@ -39,6 +39,9 @@ public sealed class Browser : IAsyncDisposable
     /// <summary>A second node of the pages' server, on the same database (the caller disposes of it).</summary>
     public Task<ServerProcess> SecondNodeAsync() => ServerProcess.StartAsync(_connection, _app.SigningKey, Settings(_app));
 
+    /// <summary>The pages' server's database.</summary>
+    public string Connection => _connection;
+
     /// <summary>The pages' server's API client (node one).</summary>
     public HttpClient Api => _api;
 

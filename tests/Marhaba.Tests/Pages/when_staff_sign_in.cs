@@ -72,4 +72,23 @@ public class when_staff_sign_in(AppFixture app) : Scenario(app)
         await SignInAsync(page, officer, password);
         (await page.GetByRole(AriaRole.Alert).InnerTextAsync()).ShouldContain("disabled");
     }
+
+    [Fact]
+    public async Task the_cookie_is_secure_and_the_keys_behind_it_are_encrypted_at_rest()
+    {
+        var browser = await App.BrowserAsync();
+        var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
+        var page = await browser.SignedInAsync("/staff", officer);
+        var cookie = (await page.Context.CookiesAsync()).Single(c => c.Name == "marhaba-staff");
+        (cookie.Secure, cookie.HttpOnly, cookie.SameSite).ShouldBe((true, true, SameSiteAttribute.Strict));
+
+        // A copy of the database alone holds the keys only encrypted with a certificate kept outside it.
+        await using var conn = new Npgsql.NpgsqlConnection(browser.Connection);
+        await conn.OpenAsync();
+        var keys = new List<string>();
+        await using (var reader = await new Npgsql.NpgsqlCommand("select data ->> 'Xml' from marhaba.mt_doc_pagekey", conn).ExecuteReaderAsync())
+            while (await reader.ReadAsync()) keys.Add(reader.GetString(0));
+        keys.ShouldNotBeEmpty();
+        keys.ShouldAllBe(k => k.Contains("encryptedSecret") && !k.Contains("<masterKey"));
+    }
 }
