@@ -81,11 +81,11 @@ public sealed class PageKeyRepository(IDocumentStore store) : IXmlRepository
     }
 
     /// <summary>A new self-signed RSA certificate for the page keys, as a PFX (without password).</summary>
-    public static byte[] NewCertificate(string? password = null)
+    public static byte[] NewCertificate()
     {
         using var rsa = RSA.Create(3072);
         var request = new CertificateRequest("CN=Marhaba page keys", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(10));
-        return certificate.Export(X509ContentType.Pfx, password);
+        return certificate.Export(X509ContentType.Pfx);
     }
 }
