@@ -27,8 +27,9 @@ if (!builder.Environment.IsDevelopment()) builder.Logging.AddJsonConsole(o => { 
 builder.WebHost.UseStaticWebAssets();
 // No body larger than the guard inspects is read, with a length or chunked (JsonBodyGuard answers 413 before any other work).
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonBodyGuard.MaxInspected + 1);
+Telemetry.ListenOnManagementPort(builder.WebHost, builder.Configuration);
 
-if (Database.MissingOutsideDevelopment(builder.Configuration, builder.Environment, args) is { } missing)
+if (Database.MissingSettings(builder.Configuration, builder.Environment, args) is { } missing)
 {
     Console.Error.WriteLine(missing);
     return 2;
@@ -76,7 +77,7 @@ builder.Host.UseWolverine(opts =>
 builder.Services.AddWolverineHttp();
 var accessCodeKey = System.Text.Encoding.UTF8.GetBytes(Secrets.Resolve(builder.Configuration, TravellerAccess.KeySetting, embedded, "access-code-key"));
 builder.Services.AddSingleton(_ => new IdempotencyLog(Database.Tuned(connectionString), accessCodeKey));
-builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new StrictEnumConverter()));
 
 // The Italian port authority: signed notifications in, outbox-delivered messages out through one resilient client.
 var authority = builder.Configuration.GetSection(PortAuthorityOptions.Section).Get<PortAuthorityOptions>() ?? new PortAuthorityOptions();
@@ -107,7 +108,7 @@ builder.Services.AddSingleton(new TravellerAccess(
 ProxyOptions.AddTo(builder.Services, builder.Configuration);
 var travellerLimits = builder.Configuration.GetSection(TravellerLimits.Section).Get<TravellerLimits>() ?? new TravellerLimits();
 TravellerLimits.AddTravellerRateLimits(builder.Services, travellerLimits);
-builder.Services.AddSingleton(new Marhaba.Assistance.WalkUpLimit(travellerLimits.WalkUpRequestsPerPlacePerHour, Database.Tuned(connectionString)));
+builder.Services.AddSingleton(new Marhaba.Assistance.AssistanceLimits(travellerLimits, Database.Tuned(connectionString)));
 
 // Pages people use, rendered by the server (Razor Components); their cookie keys shared by every node.
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -144,7 +145,12 @@ builder.Services.AddSingleton<Retention>();
 builder.Services.AddSingleton<Wolverine.Runtime.Agents.IAgentFamily>(sp => sp.GetRequiredService<Retention>());
 
 // Demo data for the embedded default, on an empty database.
-if (builder.Configuration.GetValue("Demo:Seed", false)) builder.Services.AddHostedService<DemoData>();
+if (builder.Configuration.GetValue("Demo:Seed", false))
+{
+    builder.Services.AddSingleton(new DemoCredentials(builder.Configuration["Demo:CredentialsFolder"] ?? (embedded is not null ? Path.GetDirectoryName(embedded.DataDirectory)!
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "marhaba"))));
+    builder.Services.AddHostedService<DemoData>();
+}
 
 var app = builder.Build();
 

@@ -51,6 +51,8 @@ public sealed class AppFixture : IAsyncLifetime
 
     /// <summary>The server-side key of access-code hashes, shared by every node of the run.</summary>
     public string AccessCodeKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+    /// <summary>The metrics scraper's token.</summary>
+    public string ScrapeToken { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Business time of the tests; starts at the real now, moved forward by the tests that need it.</summary>
     public TestClock Clock { get; } = new();
@@ -72,6 +74,7 @@ public sealed class AppFixture : IAsyncLifetime
             x.UseSetting("Demo:Seed", "false");
             x.UseSetting("Travellers:RequestsPerMinutePerClient", "1000000"); // scenarios share one client address
             x.UseSetting("Proxy:KnownProxies:0", ProxyAddress); // the ports' load balancer, for the scenarios behind it
+            x.UseSetting(Marhaba.Hosting.Telemetry.ScrapeTokenSetting, ScrapeToken);
             x.UseSetting("PortAuthority:BaseUrl", Authority.Url);
             x.UseSetting("PortAuthority:Secret", Authority.Secret);
             x.UseSetting("PortAuthority:AuthorityId", StandInAuthorityServer.AuthorityId);
@@ -97,6 +100,7 @@ public sealed class AppFixture : IAsyncLifetime
             x.UseSetting(TravellerAccess.KeySetting, AccessCodeKey);
             x.UseSetting("Demo:Seed", "false");
             x.UseSetting("Proxy:KnownProxies:0", ProxyAddress);
+            x.UseSetting(Marhaba.Hosting.Telemetry.ScrapeTokenSetting, ScrapeToken);
             foreach (var (key, value) in settings) x.UseSetting(key, value);
             x.ConfigureServices(services =>
             {
@@ -133,7 +137,7 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
         await using (var conn = new Npgsql.NpgsqlConnection(App.ConnectionString))
         {
             await conn.OpenAsync();
-            await new Npgsql.NpgsqlCommand($"truncate {IdempotencyLog.Table}, {TravellerAccess.AttemptsTable}, {Marhaba.Assistance.WalkUpLimit.Table}", conn).ExecuteNonQueryAsync();
+            await new Npgsql.NpgsqlCommand($"truncate {IdempotencyLog.Table}, {TravellerAccess.AttemptsTable}, {Marhaba.Assistance.AssistanceLimits.Table}", conn).ExecuteNonQueryAsync();
         }
         // Messages left by an earlier scenario (scheduled deadlines, retries) must not fire into this one.
         await Host.Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>().Storage.Admin.ClearAllAsync();

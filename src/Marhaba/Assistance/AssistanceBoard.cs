@@ -76,7 +76,7 @@ public static class AssistanceBoardEndpoints
         var open = (await session.Query<AssistanceRequest>()
                 .Where(r => r.Status == AssistanceStatus.Opened || r.Status == AssistanceStatus.Acknowledged || r.Status == AssistanceStatus.Assigned)
                 .ToListAsync(ct))
-            .Where(r => user.CanActAt(r.Place) && (place is null || r.Place == Places.Normalise(place)))
+            .Where(r => user.CanActAt(r.Board) && (place is null || r.Board == Places.Normalise(place) || r.Place == Places.Normalise(place)))
             .ToList();
         var lines = Ordered(open, now).Select(r => Line(r, now)).ToList();
 
@@ -95,7 +95,7 @@ public static class AssistanceBoardEndpoints
                 Stats(g.Where(t => t.x.Kind == TimeLimit.Resolve).Select(t => t.x.Seconds)))).ToList();
 
         return new AssistanceBoardView(now, lines,
-            open.GroupBy(r => r.Place).ToDictionary(g => g.Key, g => g.Count()),
+            open.GroupBy(r => r.Board).ToDictionary(g => g.Key, g => g.Count()),
             open.GroupBy(r => r.Category.ToString()).ToDictionary(g => g.Key, g => g.Count()),
             open.GroupBy(r => r.Urgency.ToString()).ToDictionary(g => g.Key, g => g.Count()),
             lines.Count(l => l.Overdue), times);
@@ -111,7 +111,7 @@ public static class AssistanceBoardEndpoints
         var open = await session.Query<AssistanceRequest>()
             .Where(r => r.Status == AssistanceStatus.Opened || r.Status == AssistanceStatus.Acknowledged || r.Status == AssistanceStatus.Assigned)
             .ToListAsync(ct);
-        return Ordered(open.Where(r => r.Agent == me || (user.CanActAt(r.Place) && (r.Agent is null || r.Agent == me))), now)
+        return Ordered(open.Where(r => r.Agent == me || (user.CanActAt(r.Board) && (r.Agent is null || r.Agent == me))), now)
             .Select(r => Line(r, now)).ToList();
     }
 

@@ -65,7 +65,7 @@ public enum Language
 public record AssistanceRequestOpened(
     Guid RequestId, string Reference, AssistanceCategory Category, Urgency Urgency, string Place,
     Guid? CrossingId, Language Language, ContactChannel? ContactChannel, string OpenedBy, bool OpenedByTraveller,
-    DateTimeOffset OpenedAt, DateTimeOffset AcknowledgeBy, DateTimeOffset ResolveBy);
+    DateTimeOffset OpenedAt, DateTimeOffset AcknowledgeBy, DateTimeOffset ResolveBy, string? ArrivalPort = null);
 
 public record AssistanceRequestAcknowledged(string By, DateTimeOffset At, AssistanceCategory Category, string Place, double SecondsSinceOpened);
 
@@ -120,12 +120,17 @@ public class AssistanceRequest
     public bool Abusive { get; set; }
 
     public bool IsOpen => Status is AssistanceStatus.Opened or AssistanceStatus.Acknowledged or AssistanceStatus.Assigned;
+    /// <summary>Aboard, the sailing's arrival port (whose agents meet the ship).</summary>
+    public string? ArrivalPort { get; set; }
+    /// <summary>Whose board it is on: the place, or for a request opened aboard, the sailing's arrival port.</summary>
+    public string Board => Place.StartsWith(Places.AboardPrefix) && ArrivalPort is not null ? ArrivalPort : Place;
 
     public static AssistanceRequest Create(AssistanceRequestOpened e) => new()
     {
         Id = e.RequestId, Reference = e.Reference, Category = e.Category, Urgency = e.Urgency,
         Place = e.Place, CrossingId = e.CrossingId, Language = e.Language, Status = AssistanceStatus.Opened, OpenedAt = e.OpenedAt,
-        AcknowledgeBy = e.AcknowledgeBy, ResolveBy = e.ResolveBy, LastUpdateAt = e.OpenedAt, OpenedByTraveller = e.OpenedByTraveller
+        AcknowledgeBy = e.AcknowledgeBy, ResolveBy = e.ResolveBy, LastUpdateAt = e.OpenedAt, OpenedByTraveller = e.OpenedByTraveller,
+        ArrivalPort = e.ArrivalPort
     };
 
     public void Apply(AssistanceRequestAcknowledged e) { Status = AssistanceStatus.Acknowledged; AcknowledgedAt = e.At; LastUpdateAt = e.At; }
@@ -206,7 +211,7 @@ public static class AssistanceRules
     public static Decision Acknowledge(AssistanceRequest r, string by, DateTimeOffset now) =>
         r.Status != AssistanceStatus.Opened
             ? Refusal.Conflict($"Request {r.Reference} is already {Describe(r)}; it is acknowledged once.")
-            : Decision.Append(new AssistanceRequestAcknowledged(by, now, r.Category, r.Place, (now - r.OpenedAt).TotalSeconds));
+            : Decision.Append(new AssistanceRequestAcknowledged(by, now, r.Category, r.Board, (now - r.OpenedAt).TotalSeconds));
 
     public static Decision Assign(AssistanceRequest r, string? agent, string by, DateTimeOffset now) =>
         !r.IsOpen
@@ -247,7 +252,7 @@ public static class AssistanceRules
     public static Decision Resolve(AssistanceRequest r, AssistanceOutcome outcome, string by, DateTimeOffset now) =>
         !r.IsOpen
             ? Refusal.Conflict($"Request {r.Reference} is {Describe(r)}; only an open request is resolved.")
-            : Decision.Append(new AssistanceRequestResolved(outcome, by, now, r.Category, r.Place, (now - r.OpenedAt).TotalSeconds));
+            : Decision.Append(new AssistanceRequestResolved(outcome, by, now, r.Category, r.Board, (now - r.OpenedAt).TotalSeconds));
 
     public static Decision Close(AssistanceRequest r, string by, DateTimeOffset now) =>
         r.Status != AssistanceStatus.Resolved
@@ -287,7 +292,7 @@ public static class AssistanceRules
     public static string Describe(AssistanceRequest r) => r.Status.ToString().ToLowerInvariant();
 
     public static Refusal? CanActOn(AssistanceRequest r, System.Security.Claims.ClaimsPrincipal user) =>
-        user.CanActAt(r.Place) || (r.Agent is not null && r.Agent == user.StaffId())
+        user.CanActAt(r.Board) || (r.Agent is not null && r.Agent == user.StaffId())
             ? null
-            : Refusal.Forbidden($"Request {r.Reference} is handled at {r.Place}; your account works at {string.Join(", ", user.FindAll(Claims.Port).Select(c => c.Value).DefaultIfEmpty("no place"))}.");
+            : Refusal.Forbidden($"Request {r.Reference} is handled at {r.Board}; your account works at {string.Join(", ", user.FindAll(Claims.Port).Select(c => c.Value).DefaultIfEmpty("no place"))}.");
 }

@@ -49,9 +49,21 @@ public static class OpeningRules
         _ => c.Origin
     };
 
+    /// <summary>
+    /// Where a request is worked: a port where it is a port; aboard, the sailing's arrival port, whose agents meet the
+    /// ship. An aboard place that names no sailing is refused (422): nobody would ever see the request.
+    /// </summary>
+    public static async Task<(string? ArrivalPort, ProblemDetails? Refused)> WhereAsync(IQuerySession session, string place, CancellationToken ct)
+    {
+        if (!place.StartsWith(Places.AboardPrefix)) return (null, null);
+        return await session.LoadAsync<Sailings.Sailing>(Guid.Parse(place[Places.AboardPrefix.Length..]), ct) is { } sailing
+            ? (sailing.Destination, null)
+            : (null, Problems.Make(422, "Unknown place", $"place {place} names no sailing: give a port's UN/LOCODE (e.g. MAPTM) or SAILING:<id of a scheduled sailing>.", "place"));
+    }
+
     /// <summary>Opens the stream, keeps the texts and contact apart, and schedules both time limits in the same transaction.</summary>
     public static (AssistanceRequestOpenedResponse, OutgoingMessages) Open(
-        IDocumentSession session, TravellerAccess access, OpenAssistanceRequest c, string place, Guid? crossingId, Language language,
+        IDocumentSession session, TravellerAccess access, OpenAssistanceRequest c, string place, string? arrivalPort, Guid? crossingId, Language language,
         string openedBy, bool byTraveller, bool withOwnCode, DateTimeOffset now)
     {
         var id = Guid.CreateVersion7();
@@ -59,7 +71,7 @@ public static class OpeningRules
         var urgency = c.Urgency ?? Assistance.Urgency.Normal;
         var (ack, resolve) = TimeLimits.For(c.Category!.Value, urgency);
         var opened = new AssistanceRequestOpened(id, Codes.NewRequestReference(),
-            c.Category.Value, urgency, place, crossingId, language, c.ContactChannel, openedBy, byTraveller, now, now + ack, now + resolve);
+            c.Category.Value, urgency, place, crossingId, language, c.ContactChannel, openedBy, byTraveller, now, now + ack, now + resolve, arrivalPort);
 
         session.Events.StartStream<AssistanceRequest>(id, opened);
         if (code is not null) session.Insert(access.Issue(opened.Reference, id, code, now));
@@ -93,23 +105,23 @@ public static class TravellerOpensRequestEndpoint
     [ProducesResponseType<AssistanceRequestOpenedResponse>(201)]
     [ProducesResponseType<ProblemDetails>(404)]
     public static async Task<(IResult, OutgoingMessages)> Post(
-        OpenAssistanceRequest command, HttpContext context, IDocumentSession session, TravellerAccess access, WalkUpLimit walkUps, TimeProvider clock, CancellationToken ct)
+        OpenAssistanceRequest command, HttpContext context, IDocumentSession session, TravellerAccess access, AssistanceLimits limits, TimeProvider clock, CancellationToken ct)
     {
+        var now = clock.GetUtcNow();
         Crossing? crossing = null;
         if (!string.IsNullOrWhiteSpace(command.BookingReference))
         {
-            (crossing, var refused) = await access.OpenCrossingAsync(session, command.BookingReference, command.AccessCode, context, clock.GetUtcNow(), ct);
+            (crossing, var refused) = await access.OpenCrossingAsync(session, command.BookingReference, command.AccessCode, context, now, ct);
             if (refused is not null) return (refused.ToResult(), new OutgoingMessages());
         }
-        else if (await walkUps.TakeAsync(Places.Normalise(command.Place)!, clock.GetUtcNow(), ct) is { } tooMany)
-        {
-            return (tooMany.ToResult(), new OutgoingMessages());
-        }
         var place = Places.Normalise(command.Place) ?? OpeningRules.PlaceOf(crossing!);
+        var (arrivalPort, unknown) = await OpeningRules.WhereAsync(session, place, ct);
+        if (unknown is not null) return (unknown.ToResult(), new OutgoingMessages());
+        if (await limits.TakeAsync(crossing, place, now, ct) is { } tooMany) return (tooMany, new OutgoingMessages());
         // The language the traveller wrote in: said, or their browser's, so that agents and later views use it.
         var language = TravellerLanguage.Chosen(command.Language, context) ?? Language.en;
-        var (response, messages) = OpeningRules.Open(session, access, command, place, crossing?.Id, language,
-            "traveller", byTraveller: true, withOwnCode: crossing is null, clock.GetUtcNow());
+        var (response, messages) = OpeningRules.Open(session, access, command, place, arrivalPort, crossing?.Id, language,
+            "traveller", byTraveller: true, withOwnCode: crossing is null, now);
         return (Results.Created($"/api/assistance/{response.RequestId}", response), messages);
     }
 }
@@ -121,7 +133,8 @@ public static class StaffOpensRequestEndpoint
         var problem = OpeningRules.Validate(command);
         if (problem != WolverineContinue.NoProblems) return problem;
         if (Places.Normalise(command.Place) is not { } place) return Problems.BadRequest("place", "place is required when staff open a request.");
-        return user.CanActAt(place) ? WolverineContinue.NoProblems : Problems.Forbidden($"Your account does not work at {place}.");
+        // Aboard, where the ship arrives decides (checked once the sailing is read).
+        return place.StartsWith(Places.AboardPrefix) || user.CanActAt(place) ? WolverineContinue.NoProblems : Problems.Forbidden($"Your account does not work at {place}.");
     }
 
     /// <summary>Staff open a request on someone's behalf (a booking is optional; a phone call, a person at the desk).</summary>
@@ -137,68 +150,102 @@ public static class StaffOpensRequestEndpoint
             crossing = await session.Query<Crossing>().FirstOrDefaultAsync(c => c.BookingReference == reference, ct);
             if (crossing is null) return (Problems.NotFound($"No crossing with booking reference {reference}.").ToResult(), new OutgoingMessages());
         }
-        var (response, messages) = OpeningRules.Open(session, access, command, Places.Normalise(command.Place)!, crossing?.Id,
+        var place = Places.Normalise(command.Place)!;
+        var (arrivalPort, unknown) = await OpeningRules.WhereAsync(session, place, ct);
+        if (unknown is not null) return (unknown.ToResult(), new OutgoingMessages());
+        if (arrivalPort is not null && !user.CanActAt(arrivalPort)) return (Problems.Forbidden($"Your account does not work at {arrivalPort}, where that sailing arrives.").ToResult(), new OutgoingMessages());
+        var (response, messages) = OpeningRules.Open(session, access, command, place, arrivalPort, crossing?.Id,
             command.Language ?? Language.fr, user.StaffId(), byTraveller: false, withOwnCode: crossing is null, clock.GetUtcNow());
         return (Results.Created($"/api/assistance/{response.RequestId}", response), messages);
     }
 }
 
 /// <summary>
-/// Requests opened without a booking (a traveller at the quay has no account) are bounded per place and
-/// hour, whoever sends them, beside the per-client rate limit: a flood from many addresses cannot bury a
-/// port's agents. Counted in one statement, shared by all nodes.
+/// Requests travellers open are bounded, whoever sends them and from however many addresses, beside the per-client
+/// rate limit: without a booking (a traveller at the quay has no account), per place and hour; with one, per booking
+/// and day. A flood cannot bury a port's agents, nor one booking's requests take all their time. Counted in one
+/// statement, shared by all nodes; a refusal says when to come back (Retry-After).
 /// </summary>
-public sealed class WalkUpLimit(int perPlacePerHour, string connectionString) : IAsyncDisposable
+public sealed class AssistanceLimits(TravellerLimits limits, string connectionString) : IAsyncDisposable
 {
-    public const string Table = $"{Database.Schema}.walk_up_requests";
+    public const string Table = $"{Database.Schema}.assistance_request_counts";
     private readonly Npgsql.NpgsqlDataSource _counts = Npgsql.NpgsqlDataSource.Create(connectionString);
 
     public static void AddTo(StoreOptions opts)
     {
         var table = new Weasel.Postgresql.Tables.Table(Table);
-        table.AddColumn<string>("place").AsPrimaryKey();
-        table.AddColumn<DateTimeOffset>("hour").AsPrimaryKey();
+        table.AddColumn<string>("scope").AsPrimaryKey();
+        table.AddColumn<DateTimeOffset>("window_start").AsPrimaryKey();
         table.AddColumn<int>("requests").NotNull();
         opts.Storage.ExtendedSchemaObjects.Add(table);
     }
 
-    /// <summary>Counts one more walk-up request at <paramref name="place"/>; a refusal when the hour's are used up.</summary>
-    public async Task<ProblemDetails?> TakeAsync(string place, DateTimeOffset now, CancellationToken ct)
+    /// <summary>Counts one more request of <paramref name="crossing"/> (or, without one, at <paramref name="place"/>); a refusal when the window's are used up.</summary>
+    public async Task<IResult?> TakeAsync(Crossing? crossing, string place, DateTimeOffset now, CancellationToken ct)
     {
-        var hour = new DateTimeOffset(now.UtcDateTime.Date.AddHours(now.UtcDateTime.Hour), TimeSpan.Zero);
+        var (scope, window, allowed) = crossing is null
+            ? ($"place {place}", TimeSpan.FromHours(1), limits.WalkUpRequestsPerPlacePerHour)
+            : ($"booking {crossing.BookingReference}", TimeSpan.FromDays(1), limits.RequestsPerBookingPerDay);
+        var start = new DateTimeOffset(now.UtcTicks - now.UtcTicks % window.Ticks, TimeSpan.Zero);
         await using var cmd = _counts.CreateCommand($"""
-            insert into {Table} as w (place, hour, requests) values ($1, $2, 1)
-            on conflict (place, hour) do update set requests = w.requests + 1 returning requests
+            insert into {Table} as w (scope, window_start, requests) values ($1, $2, 1)
+            on conflict (scope, window_start) do update set requests = w.requests + 1 returning requests
             """);
-        cmd.Parameters.Add(new() { Value = place });
-        cmd.Parameters.Add(new() { Value = hour });
-        var taken = (int)(await cmd.ExecuteScalarAsync(ct))!;
-        return taken <= perPlacePerHour ? null
-            : Problems.Make(429, "Too many requests without a booking",
-                $"Many requests without a booking were opened at {place} this hour: ask at the Foundation's desk, give your booking reference, or call the free line 080 000 23 23.");
+        cmd.Parameters.Add(new() { Value = scope });
+        cmd.Parameters.Add(new() { Value = start });
+        if ((int)(await cmd.ExecuteScalarAsync(ct))! <= allowed) return null;
+        var retryAfter = (int)Math.Ceiling((start + window - now).TotalSeconds);
+        var problem = crossing is null
+            ? Problems.Make(429, "Too many requests without a booking",
+                $"Many requests without a booking were opened at {place} this hour: ask at the Foundation's desk, give your booking reference, or call the free line 080 000 23 23.")
+            : Problems.Make(429, "Too many requests for this booking",
+                $"Booking {crossing.BookingReference} has opened {allowed} requests today: follow them on your page, ask at the Foundation's desk, or call the free line 080 000 23 23.");
+        problem.Extensions["retryAfterSeconds"] = retryAfter;
+        return new RetryLater(problem, retryAfter);
     }
 
     public async Task<int> PurgeBeforeAsync(DateTimeOffset before, CancellationToken ct)
     {
-        await using var cmd = _counts.CreateCommand($"delete from {Table} where hour < $1");
+        await using var cmd = _counts.CreateCommand($"delete from {Table} where window_start < $1 - interval '1 day'");
         cmd.Parameters.Add(new() { Value = before });
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
     public ValueTask DisposeAsync() => _counts.DisposeAsync();
+
+    /// <summary>A 429 problem with its Retry-After header.</summary>
+    public sealed class RetryLater(ProblemDetails problem, int seconds) : IResult
+    {
+        public ProblemDetails Problem { get; } = problem;
+
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Problem(Problem).ExecuteAsync(context);
+        }
+    }
 }
 
 /// <summary>A traveller asks for help from their page, the key already checked there: opened like any request, time limits scheduled with it.</summary>
 public record OpenRequestFromTravellerPage(Guid CrossingId, AssistanceCategory Category, string? Place, string Description, Language Language);
 
+/// <summary>The request opened, or why not (the limits' refusal, in the traveller's words).</summary>
+public record RequestFromPageOutcome(AssistanceRequestOpenedResponse? Opened, ProblemDetails? Refused);
+
 public static class OpenRequestFromTravellerPageHandler
 {
-    public static async Task<(AssistanceRequestOpenedResponse, OutgoingMessages)> Handle(
-        OpenRequestFromTravellerPage command, IDocumentSession session, TravellerAccess access, TimeProvider clock, CancellationToken ct)
+    public static async Task<(RequestFromPageOutcome, OutgoingMessages)> Handle(
+        OpenRequestFromTravellerPage command, IDocumentSession session, TravellerAccess access, AssistanceLimits limits, TimeProvider clock, CancellationToken ct)
     {
+        var now = clock.GetUtcNow();
         var crossing = (await session.LoadAsync<Crossing>(command.CrossingId, ct))!;
+        var place = Places.Normalise(command.Place) ?? OpeningRules.PlaceOf(crossing);
+        var (arrivalPort, unknown) = await OpeningRules.WhereAsync(session, place, ct);
+        if (unknown is not null) return (new RequestFromPageOutcome(null, unknown), new OutgoingMessages());
+        if (await limits.TakeAsync(crossing, place, now, ct) is AssistanceLimits.RetryLater tooMany) return (new RequestFromPageOutcome(null, tooMany.Problem), new OutgoingMessages());
         var request = new OpenAssistanceRequest(crossing.BookingReference, null, command.Category, null, command.Place, command.Description, command.Language, null, null);
-        return OpeningRules.Open(session, access, request, Places.Normalise(command.Place) ?? OpeningRules.PlaceOf(crossing), crossing.Id,
-            command.Language, "traveller", byTraveller: true, withOwnCode: false, clock.GetUtcNow());
+        var (opened, messages) = OpeningRules.Open(session, access, request, place, arrivalPort, crossing.Id,
+            command.Language, "traveller", byTraveller: true, withOwnCode: false, now);
+        return (new RequestFromPageOutcome(opened, null), messages);
     }
 }

@@ -17,7 +17,7 @@ namespace Marhaba.Demo;
 /// tokens. A fixed seed keeps the shape of the demo the same from one run to the next.
 /// </summary>
 public sealed class DemoData(
-    IDocumentStore store, TimeProvider clock, TokenIssuer tokens, AuthOptions auth, TravellerAccess access, IServer server, IServiceScopeFactory scopes,
+    IDocumentStore store, TimeProvider clock, TokenIssuer tokens, AuthOptions auth, DemoCredentials credentials, TravellerAccess access, IServer server, IServiceScopeFactory scopes,
     IHostApplicationLifetime lifetime, ILogger<DemoData> logger) : BackgroundService
 {
     /// <summary>Sailings per day each way, passenger capacity, lane-metres, vessel: a demo-sized slice of the 2025 network.</summary>
@@ -172,7 +172,7 @@ public sealed class DemoData(
                 critical ? Urgency.Critical : random.NextDouble() < 0.2 ? Urgency.High : Urgency.Normal, null,
                 critical ? "Malaise in the vehicle queue, lane 7" : "Demo request", i % 3 == 0 ? Language.ar : Language.fr, ContactChannel.Phone, null);
             var place = critical ? "MAPTM" : places[random.Next(places.Length)];
-            var (opened, messages) = OpeningRules.Open(session, access, command, place, null, command.Language!.Value, "demo-agent", byTraveller: i % 2 == 0, withOwnCode: true, openedAt);
+            var (opened, messages) = OpeningRules.Open(session, access, command, place, null, null, command.Language!.Value, "demo-agent", byTraveller: i % 2 == 0, withOwnCode: true, openedAt);
             schedules.AddRange(messages.OfType<Wolverine.DeliveryMessage<CheckAssistanceTimeLimit>>().Select(m => ((object)m.Message, m.Message.Deadline)));
             if (i == 0) shown = $"{opened.Reference} / access code {opened.AccessCode}";
             if (critical) continue;
@@ -209,8 +209,7 @@ public sealed class DemoData(
         if (!string.IsNullOrEmpty(request)) lines.Add($"  A demo request:      {request}  (on the traveller's page)");
         // Access codes are kept only as keyed hashes: a demo traveller's code is shown once, when the demo data is made.
         if (string.IsNullOrEmpty(traveller)) lines.Add("  (the demo traveller's code was shown at the first start; ./ops/local-db.sh stop && rm -rf .data starts afresh)");
-        lines.Add($"  Staff sign-in:       {address}/signin  (names and passwords of the demo accounts:)");
-        lines.AddRange(TokenIssuer.DemoUsers.Select(u => $"    {u.Subject,-17} {Staff.DemoAccounts.PasswordOf(auth, u.Subject)}"));
+        lines.Add($"  Staff sign-in:       {address}/signin  (the demo accounts' names and passwords: {credentials.Write(auth)})");
         lines.Add("The API:");
         lines.Add($"  API docs (OpenAPI):  {address}/docs  ({address}/openapi/v1.json)");
         lines.Add($"  Readiness:           {address}/health/ready");
@@ -227,5 +226,28 @@ public sealed class DemoData(
         lifetime.ApplicationStarted.Register(() => started.TrySetResult());
         ct.Register(() => started.TrySetCanceled());
         return started.Task;
+    }
+}
+
+/// <summary>
+/// The demo accounts' passwords, in a file only its owner reads, beside the private cluster: a password is never
+/// printed, where a terminal's scroll-back or a log collector would keep it.
+/// </summary>
+public sealed class DemoCredentials(string folder)
+{
+    public string Path { get; } = System.IO.Path.Combine(folder, "demo-accounts.txt");
+
+    public string Write(AuthOptions auth)
+    {
+        Directory.CreateDirectory(folder);
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var file = new StreamWriter(Path, System.Text.Encoding.UTF8, options))
+        {
+            file.WriteLine("# Marhaba demo accounts (Development only): name, password; sign in at /signin");
+            foreach (var user in TokenIssuer.DemoUsers) file.WriteLine($"{user.Subject,-17} {Staff.DemoAccounts.PasswordOf(auth, user.Subject)}");
+        }
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return Path;
     }
 }

@@ -15,23 +15,34 @@ public static class Database
     public const string Schema = "marhaba";
 
     /// <summary>
-    /// The configured connection string, or the embedded cluster's, started on demand.
-    /// <c>Database:Name</c> chooses the database inside the embedded cluster (tests use their own).
+    /// Outside Development the server runs only on what it is given; in Development on a configured database, with
+    /// the keys it is given (generated keys live beside the private cluster only). What is missing, said in one
+    /// message (null when nothing is), so that start-up stops before anything local is started or installed.
     /// </summary>
-    /// <summary>
-    /// Outside Development the server runs only on what it is given: what is missing, said in one message
-    /// (null when nothing is), so that start-up stops before anything local is started or installed.
-    /// </summary>
-    public static string? MissingOutsideDevelopment(IConfiguration configuration, IHostEnvironment environment, string[] args)
+    public static string? MissingSettings(IConfiguration configuration, IHostEnvironment environment, string[] args)
     {
-        if (environment.IsDevelopment() || args.FirstOrDefault() == "local-db") return null;
-        var missing = new[] { $"ConnectionStrings:{ConnectionName}", "Auth:SigningKey", TravellerAccess.KeySetting, Staff.PageKeyRepository.CertificateSetting }
-            .Where(setting => string.IsNullOrWhiteSpace(configuration[setting])).ToList();
-        return missing.Count == 0 ? null
-            : $"Marhaba does not start in {environment.EnvironmentName}: set {string.Join(", ", missing.Select(s => s.Replace(":", "__")))} " +
+        if (args.FirstOrDefault() == "local-db") return null;
+        var development = environment.IsDevelopment();
+        // Demo accounts have passwords derived from the signing key: never on a real server.
+        if (!development && configuration.GetValue("Demo:Seed", false))
+            return $"Marhaba does not seed demo data in {environment.EnvironmentName}: unset Demo__Seed (demo data and accounts are for Development only).";
+        if (development && string.IsNullOrWhiteSpace(configuration.GetConnectionString(ConnectionName))) return null;
+        string[] keys = ["Auth:SigningKey", TravellerAccess.KeySetting];
+        var missing = (development ? keys : [$"ConnectionStrings:{ConnectionName}", .. keys, Staff.PageKeyRepository.CertificateSetting])
+            .Where(setting => string.IsNullOrWhiteSpace(configuration[setting]) ||
+                              keys.Contains(setting) && System.Text.Encoding.UTF8.GetByteCount(configuration[setting]!) < 32).ToList();
+        if (missing.Count == 0) return null;
+        var names = string.Join(", ", missing.Select(s => s.Replace(":", "__")));
+        return development
+            ? $"Marhaba does not start on the configured database without its keys: set {names} (environment variables, at least 32 characters), or leave ConnectionStrings__Marhaba unset for the private PostgreSQL cluster and its generated keys."
+            : $"Marhaba does not start in {environment.EnvironmentName}: set {names} " +
               "(environment variables; the keys at least 32 characters; the certificate a PFX file that encrypts the pages' keys). The private PostgreSQL cluster and generated keys are for Development only (ops/run.sh).";
     }
 
+    /// <summary>
+    /// The configured connection string, or the embedded cluster's, started on demand.
+    /// <c>Database:Name</c> chooses the database inside the embedded cluster (tests use their own).
+    /// </summary>
     public static async Task<(string ConnectionString, EmbeddedPostgres? Embedded)> ResolveAsync(IConfiguration configuration, bool startEmbedded = true)
     {
         if (configuration.GetConnectionString(ConnectionName) is { Length: > 0 } configured) return (configured, null);
@@ -52,7 +63,7 @@ public static class Database
         StoredEvents.AddTo(opts);
         IdempotencyLog.AddTo(opts);
         TravellerAccess.AddTo(opts);
-        Assistance.WalkUpLimit.AddTo(opts);
+        Assistance.AssistanceLimits.AddTo(opts);
         opts.Schema.For<PortAuthorities.ReceivedNotification>();
         opts.AddSailings();
         opts.AddCrossings();

@@ -117,9 +117,17 @@ public sealed class JsonBodyGuard(RequestDelegate next, IOptions<Microsoft.AspNe
         }
         catch (JsonException e)
         {
-            var field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
-            return Problems.BadRequest(field, body.Length == 0 ? "A JSON body is required." : $"The body is not what this request takes: {e.Message}");
+            return body.Length == 0 ? Problems.BadRequest("body", "A JSON body is required.") : Unreadable(e, "The body is not what this request takes");
         }
+    }
+
+    /// <summary>What is wrong with a body that does not read: a value outside an enum is 422 naming its field, anything else 400.</summary>
+    public static Microsoft.AspNetCore.Mvc.ProblemDetails Unreadable(JsonException e, string what)
+    {
+        var field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
+        return e is UndefinedEnumValueException undefined
+            ? Problems.Make(422, "Unknown value", $"{field} is not one of {string.Join(", ", UndefinedEnumValueException.Names(undefined.EnumType))}.", field)
+            : Problems.BadRequest(field, $"{what}: {e.Message}");
     }
 
     private async Task RefuseAsync(HttpContext context, Microsoft.AspNetCore.Mvc.ProblemDetails problem)

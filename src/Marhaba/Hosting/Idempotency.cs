@@ -74,12 +74,12 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         context.Request.Body.Position = 0;
 
-        var fingerprint = Fingerprint(body.ToArray());
+        var fingerprint = log.Fingerprint(body.ToArray());
         // Staff keys are theirs; travellers have no account, so a key is theirs only with their address and their
         // request: two travellers' keys never meet, nor one traveller's key and another's answer.
         var caller = context.User.Identity?.IsAuthenticated == true ? context.User.StaffId()
             : $"anonymous {Clients.Of(context)} {fingerprint}";
-        var claim = new IdempotencyClaim(Hash($"{caller}\n{context.Request.Method} {context.Request.Path}\n{key}"), fingerprint, clock.GetUtcNow());
+        var claim = new IdempotencyClaim(log.Hash($"{caller}\n{context.Request.Method} {context.Request.Path}\n{key}"), fingerprint, clock.GetUtcNow());
         context.Features.Set(claim);
         var inTransaction = context.GetEndpoint()?.Metadata.GetMetadata<AnswerKeptInTransaction>() is not null;
 
@@ -143,37 +143,6 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         if (earlier.Location is not null) context.Response.Headers.Location = earlier.Location;
         await context.Response.WriteAsync(earlier.Body, context.RequestAborted);
     }
-
-    /// <summary>
-    /// The request's meaning: a JSON body with its object members in one order and names as the endpoints read
-    /// them (case-insensitively), numbers by value; other bodies by their bytes.
-    /// </summary>
-    public static string Fingerprint(byte[] body)
-    {
-        if (body.Length == 0) return Hash("");
-        try
-        {
-            var canonical = Canonical(JsonNode.Parse(body));
-            return Hash("json " + (canonical?.ToJsonString() ?? "null"));
-        }
-        catch (JsonException)
-        {
-            return Convert.ToHexString(SHA256.HashData(body));
-        }
-    }
-
-    private static JsonNode? Canonical(JsonNode? node) => node switch
-    {
-        JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key.ToLowerInvariant(), Canonical(p.Value)))
-            .OrderBy(p => p.Key, StringComparer.Ordinal)
-            .DistinctBy(p => p.Key)),
-        JsonArray a => new JsonArray(a.Select(Canonical).ToArray()),
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<decimal>(out var number) => JsonValue.Create(number),
-        JsonValue v => v.DeepClone(),
-        _ => null
-    };
-
-    private static string Hash(string value) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 }
 
 /// <summary>
@@ -242,6 +211,7 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
 {
     private const string Sealed = "aes-gcm:";
     private readonly byte[] _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, info: Encoding.UTF8.GetBytes("marhaba idempotent answers"));
+    private readonly byte[] _fingerprintKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, info: Encoding.UTF8.GetBytes("marhaba request fingerprints"));
     private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
 
     public const string Table = $"{Database.Schema}.kept_answers";
@@ -259,6 +229,41 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
         table.AddColumn<DateTimeOffset>("started_at").NotNull();
         opts.Storage.ExtendedSchemaObjects.Add(table);
     }
+
+    /// <summary>
+    /// The request's meaning: a JSON body with its object members in one order and names as the endpoints read
+    /// them (case-insensitively), numbers by value; other bodies by their bytes.
+    /// </summary>
+    public string Fingerprint(byte[] body)
+    {
+        if (body.Length == 0) return Hash("");
+        try
+        {
+            var canonical = Canonical(JsonNode.Parse(body));
+            return Hash("json " + (canonical?.ToJsonString() ?? "null"));
+        }
+        catch (JsonException)
+        {
+            return Convert.ToHexString(HMACSHA256.HashData(_fingerprintKey, body));
+        }
+    }
+
+    private static JsonNode? Canonical(JsonNode? node) => node switch
+    {
+        JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key.ToLowerInvariant(), Canonical(p.Value)))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .DistinctBy(p => p.Key)),
+        JsonArray a => new JsonArray(a.Select(Canonical).ToArray()),
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<decimal>(out var number) => JsonValue.Create(number),
+        JsonValue v => v.DeepClone(),
+        _ => null
+    };
+
+    /// <summary>
+    /// Keyed (HMAC-SHA-256 under a key kept outside the database): a request holds a traveller's reference and access
+    /// code, so a plain hash kept in a copy of the database would let anyone test codes against it offline.
+    /// </summary>
+    public string Hash(string value) => Convert.ToHexString(HMACSHA256.HashData(_fingerprintKey, Encoding.UTF8.GetBytes(value)));
 
     /// <summary>
     /// Queues the answer into the command's unit of work. A plain insert: a duplicate meets the original's row

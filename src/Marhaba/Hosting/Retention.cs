@@ -8,7 +8,7 @@ namespace Marhaba.Hosting;
 /// <see cref="KeepAnswers"/> (a retry comes within minutes, a device back online within days), and a
 /// reference's count of wrong access codes until a day after it stopped mattering. Hourly, on one node.
 /// </summary>
-public sealed class Retention(IdempotencyLog answers, TravellerAccess access, Assistance.WalkUpLimit walkUps, TimeProvider clock, ILogger<Retention> logger)
+public sealed class Retention(IdempotencyLog answers, TravellerAccess access, Assistance.AssistanceLimits walkUps, TimeProvider clock, ILogger<Retention> logger)
     : ClusterJob("marhaba-retention", clock, logger)
 {
     public static readonly TimeSpan KeepAnswers = TimeSpan.FromDays(7);

@@ -33,6 +33,8 @@ public sealed class TravellerLimits
     public int RequestsPerMinutePerClient { get; set; } = 30;
     /// <summary>Requests opened without a booking at one place in one hour, from anyone (a traveller at the quay has no account).</summary>
     public int WalkUpRequestsPerPlacePerHour { get; set; } = 60;
+    /// <summary>Requests one booking opens in one day (UTC), from whatever address.</summary>
+    public int RequestsPerBookingPerDay { get; set; } = 10;
 
     public static void AddTravellerRateLimits(IServiceCollection services, TravellerLimits limits) =>
         services.AddRateLimiter(o =>

@@ -38,11 +38,44 @@ public static class Telemetry
             telemetry.WithTracing(t => t.AddSource("Wolverine", "Marten").AddAspNetCoreInstrumentation().AddNpgsql().AddOtlpExporter());
     }
 
-    /// <summary>Starts the gauges read on demand (the link's state) and maps the scrape endpoint.</summary>
+    public const string ScrapeTokenSetting = "Metrics:ScrapeToken";
+    public const string PortSetting = "Metrics:Port";
+
+    /// <summary>A management port of its own, when configured: the server listens on it besides its own addresses.</summary>
+    public static void ListenOnManagementPort(IWebHostBuilder host, IConfiguration configuration)
+    {
+        if (configuration.GetValue<int?>(PortSetting) is not { } port) return;
+        var urls = host.GetSetting(WebHostDefaults.ServerUrlsKey) is { Length: > 0 } set ? set : "http://localhost:5000";
+        host.UseSetting(WebHostDefaults.ServerUrlsKey, $"{urls};http://*:{port}");
+    }
+
+    /// <summary>
+    /// Starts the gauges read on demand (the link's state) and maps the scrape endpoint. The figures say how busy each
+    /// port and line is and how the platform fails: served only to a scraper that shows <c>Metrics:ScrapeToken</c> as its
+    /// bearer token, or only on the management port <c>Metrics:Port</c> (both may be set); with neither, not at all.
+    /// </summary>
     public static void MapTo(WebApplication app)
     {
         app.Services.GetRequiredService<LinkStateGauge>();
-        app.MapPrometheusScrapingEndpoint(ScrapePath).AllowAnonymous();
+        var token = app.Configuration[ScrapeTokenSetting];
+        var port = app.Configuration.GetValue<int?>(PortSetting);
+        if (string.IsNullOrWhiteSpace(token) && port is null)
+        {
+            app.Logger.Log(app.Environment.IsDevelopment() ? LogLevel.Information : LogLevel.Warning,
+                "Metrics are not served: set {Token} (the scraper's bearer token) or {Port} (a management port).",
+                ScrapeTokenSetting.Replace(":", "__"), PortSetting.Replace(":", "__"));
+            return;
+        }
+        var expected = string.IsNullOrWhiteSpace(token) ? null : System.Text.Encoding.UTF8.GetBytes("Bearer " + token);
+        var scrape = app.MapPrometheusScrapingEndpoint(ScrapePath, meterProvider: null, configureBranchedPipeline: branch => branch.Use(async (context, next) =>
+        {
+            if (expected is null || System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                    System.Text.Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString()), expected))
+                await next(context);
+            else
+                await Results.Problem(Problems.Make(401, "Unauthorized", $"The metrics are for the scraper that holds {ScrapeTokenSetting.Replace(":", "__")}.")).ExecuteAsync(context);
+        }), optionsName: null).AllowAnonymous();
+        if (port is not null) scrape.RequireHost($"*:{port}");
     }
 }
 

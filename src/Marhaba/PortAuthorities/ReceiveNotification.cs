@@ -35,7 +35,7 @@ public record NotificationReceipt(string MessageId, bool Applied, bool Duplicate
 public static class ReceiveNotificationEndpoint
 {
     public const int MaxBody = 64 * 1024;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new StrictEnumConverter() } };
 
     /// <summary>
     /// Sailing departed, delayed or cancelled, berth changed, port closed: signed by the authority
@@ -62,7 +62,7 @@ public static class ReceiveNotificationEndpoint
 
         AuthorityNotification? n;
         try { n = JsonSerializer.Deserialize<AuthorityNotification>(body, Json); }
-        catch (JsonException e) { return (Problems.BadRequest("body", $"Not a notification: {e.Message}").ToResult(), none); }
+        catch (JsonException e) { return (JsonBodyGuard.Unreadable(e, "Not a notification").ToResult(), none); }
         if (n?.MessageId is not { Length: > 0 and <= 100 }) return (Problems.BadRequest("messageId", "messageId is required, at most 100 characters.").ToResult(), none);
         if (n.Type is null) return (Problems.BadRequest("type", $"type is required: one of {string.Join(", ", Enum.GetNames<NotificationType>())}.").ToResult(), none);
 

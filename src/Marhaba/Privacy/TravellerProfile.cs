@@ -33,6 +33,8 @@ public class ProfileRead
 {
     public Guid Id { get; set; }
     public Guid CrossingId { get; set; }
+    /// <summary>The assistance request an agent read it for.</summary>
+    public Guid? ForRequest { get; set; }
     public string ReadBy { get; set; } = "";
     public string Role { get; set; } = "";
     public string Reason { get; set; } = "";
@@ -97,7 +99,7 @@ public static class ReadProfileEndpoints
 {
     /// <summary>
     /// Staff read a party's details only with a reason, and only where they work: port staff at the
-    /// crossing's ports, agents of a request of the crossing, admins. Every read is logged.
+    /// crossing's ports, the agent an open request of the crossing is assigned to, admins. Every read is logged.
     /// </summary>
     [WolverineGet("/api/crossings/{crossingId}/profile", OperationId = "ReadTravellerProfile")]
     [Authorize(Policy = Policies.Helpers)]
@@ -108,33 +110,36 @@ public static class ReadProfileEndpoints
             return Problems.BadRequest("reason", "reason is required (why you need these details), at most 200 characters.").ToResult();
         var crossing = await session.LoadAsync<Crossing>(crossingId, ct);
         if (crossing is null) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
-        if (await WhyNotAllowedAsync(session, user, crossing, ct) is { } forbidden) return forbidden.ToResult();
+        var (forRequest, forbidden) = await WhyNotAllowedAsync(session, user, crossing, ct);
+        if (forbidden is not null) return forbidden.ToResult();
         if (crossing.Erased) return Problems.Make(410, "Erased", $"The traveller data of crossing {crossing.BookingReference} was erased.").ToResult();
         var profile = await session.LoadAsync<TravellerProfile>(crossingId, ct);
         if (profile is null) return Problems.NotFound($"No traveller details were recorded for crossing {crossing.BookingReference}.").ToResult();
 
         session.Store(new ProfileRead
         {
-            Id = Guid.CreateVersion7(), CrossingId = crossingId, ReadBy = user.StaffId(),
+            Id = Guid.CreateVersion7(), CrossingId = crossingId, ForRequest = forRequest, ReadBy = user.StaffId(),
             Role = string.Join(",", user.FindAll(Claims.Role).Select(c => c.Value)), Reason = reason.Trim(), At = clock.GetUtcNow()
         });
         return Results.Ok(profile);
     }
 
     /// <summary>
-    /// Port staff work at the crossing's ports; an agent works a request of the crossing: one they hold,
-    /// or one at a place where they work. Anyone else is refused.
+    /// Port staff work at the crossing's ports; an agent reads a party's details only for a request of the crossing
+    /// assigned to them, while it is open (the request is kept with the read). Anyone else is refused.
     /// </summary>
-    public static async Task<ProblemDetails?> WhyNotAllowedAsync(IQuerySession session, ClaimsPrincipal user, Crossing crossing, CancellationToken ct)
+    public static async Task<(Guid? ForRequest, ProblemDetails? Refused)> WhyNotAllowedAsync(IQuerySession session, ClaimsPrincipal user, Crossing crossing, CancellationToken ct)
     {
-        if (user.IsInRole(Roles.Admin)) return null;
-        if (user.IsInRole(Roles.PortStaff) && (user.CanActAt(crossing.Origin) || user.CanActAt(crossing.Destination))) return null;
+        if (user.IsInRole(Roles.Admin)) return (null, null);
+        if (user.IsInRole(Roles.PortStaff) && (user.CanActAt(crossing.Origin) || user.CanActAt(crossing.Destination))) return (null, null);
         if (user.IsInRole(Roles.Agent))
         {
-            var requests = await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossing.Id).ToListAsync(ct);
-            if (requests.Any(r => r.Agent == user.StaffId() || user.CanActAt(r.Place))) return null;
+            var me = user.StaffId();
+            var requests = await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossing.Id && r.Agent == me).ToListAsync(ct);
+            if (requests.FirstOrDefault(r => r.IsOpen) is { } assigned) return (assigned.Id, null);
+            return (null, Problems.Forbidden($"A traveller's details are for the agent a request of crossing {crossing.BookingReference} is assigned to, while it is open: take the request first."));
         }
-        return Problems.Forbidden($"You hold no request of crossing {crossing.BookingReference} and do not work at its ports {crossing.Origin} or {crossing.Destination}.");
+        return (null, Problems.Forbidden($"You do not work at the ports of crossing {crossing.BookingReference} ({crossing.Origin}, {crossing.Destination})."));
     }
 
     /// <summary>Who read a crossing's traveller details, when and why.</summary>

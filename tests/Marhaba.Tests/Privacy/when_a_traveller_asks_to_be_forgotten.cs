@@ -52,22 +52,36 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
     }
 
     [Fact]
-    public async Task an_agent_reads_the_details_only_for_a_request_of_the_crossing_at_their_place()
+    public async Task an_agent_reads_the_details_only_for_an_open_request_assigned_to_them()
     {
         var booking = await FamilyWithDetails();
         var url = $"/api/crossings/{booking.CrossingId}/profile?reason=calling the family back";
-        // An agent at the crossing's destination, with no request of it: refused.
-        await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Agent, "MAPTM")); s.Get.Url(url); s.StatusCodeShouldBe(403); });
+        string genova = Token(Roles.Agent, "ITGOA"), colleague = App.Tokens.Mint("agent-colleague", [Roles.Agent], ["ITGOA"]);
+        // An agent at the crossing's ports, with no request of it: refused.
+        await Host.Scenario(s => { s.WithBearerToken(genova); s.Get.Url(url); s.StatusCodeShouldBe(403); });
 
-        // The traveller asks for help at Genova, where the crossing starts: Genova's agents may read, Tanger Med's still not.
-        await Host.Scenario(s =>
+        // The traveller asks for help at Genova: the request is on Genova's board, but nobody holds it yet.
+        var opened = (await (await Host.Scenario(s =>
         {
             s.Post.Json(new OpenAssistanceRequest(booking.BookingReference, booking.AccessCode, AssistanceCategory.SocialOrFamily, null, "ITGOA",
                 "Need help with the children", Language.it, null, null)).ToUrl("/api/traveller/assistance");
             s.StatusCodeShouldBe(201);
-        });
-        await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Agent, "ITGOA")); s.Get.Url(url); s.StatusCodeShouldBe(200); });
-        await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Agent, "MAPTM")); s.Get.Url(url); s.StatusCodeShouldBe(403); });
+        })).ReadAsJsonAsync<AssistanceRequestOpenedResponse>())!;
+        await Host.Scenario(s => { s.WithBearerToken(genova); s.Get.Url(url); s.StatusCodeShouldBe(403); });
+
+        // Assigned to one agent: that agent reads, the colleague at the same place still not.
+        await Host.Scenario(s => { s.WithBearerToken(genova); s.Post.Json(new AssignRequest(null)).ToUrl($"/api/assistance/{opened.RequestId}/assign"); s.StatusCodeShouldBe(200); });
+        await Host.Scenario(s => { s.WithBearerToken(genova); s.Get.Url(url); s.StatusCodeShouldBe(200); });
+        await Host.Scenario(s => { s.WithBearerToken(colleague); s.Get.Url(url); s.StatusCodeShouldBe(403); });
+
+        // The read is in the traveller's data-access log, with the request it was for.
+        var reads = await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Admin)); s.Get.Url($"/api/crossings/{booking.CrossingId}/profile/reads"); });
+        var read = (await reads.ReadAsJsonAsync<List<ProfileRead>>())!.ShouldHaveSingleItem();
+        (read.ReadBy, read.ForRequest, read.Reason).ShouldBe(("test-agent-ITGOA", (Guid?)opened.RequestId, "calling the family back"));
+
+        // Resolved: the request is closed, and so are the details.
+        await Host.Scenario(s => { s.WithBearerToken(genova); s.Post.Json(new ResolveRequest(AssistanceOutcome.Solved, "Family met")).ToUrl($"/api/assistance/{opened.RequestId}/resolve"); s.StatusCodeShouldBe(200); });
+        await Host.Scenario(s => { s.WithBearerToken(genova); s.Get.Url(url); s.StatusCodeShouldBe(403); });
     }
 
     [Fact]

@@ -68,4 +68,37 @@ public class when_answers_are_kept_for_retries(AppFixture app) : Scenario(app)
         // The same phone retrying the same request gets its own answer again.
         (await Open("10.0.0.1", "Où est le bus ?")).ShouldBe(first);
     }
+
+    [Fact]
+    public async Task a_copy_of_the_kept_answers_is_no_oracle_for_access_codes()
+    {
+        var (booking, _) = await Booked();
+        var body = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            bookingReference = booking.BookingReference, accessCode = booking.AccessCode, category = "Information", place = "ITGOA", description = "Which gate?"
+        });
+        var key = Guid.NewGuid().ToString();
+        await Host.Scenario(s =>
+        {
+            s.WithRequestHeader(IdempotencyMiddleware.Header, key);
+            s.Post.Text(body).ToUrl("/api/traveller/assistance");
+            s.ConfigureHttpContext(c => c.Request.ContentType = "application/json");
+            s.StatusCodeShouldBe(201);
+        });
+
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"select id, fingerprint from {IdempotencyLog.Table} order by started_at desc limit 1", conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        (await reader.ReadAsync()).ShouldBeTrue();
+        var (id, fingerprint) = (reader.GetString(0), reader.GetString(1));
+
+        // What someone holding the table would try: a plain hash of the body, as sent or in a canonical form, guessing codes.
+        static string Sha(string text) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+        var canonical = new System.Text.Json.Nodes.JsonObject(System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject()
+            .Select(p => KeyValuePair.Create(p.Key.ToLowerInvariant(), p.Value?.DeepClone())).OrderBy(p => p.Key, StringComparer.Ordinal)).ToJsonString();
+        new[] { Sha(body), Sha(canonical), Sha("json " + canonical) }.ShouldNotContain(fingerprint);
+        fingerprint.Length.ShouldBe(64);
+        id.ShouldNotContain(key);
+    }
 }
