@@ -296,7 +296,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
             using var response = await http.SendAsync(request);
             sailings.Add((await response.Content.ReadFromJsonAsync<SailingSummary>(Json))!.Id);
         }
-        var operatorToken = tokens.Mint("bench-operator", [Roles.Operator], lines: ["ESALG-MAPTM"]);
+        var operatorToken = tokens.Mint("bench-operator", [Roles.Operator], company: "FRS");
         var references = new System.Collections.Concurrent.ConcurrentBag<string>();
         var next = -1;
         var watch = Stopwatch.StartNew();

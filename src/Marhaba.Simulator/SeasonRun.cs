@@ -52,7 +52,8 @@ public sealed class SeasonRun(SimulationSettings settings)
     /// <summary>The draws made while acting, one generator per sailing or party: the same whichever task gets there first.</summary>
     private Random DrawsFor(int index) => new(unchecked(settings.Seed * 100_003 + index));
 
-    private sealed record Tokens(string Planner, string Operator, string Staff, string Agent, string Admin);
+    /// <summary>The operators' booking systems, one per company: each books on its own company's sailings.</summary>
+    private sealed record Tokens(string Planner, IReadOnlyDictionary<string, string> Operators, string Staff, string Agent, string Admin);
 
     public async Task<SeasonSummary> RunAsync()
     {
@@ -98,7 +99,7 @@ public sealed class SeasonRun(SimulationSettings settings)
         _authority = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{authorityPort}") };
         var issuer = new TokenIssuer(new AuthOptions { SigningKey = key });
         var ports = ReferenceData.Ports.Select(p => p.Code).ToArray();
-        _tokens = new Tokens(issuer.Mint("sim-planner", [Roles.Planner]), issuer.Mint("sim-operator", [Roles.Operator], lines: ReferenceData.Routes.Select(r => r.Code)),
+        _tokens = new Tokens(issuer.Mint("sim-planner", [Roles.Planner]), ReferenceData.Companies.ToDictionary(c => c, c => issuer.Mint($"sim-operator-{c}", [Roles.Operator], company: c)),
             issuer.Mint("sim-port-staff", [Roles.PortStaff], ports), issuer.Mint("sim-agent", [Roles.Agent], ports), issuer.Mint("sim-admin", [Roles.Admin]));
 
         var watch = Stopwatch.StartNew();
@@ -163,7 +164,7 @@ public sealed class SeasonRun(SimulationSettings settings)
                 if (_departure[sailing.Index] <= now.AddHours(3) || _cancelled[sailing.Index] ||
                     _roomPassengers[sailing.Index] < p.Persons || _roomLaneMetres[sailing.Index] < laneMetres) continue;
                 var vehicle = p.Vehicle is { } kind ? new VehicleDetails(kind, $"SIM{p.Index:D7}", line.Origin[..1]) : null;
-                var (status, body) = await SendAsync(HttpMethod.Post, "/api/crossings", _tokens.Operator, new BookCrossing(_sailingIds[sailing.Index], p.Adults, p.Children, vehicle));
+                var (status, body) = await SendAsync(HttpMethod.Post, "/api/crossings", _tokens.Operators[sailing.Operator], new BookCrossing(_sailingIds[sailing.Index], p.Adults, p.Children, vehicle));
                 if (status == HttpStatusCode.Conflict)
                 {
                     _roomPassengers[sailing.Index] = 0;

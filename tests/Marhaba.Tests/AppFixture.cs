@@ -161,7 +161,7 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
 
     protected string PortStaff(string port) => Token(Roles.PortStaff, port);
     /// <summary>A booking system working for every line.</summary>
-    protected string Operator => App.Tokens.Mint("test-operator", [Roles.Operator], lines: ReferenceData.Routes.Select(r => r.Code));
+    protected string Operator => App.Tokens.Mint("test-operator", [Roles.Operator], company: "GNV");
     protected string Planner => Token(Roles.Planner);
 
     protected HttpClient Client(string? token = null)

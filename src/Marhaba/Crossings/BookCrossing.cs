@@ -65,7 +65,7 @@ public static class BookCrossingEndpoint
         if (sailing.Aggregate is null)
             return Problems.NotFound($"No sailing {command.SailingId}.").ToResult();
 
-        if (user.WhyNotOperator(sailing.Aggregate.RouteCode) is { } forbidden) return forbidden.ToResult();
+        if (user.WhyNotOperator(sailing.Aggregate) is { } forbidden) return forbidden.ToResult();
         var now = clock.GetUtcNow();
         var passengers = command.Adults!.Value + (command.Children ?? 0);
         var laneMetres = VehicleRoom.LaneMetres(command.Vehicle?.Kind);

@@ -28,7 +28,7 @@ public static class CancelCrossingEndpoint
     public static async Task<(IResult, Events)> Post(
         CancelCrossing command, [CrossingInRoute] Crossing crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
-        if ((user.WhyNotOperator(crossing.RouteCode) ?? CrossingRules.CanCancel(crossing)?.ToProblem()) is { } refused) return (refused.ToResult(), []);
+        if ((await user.WhyNotOperatorAsync(session, crossing.SailingId, ct) ?? CrossingRules.CanCancel(crossing)?.ToProblem()) is { } refused) return (refused.ToResult(), []);
 
         var now = clock.GetUtcNow();
         var cancelled = new CrossingCancelled(command.Reason!.Value, now, user.StaffId(), crossing.SailingId, crossing.Passengers, crossing.Vehicle,

@@ -54,7 +54,9 @@ public static class RebookCrossingEndpoint
     public static async Task<IResult> Post(RebookCrossing command, [CrossingInRoute] IEventStream<Crossing> stream, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
         var crossing = stream.Aggregate!;
-        if (user.WhyNotOperator(crossing.RouteCode) is { } forbidden) return forbidden.ToResult();
+        // Its own company's crossing, onto its own company's sailing: checked before anything is written.
+        if ((await user.WhyNotOperatorAsync(session, crossing.SailingId, ct) ?? await user.WhyNotOperatorAsync(session, command.SailingId!.Value, ct)) is { } forbidden)
+            return forbidden.ToResult();
         var now = clock.GetUtcNow();
         var (to, refused) = await Rebooking.MoveAsync(session, stream, command.SailingId!.Value, command.Reason ?? RebookingReason.OperatorDecision, user.StaffId(), now, ct);
         if (refused is not null) return refused.ToResult();

@@ -215,7 +215,7 @@ public sealed class DemoData(
         lines.Add($"  Readiness:           {address}/health/ready");
         lines.Add("  Demo tokens (Authorization: Bearer <token>):");
         lines.AddRange(TokenIssuer.DemoUsers.Select(u =>
-            $"    {u.Subject,-17} {string.Join(",", u.Roles)}{(u.Ports.Length > 0 ? " @ " + string.Join(",", u.Ports) : u.Lines.Length > 0 ? $" @ {u.Lines.Length} GNV lines" : ""),-20} {(accounts.FirstOrDefault(a => a.Id == u.Subject) is { } account ? tokens.MintFor(account) : tokens.Mint(u.Subject, u.Roles, u.Ports, u.Lines))}"));
+            $"    {u.Subject,-17} {string.Join(",", u.Roles)}{(u.Ports.Length > 0 ? " @ " + string.Join(",", u.Ports) : u.Company is not null ? $" @ {u.Company}" : ""),-20} {(accounts.FirstOrDefault(a => a.Id == u.Subject) is { } account ? tokens.MintFor(account) : tokens.Mint(u.Subject, u.Roles, u.Ports, company: u.Company))}"));
         lines.Add("");
         Console.WriteLine(string.Join(Environment.NewLine, lines));
     }

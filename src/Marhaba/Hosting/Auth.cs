@@ -52,7 +52,9 @@ public static class Claims
 {
     public const string Role = "role";
     public const string Port = "port";
-    /// <summary>A ferry line an operator's booking system works for (a route code, e.g. ITGOA-MAPTM).</summary>
+    /// <summary>The ferry company an operator's booking system works for (as sailings name it, e.g. GNV).</summary>
+    public const string Company = "company";
+    /// <summary>Lines (route codes, e.g. ITGOA-MAPTM) an operator's account is narrowed to, if any.</summary>
     public const string Line = "line";
     public const string Subject = "sub";
 
@@ -63,11 +65,26 @@ public static class Claims
         user.IsInRole(Roles.Admin) ||
         user.FindAll(Port).Any(c => string.Equals(c.Value, portCode, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Operators book, cancel, rebook and keep traveller details only on the lines named in their token; admins on all.</summary>
-    public static ProblemDetails? WhyNotOperator(this ClaimsPrincipal user, string routeCode) =>
-        user.IsInRole(Roles.Admin) || user.FindAll(Line).Any(c => string.Equals(c.Value, routeCode, StringComparison.OrdinalIgnoreCase))
-            ? null
-            : Problems.Forbidden($"Your account works for the lines {string.Join(", ", user.FindAll(Line).Select(c => c.Value).DefaultIfEmpty("(none)"))}, not for {routeCode}.");
+    /// <summary>
+    /// Operators book, cancel, rebook and keep traveller details only on their own company's sailings (several companies
+    /// share a route), and, where their account names lines, only on those; admins on all.
+    /// </summary>
+    public static ProblemDetails? WhyNotOperator(this ClaimsPrincipal user, Sailings.Sailing sailing)
+    {
+        if (user.IsInRole(Roles.Admin)) return null;
+        var company = user.FindFirstValue(Company);
+        if (company is null || !string.Equals(company, sailing.Operator, StringComparison.OrdinalIgnoreCase))
+            return Problems.Forbidden($"Your account works for {company ?? "no company"}; this is a sailing of {sailing.Operator}.");
+        var lines = user.FindAll(Line).Select(c => c.Value).ToList();
+        return lines.Count == 0 || lines.Contains(sailing.RouteCode, StringComparer.OrdinalIgnoreCase) ? null
+            : Problems.Forbidden($"Your account works for the lines {string.Join(", ", lines)}, not for {sailing.RouteCode}.");
+    }
+
+    /// <summary>The same, for a sailing read by its id (a crossing's, or the one it moves to).</summary>
+    public static async Task<ProblemDetails?> WhyNotOperatorAsync(this ClaimsPrincipal user, Marten.IQuerySession session, Guid sailingId, CancellationToken ct) =>
+        user.IsInRole(Roles.Admin) ? null
+        : await session.LoadAsync<Sailings.Sailing>(sailingId, ct) is { } sailing ? user.WhyNotOperator(sailing)
+        : Problems.NotFound($"No sailing {sailingId}.");
 }
 
 /// <summary>Mints and validates the staff bearer tokens (standard JWT, HMAC-SHA256).</summary>
@@ -77,9 +94,10 @@ public sealed class TokenIssuer(AuthOptions options)
     private readonly SymmetricSecurityKey _key = new(Encoding.UTF8.GetBytes(options.SigningKey!));
 
     public string Mint(string subject, IEnumerable<string> roles, IEnumerable<string>? ports = null, IEnumerable<string>? lines = null,
-        TimeSpan? lifetime = null, string? stamp = null, string? session = null)
+        TimeSpan? lifetime = null, string? stamp = null, string? session = null, string? company = null)
     {
         var claims = new List<Claim> { new(Claims.Subject, subject) };
+        if (company is not null) claims.Add(new(Claims.Company, company));
         if (stamp is not null) claims.Add(new(Staff.StaffAccess.StampClaim, stamp));
         if (session is not null) claims.Add(new(Staff.StaffAccess.SessionClaim, session));
         claims.AddRange(roles.Select(r => new Claim(Claims.Role, r)));
@@ -97,7 +115,7 @@ public sealed class TokenIssuer(AuthOptions options)
 
     /// <summary>A token for a staff account as it is now: its role and places, bound to its security stamp.</summary>
     public string MintFor(Staff.StaffAccount account, TimeSpan? lifetime = null) =>
-        Mint(account.Id, [account.Role], account.Ports, account.Lines, lifetime, account.SecurityStamp);
+        Mint(account.Id, [account.Role], account.Ports, account.Lines, lifetime, account.SecurityStamp, company: account.Company);
 
     public static void Configure(JwtBearerOptions jwt, AuthOptions options)
     {
@@ -130,14 +148,14 @@ public sealed class TokenIssuer(AuthOptions options)
     }
 
     /// <summary>The demo users printed by the run command and minted by the <c>token</c> command.</summary>
-    public static IEnumerable<(string Subject, string[] Roles, string[] Ports, string[] Lines)> DemoUsers =>
+    public static IEnumerable<(string Subject, string[] Roles, string[] Ports, string? Company)> DemoUsers =>
     [
-        ("staff-tanger-med", [Roles.PortStaff], ["MAPTM"], []),
-        ("staff-nador", [Roles.PortStaff], ["MANDR"], []),
-        ("staff-genova", [Roles.PortStaff], ["ITGOA"], []),
-        ("agent-tanger-med", [Roles.Agent], ["MAPTM"], []),
-        ("planner", [Roles.Planner], [], []),
-        ("operator-gnv", [Roles.Operator], [], ReferenceData.Routes.Where(r => r.Operators.Contains("GNV")).Select(r => r.Code).ToArray()),
-        ("admin", [Roles.Admin], [], []),
+        ("staff-tanger-med", [Roles.PortStaff], ["MAPTM"], null),
+        ("staff-nador", [Roles.PortStaff], ["MANDR"], null),
+        ("staff-genova", [Roles.PortStaff], ["ITGOA"], null),
+        ("agent-tanger-med", [Roles.Agent], ["MAPTM"], null),
+        ("planner", [Roles.Planner], [], null),
+        ("operator-gnv", [Roles.Operator], [], "GNV"),
+        ("admin", [Roles.Admin], [], null),
     ];
 }

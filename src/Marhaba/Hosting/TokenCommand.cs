@@ -13,7 +13,10 @@ public class TokenInput : NetCoreInput
     [Description("Ports (UN/LOCODE) the staff member works at, comma separated")]
     public string PortsFlag { get; set; } = "";
 
-    [Description("Ferry lines (route codes, e.g. ITGOA-MAPTM) an operator's booking system works for, comma separated")]
+    [Description("The ferry company an operator's booking system works for, as sailings name it (e.g. GNV)")]
+    public string CompanyFlag { get; set; } = "";
+
+    [Description("Narrows an operator to these lines of its company (route codes, e.g. ITGOA-MAPTM), comma separated")]
     public string LinesFlag { get; set; } = "";
 
     [Description("Print a token for each demo user instead")]
@@ -34,8 +37,8 @@ public class TokenCommand : JasperFxAsyncCommand<TokenInput>
         async Task<Staff.StaffAccount?> AccountOf(string subject) => await session.LoadAsync<Staff.StaffAccount>(subject.ToLowerInvariant());
         if (input.DemoFlag)
         {
-            foreach (var (subject, roles, ports, lines) in TokenIssuer.DemoUsers)
-                Console.WriteLine($"{subject,-18} {(await AccountOf(subject) is { } account ? issuer.MintFor(account) : issuer.Mint(subject, roles, ports, lines))}");
+            foreach (var (subject, roles, ports, company) in TokenIssuer.DemoUsers)
+                Console.WriteLine($"{subject,-18} {(await AccountOf(subject) is { } account ? issuer.MintFor(account) : issuer.Mint(subject, roles, ports, company: company))}");
             return true;
         }
         if (await AccountOf(input.SubjectFlag) is { } existing)
@@ -48,9 +51,15 @@ public class TokenCommand : JasperFxAsyncCommand<TokenInput>
             await Console.Error.WriteLineAsync($"Unknown role '{input.RoleFlag}': use one of {string.Join(", ", Roles.All)}.");
             return false;
         }
+        if (input.RoleFlag == Roles.Operator && string.IsNullOrWhiteSpace(input.CompanyFlag))
+        {
+            await Console.Error.WriteLineAsync("An operator's token names its company: --company GNV (as its sailings name it).");
+            return false;
+        }
         Console.WriteLine(issuer.Mint(input.SubjectFlag, [input.RoleFlag],
             input.PortsFlag.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            input.LinesFlag.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+            input.LinesFlag.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            company: string.IsNullOrWhiteSpace(input.CompanyFlag) ? null : input.CompanyFlag.Trim()));
         return true;
     }
 }

@@ -77,6 +77,9 @@ public static class ReferenceData
         new("ESMOT-MAAHU", "ESMOT", "MAAHU", TimeSpan.FromHours(5), ["Naviera Armas"]),
     ];
 
+    /// <summary>The ferry companies sailing the routes, as sailings name them.</summary>
+    public static readonly IReadOnlyList<string> Companies = Routes.SelectMany(r => r.Operators).Distinct().Order(StringComparer.Ordinal).ToList();
+
     private static readonly Dictionary<string, Port> PortsByCode = Ports.ToDictionary(p => p.Code, StringComparer.OrdinalIgnoreCase);
     private static readonly Dictionary<string, Route> RoutesByCode = Routes.ToDictionary(r => r.Code, StringComparer.OrdinalIgnoreCase);
 

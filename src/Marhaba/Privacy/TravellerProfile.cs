@@ -83,7 +83,7 @@ public static class SaveProfileEndpoint
     {
         var crossing = await session.LoadAsync<Crossing>(crossingId, ct);
         if (crossing is null) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
-        if (user.WhyNotOperator(crossing.RouteCode) is { } forbidden) return forbidden.ToResult();
+        if (await user.WhyNotOperatorAsync(session, crossing.SailingId, ct) is { } forbidden) return forbidden.ToResult();
         if (crossing.Erased) return Problems.Conflict($"The traveller data of crossing {crossing.BookingReference} was erased; it cannot be stored again.").ToResult();
         session.Store(new TravellerProfile
         {

@@ -9,15 +9,15 @@ using Wolverine.Http;
 
 namespace Marhaba.Staff;
 
-public record CreateStaffAccount(string? Login, string? Name, string? Role, string[]? Ports, string[]? Lines);
+public record CreateStaffAccount(string? Login, string? Name, string? Role, string[]? Ports, string[]? Lines, string? Company = null);
 
 /// <summary>The new account and its first password, shown once.</summary>
-public record StaffAccountCreated(string Login, string Name, string Role, string[] Ports, string[] Lines, string Password);
+public record StaffAccountCreated(string Login, string Name, string Role, string[] Ports, string[] Lines, string Password, string? Company = null);
 
-public record StaffAccountLine(string Login, string Name, string Role, string[] Ports, string[] Lines, bool Disabled, DateTimeOffset CreatedAt);
+public record StaffAccountLine(string Login, string Name, string Role, string[] Ports, string[] Lines, bool Disabled, DateTimeOffset CreatedAt, string? Company = null);
 
-/// <summary>What an account may do from now: its role and places.</summary>
-public record ChangeStaffAccount(string? Role, string[]? Ports, string[]? Lines);
+/// <summary>What an account may do from now: its role and places (an operator: its company, and its lines if narrowed).</summary>
+public record ChangeStaffAccount(string? Role, string[]? Ports, string[]? Lines, string? Company = null);
 
 public enum StaffAccountChange
 {
@@ -29,7 +29,7 @@ public enum StaffAccountChange
 }
 
 /// <summary>A change to a staff account: who made it, when, and the account's role and places after it. Logins, not names.</summary>
-public record StaffAccountChanged(string Login, StaffAccountChange Change, string Role, string[] Ports, string[] Lines, string By, DateTimeOffset At);
+public record StaffAccountChanged(string Login, StaffAccountChange Change, string Role, string[] Ports, string[] Lines, string By, DateTimeOffset At, string? Company = null);
 
 /// <summary>What an administrator does with accounts, for the API and the accounts page alike.</summary>
 public static class StaffAccounts
@@ -39,7 +39,7 @@ public static class StaffAccounts
         if (c.Login is null || c.Login.Trim().Length is < 3 or > 64 || !c.Login.Trim().All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '.' or '_'))
             return Problems.BadRequest("login", "login is 3 to 64 letters, digits, '-', '.' or '_'.");
         if (string.IsNullOrWhiteSpace(c.Name) || c.Name.Length > 100) return Problems.BadRequest("name", "name is required, at most 100 characters.");
-        return Check(new ChangeStaffAccount(c.Role, c.Ports, c.Lines));
+        return Check(new ChangeStaffAccount(c.Role, c.Ports, c.Lines, c.Company));
     }
 
     public static ProblemDetails? Check(ChangeStaffAccount c)
@@ -48,7 +48,11 @@ public static class StaffAccounts
         if ((c.Ports ?? []).FirstOrDefault(p => !ReferenceData.TryGetPort(p, out _)) is { } port) return Problems.BadRequest("ports", $"Unknown port '{port}'.");
         if ((c.Lines ?? []).FirstOrDefault(l => !ReferenceData.TryGetRoute(l, out _)) is { } line) return Problems.BadRequest("lines", $"Unknown line '{line}'.");
         if (c.Role is Roles.PortStaff or Roles.Agent && (c.Ports ?? []).Length == 0) return Problems.BadRequest("ports", "Port staff and agents work at one port or more: name them.");
-        if (c.Role == Roles.Operator && (c.Lines ?? []).Length == 0) return Problems.BadRequest("lines", "An operator works for one line or more: name them.");
+        if (c.Role == Roles.Operator && CompanyOf(c.Company) is null)
+            return Problems.BadRequest("company", $"An operator works for one ferry company: company is one of {string.Join(", ", ReferenceData.Companies)}.");
+        if (c.Role == Roles.Operator && (c.Lines ?? []).FirstOrDefault(l => !ReferenceData.Route(l.Trim()).Operators.Contains(CompanyOf(c.Company))) is { } elsewhere)
+            return Problems.BadRequest("lines", $"{CompanyOf(c.Company)} does not sail {elsewhere}.");
+        if (c.Role != Roles.Operator && c.Company is not null) return Problems.BadRequest("company", "Only operators work for a company.");
         return null;
     }
 
@@ -57,7 +61,7 @@ public static class StaffAccounts
     {
         // Accounts made before changes were recorded get their stream with their first change.
         if (account.ChangesStreamId == Guid.Empty) account.ChangesStreamId = Guid.CreateVersion7();
-        session.Events.Append(account.ChangesStreamId, new StaffAccountChanged(account.Id, change, account.Role, account.Ports, account.Lines, by, at));
+        session.Events.Append(account.ChangesStreamId, new StaffAccountChanged(account.Id, change, account.Role, account.Ports, account.Lines, by, at, account.Company));
     }
 
     /// <summary>Refuses a change that would leave no administrator able to act.</summary>
@@ -77,12 +81,13 @@ public static class StaffAccounts
         {
             Id = login, Name = c.Name!.Trim(), Role = c.Role!, CreatedAt = now, CreatedBy = by, SecurityStamp = StaffAccount.NewStamp(),
             Ports = (c.Ports ?? []).Select(p => ReferenceData.Port(p.Trim()).Code).Distinct().ToArray(),
-            Lines = (c.Lines ?? []).Select(l => ReferenceData.Route(l.Trim()).Code).Distinct().ToArray()
+            Lines = (c.Lines ?? []).Select(l => ReferenceData.Route(l.Trim()).Code).Distinct().ToArray(),
+            Company = CompanyOf(c.Company)
         };
         account.PasswordHash = StaffSignIn.Hash(account, password);
         Record(session, account, StaffAccountChange.Created, by, now);
         session.Insert(account);
-        return (new StaffAccountCreated(login, account.Name, account.Role, account.Ports, account.Lines, password), null);
+        return (new StaffAccountCreated(login, account.Name, account.Role, account.Ports, account.Lines, password, account.Company), null);
     }
 
     public static async Task<ProblemDetails?> SetDisabledAsync(IDocumentSession session, string login, bool disabled, string by, DateTimeOffset now, CancellationToken ct)
@@ -114,6 +119,7 @@ public static class StaffAccounts
         account.Role = change.Role!;
         account.Ports = (change.Ports ?? []).Select(p => ReferenceData.Port(p.Trim()).Code).Distinct().ToArray();
         account.Lines = (change.Lines ?? []).Select(l => ReferenceData.Route(l.Trim()).Code).Distinct().ToArray();
+        account.Company = CompanyOf(change.Company);
         account.SecurityStamp = StaffAccount.NewStamp();
         session.Store(account);
         Record(session, account, StaffAccountChange.ScopeChanged, by, now);
@@ -141,7 +147,11 @@ public static class StaffAccounts
 
     public static async Task<List<StaffAccountLine>> ListAsync(IQuerySession session, CancellationToken ct) =>
         (await session.Query<StaffAccount>().OrderBy(a => a.Id).ToListAsync(ct))
-        .Select(a => new StaffAccountLine(a.Id, a.Name, a.Role, a.Ports, a.Lines, a.Disabled, a.CreatedAt)).ToList();
+        .Select(a => new StaffAccountLine(a.Id, a.Name, a.Role, a.Ports, a.Lines, a.Disabled, a.CreatedAt, a.Company)).ToList();
+
+    /// <summary>The company as the reference data spells it, or null when it is none of them.</summary>
+    private static string? CompanyOf(string? company) =>
+        ReferenceData.Companies.FirstOrDefault(c => string.Equals(c, company?.Trim(), StringComparison.OrdinalIgnoreCase));
 }
 
 public static class StaffAccountEndpoints

@@ -21,6 +21,8 @@ public class StaffAccount
     public string Role { get; set; } = "";
     public string[] Ports { get; set; } = [];
     public string[] Lines { get; set; } = [];
+    /// <summary>An operator's ferry company (as sailings name it): it acts on that company's sailings only.</summary>
+    public string? Company { get; set; }
     public string PasswordHash { get; set; } = "";
     public bool Disabled { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
@@ -86,6 +88,7 @@ public sealed class StaffSignIn(IDocumentStore store)
         };
         claims.AddRange(account.Ports.Select(p => new Claim(Claims.Port, p)));
         claims.AddRange(account.Lines.Select(l => new Claim(Claims.Line, l)));
+        if (account.Company is not null) claims.Add(new(Claims.Company, account.Company));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, Claims.Subject, Claims.Role));
     }
 
@@ -121,7 +124,7 @@ public sealed class StaffSignIn(IDocumentStore store)
     }
 }
 
-/// <summary>The demo's accounts, one per demo user, with passwords derived from this installation's signing key (printed at start, never stored).</summary>
+/// <summary>The demo's accounts, one per demo user, with passwords derived from this installation's signing key (written to a file only its owner reads, never printed).</summary>
 public static class DemoAccounts
 {
     public static string PasswordOf(AuthOptions auth, string subject)
@@ -135,7 +138,7 @@ public static class DemoAccounts
     public static IEnumerable<StaffAccount> For(AuthOptions auth, DateTimeOffset now) =>
         TokenIssuer.DemoUsers.Select(u =>
         {
-            var account = new StaffAccount { Id = u.Subject, Name = u.Subject, Role = u.Roles[0], Ports = u.Ports, Lines = u.Lines, CreatedAt = now, CreatedBy = "demo", SecurityStamp = StaffAccount.NewStamp() };
+            var account = new StaffAccount { Id = u.Subject, Name = u.Subject, Role = u.Roles[0], Ports = u.Ports, Company = u.Company, CreatedAt = now, CreatedBy = "demo", SecurityStamp = StaffAccount.NewStamp() };
             account.PasswordHash = StaffSignIn.Hash(account, PasswordOf(auth, u.Subject));
             return account;
         });

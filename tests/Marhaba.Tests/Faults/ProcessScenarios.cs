@@ -23,7 +23,7 @@ public static class ProcessScenarios
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
         var sailing = (await (await client.PostAsJsonAsync("/api/sailings", new ScheduleSailing("ESALG-MAPTM", Direction.Inbound, "FRS", "Tanger Express",
             DateTimeOffset.UtcNow.AddHours(2), null, Math.Max(1200, crossings * 3), 0), Json.Options)).Content.ReadFromJsonAsync<SailingSummary>(Json.Options))!;
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("operator", [Roles.Operator], lines: ["ESALG-MAPTM"]));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("operator", [Roles.Operator], company: "FRS"));
         var references = new List<string>();
         for (var i = 0; i < crossings; i++)
             references.Add((await (await client.PostAsJsonAsync("/api/crossings", new BookCrossing(sailing.Id, 2, 1, null), Json.Options))

@@ -88,7 +88,7 @@ public class when_a_keyed_request_meets_a_crash_or_its_duplicate(AppFixture app,
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
         var sailing = (await (await client.PostAsJsonAsync("/api/sailings", new ScheduleSailing("ESALG-MAPTM", Direction.Inbound, "FRS", "Tanger Express",
             DateTimeOffset.UtcNow.AddHours(2), null, 1200, 0), Json.Options)).Content.ReadFromJsonAsync<SailingSummary>(Json.Options))!;
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("operator", [Roles.Operator], lines: ["ESALG-MAPTM"]));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("operator", [Roles.Operator], company: "FRS"));
         var booking = (await (await client.PostAsJsonAsync("/api/crossings", new BookCrossing(sailing.Id, 2, 0, null), Json.Options))
             .Content.ReadFromJsonAsync<CrossingBookedResponse>(Json.Options))!;
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));

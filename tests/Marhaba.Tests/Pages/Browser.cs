@@ -68,7 +68,7 @@ public sealed class Browser : IAsyncDisposable
     public async Task<T> PostAsync<T>(string path, object body, string role, params string[] ports)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: ServerProcess.Json) };
-        request.Headers.Authorization = new("Bearer", _app.Tokens.Mint($"pages-{role}", [role], ports, lines: Marhaba.Ports.ReferenceData.Routes.Select(r => r.Code)));
+        request.Headers.Authorization = new("Bearer", _app.Tokens.Mint($"pages-{role}", [role], ports, company: role == Roles.Operator ? "GNV" : null));
         using var response = await _api.SendAsync(request);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<T>(ServerProcess.Json))!;
