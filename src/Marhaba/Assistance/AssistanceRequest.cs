@@ -91,6 +91,9 @@ public record AssistanceRequestCancelled(DateTimeOffset At);
 /// <summary>An agent judged a traveller's request to be abuse (a prank, a flood): closed, and counted as such.</summary>
 public record AssistanceRequestMarkedAbusive(string By, DateTimeOffset At);
 
+/// <summary>The request's texts, contact and kept answers were erased; the request stays, anonymous.</summary>
+public record AssistanceDataErased(DateTimeOffset At, string By, Privacy.ErasureReason Reason);
+
 /// <summary>
 /// One person's or party's request for help, worked by the Foundation's agents at a place (a port
 /// by UN/LOCODE, or aboard a sailing as "SAILING:&lt;id&gt;") within time limits set by urgency and category.
@@ -118,6 +121,7 @@ public class AssistanceRequest
     public int Reopened { get; set; }
     public bool OpenedByTraveller { get; set; }
     public bool Abusive { get; set; }
+    public bool Erased { get; set; }
 
     public bool IsOpen => Status is AssistanceStatus.Opened or AssistanceStatus.Acknowledged or AssistanceStatus.Assigned;
     /// <summary>Aboard, the sailing's arrival port (whose agents meet the ship).</summary>
@@ -143,6 +147,7 @@ public class AssistanceRequest
     public void Apply(AssistanceRequestClosed e) { Status = AssistanceStatus.Closed; LastUpdateAt = e.At; }
     public void Apply(AssistanceRequestCancelled e) { Status = AssistanceStatus.Cancelled; LastUpdateAt = e.At; }
     public void Apply(AssistanceRequestMarkedAbusive e) { Status = AssistanceStatus.Closed; Abusive = true; LastUpdateAt = e.At; }
+    public void Apply(AssistanceDataErased e) => Erased = true;
 
     public void Apply(AssistanceRequestReopened e)
     {

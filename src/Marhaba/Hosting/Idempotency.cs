@@ -23,6 +23,8 @@ public sealed class IdempotencyClaim(string id, string fingerprint, DateTimeOffs
     public string Id { get; } = id;
     public string Fingerprint { get; } = fingerprint;
     public DateTimeOffset StartedAt { get; } = startedAt;
+    /// <summary>Keyed hashes of the crossings and requests the request names (route, body), for erasure to find its answer.</summary>
+    public HashSet<string> Subjects { get; } = [];
     /// <summary>The command's unit of work holds the answer: it commits with the change, or neither does.</summary>
     public bool KeptInTransaction { get; set; }
 }
@@ -80,6 +82,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog l
         var caller = context.User.Identity?.IsAuthenticated == true ? context.User.StaffId()
             : $"anonymous {Clients.Of(context)} {fingerprint}";
         var claim = new IdempotencyClaim(log.Hash($"{caller}\n{context.Request.Method} {context.Request.Path}\n{key}"), fingerprint, clock.GetUtcNow());
+        claim.Subjects.UnionWith(log.SubjectsOf(context.Request.RouteValues.Values.OfType<string>(), body.ToArray()));
         context.Features.Set(claim);
         var inTransaction = context.GetEndpoint()?.Metadata.GetMetadata<AnswerKeptInTransaction>() is not null;
 
@@ -215,7 +218,7 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
     private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
 
     public const string Table = $"{Database.Schema}.kept_answers";
-    private const string Insert = $"insert into {Table} (id, fingerprint, status_code, content_type, location, body, started_at) values ";
+    private const string Insert = $"insert into {Table} (id, fingerprint, status_code, content_type, location, body, started_at, subjects) values ";
 
     public static void AddTo(StoreOptions opts)
     {
@@ -227,6 +230,8 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
         table.AddColumn<string>("location");
         table.AddColumn<string>("body").NotNull();
         table.AddColumn<DateTimeOffset>("started_at").NotNull();
+        table.AddColumn("subjects", "text[]");
+        table.Indexes.Add(new Weasel.Postgresql.Tables.IndexDefinition("ix_kept_answers_subjects") { Columns = ["subjects"], Method = Weasel.Postgresql.Tables.IndexMethod.gin });
         opts.Storage.ExtendedSchemaObjects.Add(table);
     }
 
@@ -270,15 +275,52 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
     /// (waiting for it while it is uncommitted) and its whole transaction rolls back.
     /// </summary>
     public void Queue(IDocumentSession session, IdempotencyClaim claim, KeptAnswer answer) =>
-        session.QueueSqlCommand(Insert + "(?, ?, ?, ?, ?, ?, ?)",
+        session.QueueSqlCommand(Insert + "(?, ?, ?, ?, ?, ?, ?, ?)",
             claim.Id, claim.Fingerprint, answer.StatusCode, (object?)answer.ContentType ?? DBNull.Value,
-            (object?)answer.Location ?? DBNull.Value, Seal(claim.Id, answer.Body), claim.StartedAt);
+            (object?)answer.Location ?? DBNull.Value, Seal(claim.Id, answer.Body), claim.StartedAt, Subjects(claim, answer));
+
+    /// <summary>What the request named and what its answer names.</summary>
+    private string[] Subjects(IdempotencyClaim claim, KeptAnswer answer) =>
+        [.. claim.Subjects.Union(SubjectsOf([], Encoding.UTF8.GetBytes(answer.Body)))];
+
+    /// <summary>The fields that name a crossing or a request, at the top of a JSON body or in its list of items.</summary>
+    private static readonly HashSet<string> SubjectFields = new(StringComparer.OrdinalIgnoreCase) { "bookingReference", "reference", "crossingId", "requestId" };
+
+    /// <summary>
+    /// Keyed hashes of the ids and references a request or answer names: erasure deletes the answers kept for a crossing
+    /// or a request by them, without the table saying in clear which answer is whose.
+    /// </summary>
+    public IEnumerable<string> SubjectsOf(IEnumerable<string> routeValues, byte[] json)
+    {
+        var values = routeValues.Where(v => Guid.TryParse(v, out _)).ToList();
+        try
+        {
+            if (json.Length > 0 && JsonNode.Parse(json) is JsonObject body)
+            {
+                var objects = new List<JsonObject> { body };
+                objects.AddRange(body.Select(p => p.Value).OfType<JsonArray>().SelectMany(a => a.OfType<JsonObject>()));
+                values.AddRange(objects.SelectMany(o => o).Where(p => SubjectFields.Contains(p.Key) && p.Value is JsonValue)
+                    .Select(p => p.Value!.GetValueKind() == JsonValueKind.String ? p.Value.GetValue<string>() : null).OfType<string>());
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: it names nothing this way.
+        }
+        return values.Where(v => v.Length is > 0 and <= 64).Select(Subject).Distinct();
+    }
+
+    private string Subject(string value) => Hash("subject " + value.Trim().ToUpperInvariant().Replace("-", ""));
+
+    /// <summary>Deletes, in the erasure's own transaction, every answer kept for these crossings, requests and references.</summary>
+    public void QueueErase(IDocumentSession session, IEnumerable<string> ids) =>
+        session.QueueSqlCommand($"delete from {Table} where subjects && ?", (object)ids.Select(Subject).Distinct().ToArray());
 
     /// <summary>Keeps the answer of an endpoint without a unit of work of its own; a repeat keeps the first.</summary>
     public async Task TryKeepAsync(IdempotencyClaim claim, KeptAnswer answer, CancellationToken ct)
     {
-        await using var cmd = _dataSource.CreateCommand(Insert + "($1, $2, $3, $4, $5, $6, $7) on conflict (id) do nothing");
-        foreach (var value in new object?[] { claim.Id, claim.Fingerprint, answer.StatusCode, answer.ContentType, answer.Location, Seal(claim.Id, answer.Body), claim.StartedAt })
+        await using var cmd = _dataSource.CreateCommand(Insert + "($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing");
+        foreach (var value in new object?[] { claim.Id, claim.Fingerprint, answer.StatusCode, answer.ContentType, answer.Location, Seal(claim.Id, answer.Body), claim.StartedAt, Subjects(claim, answer) })
             cmd.Parameters.Add(new() { Value = value ?? DBNull.Value });
         await cmd.ExecuteNonQueryAsync(ct);
     }

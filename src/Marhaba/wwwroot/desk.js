@@ -9,7 +9,7 @@ let token = desk.dataset.token;
 // Business time is the server's: the step happened at the server's "now" as seen from this device.
 const clockOffset = Number(desk.dataset.serverTime) - Date.now();
 // The queue belongs to the person signed in, not to the tablet: the next person never sees or sends it.
-const storageKey = `marhaba-desk-queue:${desk.dataset.login}:${port}`;
+const storageKey = `marhaba-desk-queue:${desk.dataset.login}:${port}`; // see prune()
 
 // A new token from the server, or null when the sign-in has ended (signed out, disabled, changed).
 async function renewToken() {
@@ -112,10 +112,21 @@ function outcome(action, answer) {
   return `Done: ${answer.bookingReference} is now ${statusWords[answer.status] ?? answer.status}.`;
 }
 
-// Keeps what was sent for today's record on screen, not for ever.
+// A step holds a booking reference or a plate: the tablet keeps what was sent for a day (today's record on
+// screen), and a step never sent for three days (a tablet offline over a weekend), not for ever — for every
+// person who used this tablet, whether or not they come back to it.
+const queuePrefix = 'marhaba-desk-queue:';
 function prune() {
   const dayAgo = Date.now() - 24 * 3600 * 1000;
-  save(load().filter((a) => a.state === 'waiting' || Date.parse(a.queuedAt) > dayAgo).slice(-100));
+  const threeDaysAgo = Date.now() - 3 * 24 * 3600 * 1000;
+  const keep = (a) => Date.parse(a.queuedAt) > (a.state === 'waiting' ? threeDaysAgo : dayAgo);
+  for (const key of Object.keys(localStorage).filter((k) => k.startsWith(queuePrefix))) {
+    let queue;
+    try { queue = JSON.parse(localStorage.getItem(key)) ?? []; } catch { queue = []; }
+    const kept = queue.filter(keep).slice(-100);
+    if (kept.length === 0) localStorage.removeItem(key);
+    else if (kept.length !== queue.length) localStorage.setItem(key, JSON.stringify(kept));
+  }
 }
 
 function renderQueue() {
@@ -274,6 +285,7 @@ window.addEventListener('offline', () => showNetwork(false));
 // A connection can come back without an "online" event (a dead Wi-Fi hotspot): try again every 15 s.
 setInterval(() => { if (load().some((a) => a.state === 'waiting')) drain(); }, 15000);
 
+prune();
 renderQueue();
 showNetwork(navigator.onLine);
 refresh();

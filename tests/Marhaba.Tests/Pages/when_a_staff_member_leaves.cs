@@ -175,6 +175,33 @@ public class when_a_staff_member_leaves(AppFixture app) : Scenario(app)
             .ShouldBe(Marhaba.Crossings.CrossingStatus.Arrived);
     }
 
+    [Fact]
+    public async Task a_tablet_forgets_the_plates_and_references_of_old_steps_whoever_recorded_them()
+    {
+        var browser = await App.BrowserAsync();
+        var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
+        var page = await browser.SignedInAsync("/desk", officer);
+        // Steps another officer left on this tablet: sent two days ago, never sent for four days, and one from this morning.
+        await page.EvaluateAsync(@"() => {
+            const at = (hours) => new Date(Date.now() - hours * 3600 * 1000).toISOString();
+            localStorage.setItem('marhaba-desk-queue:someone-else:MAPTM', JSON.stringify([
+              { key: 'a', state: 'done', queuedAt: at(48), label: 'Record arrival · GE872KT', body: { plate: 'GE872KT' } },
+              { key: 'b', state: 'waiting', queuedAt: at(96), label: 'Record arrival · MRH-OLDOLDOLD1', body: { bookingReference: 'MRH-OLDOLDOLD1' } },
+              { key: 'c', state: 'waiting', queuedAt: at(3), label: 'Record arrival · MRH-FRESHFRESH', body: { bookingReference: 'MRH-FRESHFRESH' } },
+            ]));
+            localStorage.setItem('marhaba-desk-queue:gone-for-good:MAPTM', JSON.stringify([
+              { key: 'd', state: 'refused', queuedAt: at(30), label: 'Clear · AB123CD', body: { plate: 'AB123CD' } }]));
+          }");
+        var stored = await page.EvaluateAsync<string>("() => JSON.stringify(localStorage)");
+        stored.ShouldContain("GE872KT", customMessage: "the old steps must be there before the desk opens again, or this proves nothing");
+
+        await page.ReloadAsync();
+        await page.Locator("#network").Filter(new() { HasText = "Online" }).WaitForAsync();
+        stored = await page.EvaluateAsync<string>("() => JSON.stringify(localStorage)");
+        foreach (var gone in new[] { "GE872KT", "MRH-OLDOLDOLD1", "AB123CD", "gone-for-good" }) stored.ShouldNotContain(gone);
+        stored.ShouldContain("MRH-FRESHFRESH", customMessage: "a step of this morning still waits for its officer");
+    }
+
     private static async Task SignInHereAsync(IPage page, StaffAccountCreated account, string path)
     {
         await page.GotoAsync(path);

@@ -6,6 +6,7 @@ using Marhaba.Privacy;
 using Marhaba.Sailings;
 using Marten;
 using Npgsql;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Marhaba.Tests.Privacy;
 
@@ -107,7 +108,18 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
                 new ContactDetails("Yasmina Benjelloun", "+39 347 555 0199", "yasmina.b@example.org"))).ToUrl("/api/traveller/assistance");
             s.StatusCodeShouldBe(201);
         });
-        (await ScanAsync()).ShouldNotBeEmpty("the scan must find the values before erasure, or it proves nothing");
+        // An agent answers on the traveller's page, a port officer reads the details with a reason that names the person,
+        // and the traveller's app keeps its lookups for a retry.
+        await using (var query = App.Store.QuerySession())
+        {
+            var request = await query.Query<AssistanceRequest>().SingleAsync(r => r.CrossingId == booking.CrossingId);
+            await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Admin)); s.Post.Json(new AddNote("Yasmina: the consulate opens at 9", true)).ToUrl($"/api/assistance/{request.Id}/notes"); s.StatusCodeShouldBe(200); });
+        }
+        await Host.Scenario(s => { s.WithBearerToken(PortStaff("MAPTM")); s.Get.Url($"/api/crossings/{booking.CrossingId}/profile?reason=Yasmina at lane 4"); s.StatusCodeShouldBe(200); });
+        await KeptLookupsAsync(booking.BookingReference, booking.AccessCode);
+        var before = await ScanAsync();
+        before.ShouldContain(f => f.StartsWith("mt_doc_profileread"), "the scan must find the values before erasure, or it proves nothing");
+        before.ShouldContain(f => f.StartsWith("kept answer"));
 
         await Host.Scenario(s =>
         {
@@ -141,15 +153,54 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
         var departure = (await sailing.ReadAsJsonAsync<Crossing>())!.DepartureAt;
 
         // Not yet: the season of the departure has not closed 90 days ago.
-        (await SeasonErasure.EraseDueAsync(App.Store, options, departure.AddDays(1), CancellationToken.None)).ShouldBe(0);
+        (await SeasonErasure.EraseDueAsync(App.Store, Host.Services.GetRequiredService<IdempotencyLog>(), options, departure.AddDays(1), CancellationToken.None)).ShouldBe(0);
         var closed = new DateTimeOffset(departure.Month > 9 || (departure.Month == 9 && departure.Day >= 16) ? departure.Year + 1 : departure.Year, 9, 16, 0, 0, 0, TimeSpan.Zero);
-        (await SeasonErasure.EraseDueAsync(App.Store, options, closed.AddDays(91), CancellationToken.None)).ShouldBe(1);
+        // The crossing, and every request opened without a booking before the season closed (this one among them).
+        (await SeasonErasure.EraseDueAsync(App.Store, Host.Services.GetRequiredService<IdempotencyLog>(), options, closed.AddDays(91), CancellationToken.None)).ShouldBeGreaterThanOrEqualTo(2);
 
         await using var session = App.Store.QuerySession();
         (await session.LoadAsync<TravellerProfile>(booking.CrossingId)).ShouldBeNull();
         (await session.LoadAsync<Crossing>(booking.CrossingId))!.Erased.ShouldBeTrue();
         (await session.LoadAsync<AccessKey>(booking.BookingReference)).ShouldBeNull("the code's keyed hash goes with the season");
         (await session.LoadAsync<AccessKey>(request.Reference)).ShouldBeNull("and so does a walk-up request's");
+        (await session.LoadAsync<AssistanceText>(request.RequestId)).ShouldBeNull("with what it said");
+        (await session.LoadAsync<AssistanceRequest>(request.RequestId))!.Erased.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task a_request_without_a_booking_is_erased_with_its_texts_contact_code_and_kept_answers()
+    {
+        var opened = (await (await Host.Scenario(s =>
+        {
+            s.WithRequestHeader(IdempotencyMiddleware.Header, Guid.NewGuid().ToString());
+            s.Post.Json(new OpenAssistanceRequest(null, null, AssistanceCategory.LostDocuments, null, "MAPTM",
+                "Yasmina Benjelloun lost passport ZX4471209", Language.it, ContactChannel.Phone,
+                new ContactDetails("Yasmina Benjelloun", "+39 347 555 0199", "yasmina.b@example.org"))).ToUrl("/api/traveller/assistance");
+            s.StatusCodeShouldBe(201);
+        })).ReadAsJsonAsync<AssistanceRequestOpenedResponse>())!;
+        await Host.Scenario(s =>
+        {
+            s.WithBearerToken(Token(Roles.Agent, "MAPTM"));
+            s.WithRequestHeader(IdempotencyMiddleware.Header, Guid.NewGuid().ToString());
+            s.Post.Json(new AddNote("Called Yasmina back on +39 347 555 0199", true)).ToUrl($"/api/assistance/{opened.RequestId}/notes");
+            s.StatusCodeShouldBe(200);
+        });
+        await KeptLookupsAsync(opened.Reference, opened.AccessCode!);
+        (await ScanAsync()).ShouldContain(f => f.StartsWith("kept answer"), "the scan must find the values before erasure, or it proves nothing");
+
+        await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Agent, "MAPTM")); s.Post.Json(new EraseTravellerData(null)).ToUrl($"/api/assistance/{opened.RequestId}/erasure"); s.StatusCodeShouldBe(403); });
+        await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Admin)); s.Post.Json(new EraseTravellerData(null)).ToUrl($"/api/assistance/{opened.RequestId}/erasure"); s.StatusCodeShouldBe(204); });
+        await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Admin)); s.Post.Json(new EraseTravellerData(null)).ToUrl($"/api/assistance/{Guid.NewGuid()}/erasure"); s.StatusCodeShouldBe(404); });
+
+        (await ScanAsync()).ShouldBeEmpty();
+        await Host.Scenario(s => { s.Post.Json(new TravellerKey(opened.Reference, opened.AccessCode!, null)).ToUrl("/api/traveller/requests"); s.StatusCodeShouldBe(404); });
+        (await Events(opened.RequestId)).Last().ShouldBeOfType<AssistanceDataErased>();
+    }
+
+    private async Task<IReadOnlyList<object>> Events(Guid stream)
+    {
+        await using var session = App.Store.QuerySession();
+        return (await session.Events.FetchStreamAsync(stream)).Select(e => e.Data).ToList();
     }
 
     /// <summary>Every table of the platform's schema, every row as text: which erased values remain.</summary>
@@ -168,6 +219,31 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
             cmd.Parameters.AddWithValue("v", $"%{value}%");
             if ((long)(await cmd.ExecuteScalarAsync())! > 0) found.Add($"{table}: {value}");
         }
+        // Answers kept for retries are sealed: opened with the server's key, as the server would replay them.
+        var log = Host.Services.GetRequiredService<IdempotencyLog>();
+        var ids = new List<string>();
+        await using (var cmd = new NpgsqlCommand($"select id from {IdempotencyLog.Table}", conn))
+        await using (var reader = await cmd.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) ids.Add(reader.GetString(0));
+        foreach (var id in ids)
+        {
+            var kept = (await log.LoadAsync(id, CancellationToken.None))!;
+            found.AddRange(Personal.Where(v => kept.Body.Contains(v, StringComparison.OrdinalIgnoreCase)).Select(v => $"kept answer {id[..8]}: {v}"));
+        }
         return found;
+    }
+
+    /// <summary>A traveller's app asks for the status and the requests with an Idempotency-Key: both answers are kept for a retry.</summary>
+    private async Task KeptLookupsAsync(string reference, string code)
+    {
+        var lookups = new List<(string Url, object Body)> { ("/api/traveller/requests", new TravellerKey(reference, code, Language.it)) };
+        if (reference.StartsWith("MRH")) lookups.Add(("/api/traveller/status", new TravellerStatusRequest(reference, code)));
+        foreach (var (url, body) in lookups)
+            await Host.Scenario(s =>
+            {
+                s.WithRequestHeader(IdempotencyMiddleware.Header, Guid.NewGuid().ToString());
+                s.Post.Json(body).ToUrl(url);
+                s.StatusCodeShouldBe(200);
+            });
     }
 }
