@@ -102,11 +102,9 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Policies.Staff, p => p.RequireRole(Roles.All));
 
 // Travellers' references and codes: rate-limited per client ; codes checked against a keyed hash, wrong ones counted per reference and client.
-builder.Services.AddSingleton(new TravellerAccess(
-    accessCodeKey,
-    Database.Tuned(connectionString)));
 ProxyOptions.AddTo(builder.Services, builder.Configuration);
 var travellerLimits = builder.Configuration.GetSection(TravellerLimits.Section).Get<TravellerLimits>() ?? new TravellerLimits();
+builder.Services.AddSingleton(new TravellerAccess(accessCodeKey, Database.Tuned(connectionString), travellerLimits.WrongCodesPerBookingPerDay));
 TravellerLimits.AddTravellerRateLimits(builder.Services, travellerLimits);
 builder.Services.AddSingleton(new Marhaba.Assistance.AssistanceLimits(travellerLimits, Database.Tuned(connectionString)));
 

@@ -137,7 +137,7 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
         await using (var conn = new Npgsql.NpgsqlConnection(App.ConnectionString))
         {
             await conn.OpenAsync();
-            await new Npgsql.NpgsqlCommand($"truncate {IdempotencyLog.Table}, {TravellerAccess.AttemptsTable}, {Marhaba.Assistance.AssistanceLimits.Table}", conn).ExecuteNonQueryAsync();
+            await new Npgsql.NpgsqlCommand($"truncate {IdempotencyLog.Table}, {TravellerAccess.AttemptsTable}, {TravellerAccess.WrongCodesTable}, {Marhaba.Assistance.AssistanceLimits.Table}", conn).ExecuteNonQueryAsync();
         }
         // Messages left by an earlier scenario (scheduled deadlines, retries) must not fire into this one.
         await Host.Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>().Storage.Admin.ClearAllAsync();

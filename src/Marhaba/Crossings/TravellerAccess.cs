@@ -27,16 +27,24 @@ public class AccessKey
 /// copy of the database alone does not reveal them. An unknown reference and a wrong code get the same
 /// answer. Each attempt is counted before its code is checked, in one statement, per reference and
 /// client: <see cref="MaxAttempts"/> wrong codes from one client lock that client out of that
-/// reference for <see cref="Lockout"/>, while the traveller on their own device still gets in.
+/// reference for <see cref="Lockout"/>, twice as long at each lockout after that (up to a day), while the
+/// traveller on their own device still gets in. Across all clients a reference takes
+/// <c>Travellers:WrongCodesPerBookingPerDay</c> wrong codes a day; past that, a client that has already
+/// been wrong about it is not heard again that day, and only a client's first code is checked: the
+/// traveller, who has no wrong code of their own, still gets in.
 /// </summary>
-public sealed class TravellerAccess(byte[] key, string connectionString) : IAsyncDisposable
+public sealed class TravellerAccess(byte[] key, string connectionString, int wrongCodesPerBookingPerDay = 20) : IAsyncDisposable
 {
     public const string Section = "Travellers";
     public const string KeySetting = "Travellers:AccessCodeKey";
     public const int MaxAttempts = 5;
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
     public static readonly TimeSpan Lockout = TimeSpan.FromMinutes(15);
+    public static readonly TimeSpan LongestLockout = TimeSpan.FromDays(1);
+    /// <summary>The window of a reference's wrong codes from all clients.</summary>
+    public static readonly TimeSpan BookingWindow = TimeSpan.FromDays(1);
     public const string AttemptsTable = $"{Database.Schema}.access_attempts";
+    public const string WrongCodesTable = $"{Database.Schema}.access_wrong_codes";
 
     private readonly NpgsqlDataSource _attempts = NpgsqlDataSource.Create(connectionString);
 
@@ -65,7 +73,14 @@ public sealed class TravellerAccess(byte[] key, string connectionString) : IAsyn
         table.AddColumn<int>("attempts").NotNull();
         table.AddColumn<DateTimeOffset>("first_at").NotNull();
         table.AddColumn<DateTimeOffset>("locked_until");
+        // Lockouts so far: each one lasts twice as long as the one before.
+        table.AddColumn("lockouts", "integer").NotNull().DefaultValueByExpression("0");
         opts.Storage.ExtendedSchemaObjects.Add(table);
+        var wrong = new Weasel.Postgresql.Tables.Table(WrongCodesTable);
+        wrong.AddColumn<string>("reference").AsPrimaryKey();
+        wrong.AddColumn<DateTimeOffset>("window_start").AsPrimaryKey();
+        wrong.AddColumn<int>("wrong").NotNull();
+        opts.Storage.ExtendedSchemaObjects.Add(wrong);
     }
 
     /// <summary>A new code's key, to be stored with the booking or request it opens.</summary>
@@ -78,10 +93,18 @@ public sealed class TravellerAccess(byte[] key, string connectionString) : IAsyn
     {
         if (reference is null || code is null || !Codes.IsReference(reference)) return (Guid.Empty, NoMatch);
         reference = Codes.Normalise(reference);
-        if (await CountAttemptAsync(reference, client, now, ct) is { } lockedUntil) return (Guid.Empty, LockedOut(reference, lockedUntil));
+        var (attempt, lockedUntil) = await CountAttemptAsync(reference, client, now, ct);
+        if (lockedUntil is not null) return (Guid.Empty, LockedOut(reference, lockedUntil.Value));
+        var window = new DateTimeOffset(now.UtcTicks - now.UtcTicks % BookingWindow.Ticks, TimeSpan.Zero);
+        // Past the reference's wrong codes for the day, only a client's first code is heard.
+        if (attempt > 1 && await WrongCodesAsync(reference, window, ct) >= wrongCodesPerBookingPerDay)
+            return (Guid.Empty, LockedOut(reference, window + BookingWindow));
         var stored = await session.LoadAsync<AccessKey>(reference, ct);
         if (stored is null || !CryptographicOperations.FixedTimeEquals(Convert.FromHexString(stored.CodeHash), Convert.FromHexString(Hash(reference, code))))
+        {
+            await CountWrongCodeAsync(reference, window, ct);
             return (Guid.Empty, NoMatch);
+        }
         await ForgetAttemptsAsync(reference, client, ct);
         return (stored.OwnerId, null);
     }
@@ -97,16 +120,19 @@ public sealed class TravellerAccess(byte[] key, string connectionString) : IAsyn
 
     /// <summary>
     /// Counts one attempt, atomically, before its code is checked: parallel guesses each count, and no
-    /// more than <see cref="MaxAttempts"/> are ever checked in a window. Returns when the lock ends, if locked.
+    /// more than <see cref="MaxAttempts"/> are ever checked in a window. Returns the attempt's number in its
+    /// window, and when the lock ends, if locked. Each lockout lasts twice the one before, up to a day.
     /// </summary>
-    private async Task<DateTimeOffset?> CountAttemptAsync(string reference, string client, DateTimeOffset now, CancellationToken ct)
+    private async Task<(int Attempt, DateTimeOffset? LockedUntil)> CountAttemptAsync(string reference, string client, DateTimeOffset now, CancellationToken ct)
     {
         await using var cmd = _attempts.CreateCommand($"""
-            insert into {AttemptsTable} as a (reference, client, attempts, first_at) values ($1, $2, 1, $3)
+            insert into {AttemptsTable} as a (reference, client, attempts, first_at, lockouts) values ($1, $2, 1, $3, 0)
             on conflict (reference, client) do update set
               attempts = case when a.first_at <= $3 - $4 and coalesce(a.locked_until, '-infinity') <= $3 then 1 else a.attempts + 1 end,
               locked_until = case when a.first_at <= $3 - $4 and coalesce(a.locked_until, '-infinity') <= $3 then null
-                                  when a.attempts + 1 = $5 then $3 + $6 else a.locked_until end,
+                                  when a.attempts + 1 = $5 then $3 + least($6 * power(2, a.lockouts), $7) else a.locked_until end,
+              lockouts = case when a.first_at <= $3 - $4 and coalesce(a.locked_until, '-infinity') <= $3 then a.lockouts
+                              when a.attempts + 1 = $5 then a.lockouts + 1 else a.lockouts end,
               first_at = case when a.first_at <= $3 - $4 and coalesce(a.locked_until, '-infinity') <= $3 then $3 else a.first_at end
             returning attempts, locked_until
             """);
@@ -116,10 +142,30 @@ public sealed class TravellerAccess(byte[] key, string connectionString) : IAsyn
         cmd.Parameters.Add(new() { Value = Window });
         cmd.Parameters.Add(new() { Value = MaxAttempts });
         cmd.Parameters.Add(new() { Value = Lockout });
+        cmd.Parameters.Add(new() { Value = LongestLockout });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         var attempts = reader.GetInt32(0);
-        return attempts > MaxAttempts ? reader.GetFieldValue<DateTimeOffset>(1) : null;
+        return (attempts, attempts > MaxAttempts ? reader.GetFieldValue<DateTimeOffset>(1) : null);
+    }
+
+    private async Task<int> WrongCodesAsync(string reference, DateTimeOffset window, CancellationToken ct)
+    {
+        await using var cmd = _attempts.CreateCommand($"select coalesce(max(wrong), 0) from {WrongCodesTable} where reference = $1 and window_start = $2");
+        cmd.Parameters.Add(new() { Value = reference });
+        cmd.Parameters.Add(new() { Value = window });
+        return (int)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private async Task CountWrongCodeAsync(string reference, DateTimeOffset window, CancellationToken ct)
+    {
+        await using var cmd = _attempts.CreateCommand($"""
+            insert into {WrongCodesTable} as w (reference, window_start, wrong) values ($1, $2, 1)
+            on conflict (reference, window_start) do update set wrong = w.wrong + 1
+            """);
+        cmd.Parameters.Add(new() { Value = reference });
+        cmd.Parameters.Add(new() { Value = window });
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private async Task ForgetAttemptsAsync(string reference, string client, CancellationToken ct)
@@ -133,9 +179,14 @@ public sealed class TravellerAccess(byte[] key, string connectionString) : IAsyn
     /// <summary>Counts that no longer matter: their window and lock ended before <paramref name="before"/>.</summary>
     public async Task<int> PurgeAttemptsAsync(DateTimeOffset before, CancellationToken ct)
     {
-        await using var cmd = _attempts.CreateCommand($"delete from {AttemptsTable} where first_at < $1 and coalesce(locked_until, '-infinity') < $1");
+        await using var cmd = _attempts.CreateCommand($"""
+            with attempts as (delete from {AttemptsTable} where first_at < $1 and coalesce(locked_until, '-infinity') < $1 returning 1),
+                 wrong as (delete from {WrongCodesTable} where window_start < $1 - $2::interval returning 1)
+            select (select count(*) from attempts) + (select count(*) from wrong)
+            """);
         cmd.Parameters.Add(new() { Value = before });
-        return await cmd.ExecuteNonQueryAsync(ct);
+        cmd.Parameters.Add(new() { Value = BookingWindow });
+        return (int)(long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     private string Hash(string reference, string code) =>

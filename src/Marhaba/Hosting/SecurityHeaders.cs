@@ -35,6 +35,8 @@ public sealed class TravellerLimits
     public int WalkUpRequestsPerPlacePerHour { get; set; } = 60;
     /// <summary>Requests one booking opens in one day (UTC), from whatever address.</summary>
     public int RequestsPerBookingPerDay { get; set; } = 10;
+    /// <summary>Wrong access codes a reference takes in a day (UTC) from all clients, before only first tries are heard.</summary>
+    public int WrongCodesPerBookingPerDay { get; set; } = 20;
 
     public static void AddTravellerRateLimits(IServiceCollection services, TravellerLimits limits) =>
         services.AddRateLimiter(o =>

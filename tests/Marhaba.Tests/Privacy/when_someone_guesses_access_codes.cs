@@ -35,6 +35,51 @@ public class when_someone_guesses_access_codes(AppFixture app) : Scenario(app)
         await Status(target.BookingReference, target.AccessCode, 200);
     }
 
+    [Fact]
+    public async Task a_guesser_that_comes_back_is_locked_out_longer_each_time()
+    {
+        var (target, _) = await Booked();
+        var lockouts = new List<TimeSpan>();
+        for (var round = 0; round < 4; round++)
+        {
+            for (var i = 0; i < TravellerAccess.MaxAttempts; i++) await Status(target.BookingReference, $"WRONG{round}{i}", 404);
+            var problem = System.Text.Json.JsonDocument.Parse(await (await Status(target.BookingReference, target.AccessCode, 429)).ReadAsTextAsync());
+            var until = problem.RootElement.GetProperty(TravellerAccess.LockedUntil).GetDateTimeOffset();
+            lockouts.Add(until - App.Clock.GetUtcNow());
+            App.Clock.SetUtcNow(until.AddMinutes(1));
+        }
+        lockouts.Select(l => (int)Math.Round(l.TotalMinutes)).ShouldBe([15, 30, 60, 120]);
+        // The traveller on their own phone was never slowed down.
+        await Status(target.BookingReference, target.AccessCode, 200, from: TravellersPhone);
+    }
+
+    [Fact]
+    public async Task many_addresses_guessing_one_booking_are_capped_for_the_day_yet_the_traveller_gets_in()
+    {
+        await using var node = await App.StartNodeAsync(("Travellers:WrongCodesPerBookingPerDay", "6"), ("Travellers:RequestsPerMinutePerClient", "1000000"));
+        var (target, _) = await Booked();
+        var other = await Book((await ScheduleSailing()).Id);
+        IPAddress Address(int i) => IPAddress.Parse($"203.0.113.{100 + i}");
+
+        // Three addresses, two wrong codes each: the booking's six wrong codes for the day are spent.
+        for (var a = 0; a < 3; a++)
+        for (var i = 0; i < 2; i++)
+            await Status(target.BookingReference, $"WRONG{a}{i}", 404, node, Address(a));
+        // An address that was wrong already is not heard again today, though it has not had its five.
+        (await (await Status(target.BookingReference, "WRONGAGAIN", 429, node, Address(0))).ReadAsTextAsync()).ShouldContain("Too many wrong access codes");
+        await Status(target.BookingReference, target.AccessCode, 429, node, Address(1));
+        // A new address has its first code checked, and only that one.
+        await Status(target.BookingReference, "WRONGNEW", 404, node, Address(7));
+        await Status(target.BookingReference, "WRONGNEW2", 429, node, Address(7));
+        // The traveller, with no wrong code of their own, gets in; another booking is untouched.
+        await Status(target.BookingReference, target.AccessCode, 200, node, TravellersPhone);
+        await Status(other.BookingReference, other.AccessCode, 200, node, Address(0));
+
+        // The next day the booking is heard again.
+        App.Clock.SetUtcNow(App.Clock.GetUtcNow().AddDays(1));
+        await Status(target.BookingReference, target.AccessCode, 200, node, Address(0));
+    }
+
     /// <summary>A traveller's status asked through the ports' load balancer, for the client it names.</summary>
     private Task<IScenarioResult> ThroughProxy(string reference, string code, int status, string client, IAlbaHost? host = null, string? proxy = null) =>
         (host ?? Host).Scenario(s =>
