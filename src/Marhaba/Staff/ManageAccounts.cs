@@ -26,7 +26,11 @@ public enum StaffAccountChange
     [JsonStringEnumMemberName("Enabled")] Enabled,
     [JsonStringEnumMemberName("ScopeChanged")] ScopeChanged,
     [JsonStringEnumMemberName("SignedOutEverywhere")] SignedOutEverywhere,
+    [JsonStringEnumMemberName("PasswordReset")] PasswordReset,
 }
+
+/// <summary>The account's new password, shown once.</summary>
+public record StaffPasswordReset(string Login, string Password);
 
 /// <summary>A change to a staff account: who made it, when, and the account's role and places after it. Logins, not names.</summary>
 public record StaffAccountChanged(string Login, StaffAccountChange Change, string Role, string[] Ports, string[] Lines, string By, DateTimeOffset At, string? Company = null);
@@ -137,6 +141,19 @@ public static class StaffAccounts
         return null;
     }
 
+    /// <summary>A new password (a forgotten or shared one): the old one stops working, and so does every session and token.</summary>
+    public static async Task<(StaffPasswordReset? Reset, ProblemDetails? Refused)> ResetPasswordAsync(IDocumentSession session, string login, string by, DateTimeOffset now, CancellationToken ct)
+    {
+        var account = await session.LoadAsync<StaffAccount>(login.Trim().ToLowerInvariant(), ct);
+        if (account is null) return (null, Problems.NotFound($"No account '{login}'."));
+        var password = StaffSignIn.NewPassword();
+        account.PasswordHash = StaffSignIn.Hash(account, password);
+        account.SecurityStamp = StaffAccount.NewStamp();
+        session.Store(account);
+        Record(session, account, StaffAccountChange.PasswordReset, by, now);
+        return (new StaffPasswordReset(account.Id, password), null);
+    }
+
     /// <summary>The account's changes, oldest first.</summary>
     public static async Task<List<StaffAccountChanged>?> ChangesAsync(IQuerySession session, string login, CancellationToken ct)
     {
@@ -179,6 +196,18 @@ public static class StaffAccountEndpoints
     [Authorize(Policy = Policies.Admin)]
     public static async Task<IResult> SignOutEverywhere(string login, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, StaffAccess access, CancellationToken ct) =>
         Done(await StaffAccounts.SignOutEverywhereAsync(session, login, user.StaffId(), clock.GetUtcNow(), ct), access, login);
+
+    /// <summary>A new password for the account, in the answer once; every session and token of it ends.</summary>
+    [WolverinePost("/api/staff/accounts/{login}/password", OperationId = "ResetStaffPassword")]
+    [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<StaffPasswordReset>(200)]
+    public static async Task<IResult> ResetPassword(string login, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, StaffAccess access, CancellationToken ct)
+    {
+        var (reset, refused) = await StaffAccounts.ResetPasswordAsync(session, login, user.StaffId(), clock.GetUtcNow(), ct);
+        if (refused is not null) return refused.ToResult();
+        access.Forget(reset!.Login);
+        return Results.Ok(reset);
+    }
 
     [WolverineGet("/api/staff/accounts/{login}/changes", OperationId = "StaffAccountChanges")]
     [Authorize(Policy = Policies.Admin)]

@@ -74,6 +74,34 @@ public class when_a_staff_member_leaves(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task a_new_password_ends_the_old_one_and_every_session_made_with_it()
+    {
+        var browser = await App.BrowserAsync();
+        var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
+        var page = await browser.SignedInAsync("/desk", officer);
+        var token = await DeskTokenAsync(page);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/staff/accounts/{officer.Login}/password");
+        request.Headers.Authorization = new("Bearer", App.Tokens.Mint("pages-admin", [Roles.Admin]));
+        using var response = await browser.Api.SendAsync(request);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var reset = (await response.Content.ReadFromJsonAsync<StaffPasswordReset>(ServerProcess.Json))!;
+        reset.Password.ShouldNotBe(officer.Password);
+
+        await RefusedWithinAsync(browser.Api, token, TimeSpan.FromSeconds(5));
+        await page.ReloadAsync();
+        page.Url.ShouldContain("/signin");
+        // The old password opens nothing; the new one opens the desk.
+        await page.FillAsync("#login", officer.Login);
+        await page.FillAsync("#password", officer.Password);
+        await page.ClickAsync("button.primary");
+        await page.Locator("[role=alert]", new() { HasText = "password is wrong" }).WaitForAsync();
+        await SignInHereAsync(page, officer with { Password = reset.Password }, "/desk");
+        var changes = await browser.GetAsync<List<StaffAccountChanged>>($"/api/staff/accounts/{officer.Login}/changes", Roles.Admin);
+        changes.Last().Change.ShouldBe(StaffAccountChange.PasswordReset);
+    }
+
+    [Fact]
     public async Task a_signed_out_desks_token_is_refused_and_a_role_change_ends_the_session()
     {
         var browser = await App.BrowserAsync();

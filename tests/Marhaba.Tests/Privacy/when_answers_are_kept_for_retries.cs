@@ -101,4 +101,25 @@ public class when_answers_are_kept_for_retries(AppFixture app) : Scenario(app)
         fingerprint.Length.ShouldBe(64);
         id.ShouldNotContain(key);
     }
+
+    [Fact]
+    public async Task two_officers_sending_the_same_key_each_get_their_own_answer()
+    {
+        var sailing = await ScheduleSailing();
+        var first = await Book(sailing.Id);
+        var second = await Book(sailing.Id);
+        ShipLeft(sailing);
+        string amina = App.Tokens.Mint("amina", [Roles.PortStaff], ["MAPTM"]), karim = App.Tokens.Mint("karim", [Roles.PortStaff], ["MAPTM"]);
+
+        // Both tablets run the same app, whose keys start at 1 after each restart.
+        var aminas = await Record("MAPTM", amina, new CrossingAtPort(first.BookingReference, null, "Lane 1", null), 200, key: "1");
+        var karims = await Record("MAPTM", karim, new CrossingAtPort(second.BookingReference, null, "Lane 2", null), 200, key: "1");
+        karims.Context.Response.Headers["Idempotent-Replayed"].ToString().ShouldBeEmpty("another officer's key is not this one's");
+        (await karims.ReadAsTextAsync()).ShouldContain(second.BookingReference);
+        // Each one's retry gets their own answer again.
+        var retry = await Record("MAPTM", karim, new CrossingAtPort(second.BookingReference, null, "Lane 2", null), 200, key: "1");
+        retry.Context.Response.Headers["Idempotent-Replayed"].ToString().ShouldBe("true");
+        (await retry.ReadAsTextAsync()).ShouldBe(await karims.ReadAsTextAsync());
+        (await aminas.ReadAsTextAsync()).ShouldContain(first.BookingReference);
+    }
 }

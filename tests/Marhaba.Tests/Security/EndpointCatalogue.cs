@@ -49,7 +49,7 @@ public static class EndpointCatalogue
         // Blazor's connection for the live pages: open to all, the pages it serves check the signed-in user.
         ["GET /_blazor"] = Everyone, ["GET /_blazor/disconnect/"] = Everyone, ["GET /_blazor/initializers/"] = Everyone, ["GET /_blazor/negotiate"] = Everyone,
         ["GET /api/staff/accounts"] = Admins, ["POST /api/staff/accounts"] = Admins, ["PUT /api/staff/accounts/{login}"] = Admins,
-        ["POST /api/staff/accounts/{login}/sign-out-everywhere"] = Admins, ["GET /api/staff/accounts/{login}/changes"] = Admins,
+        ["POST /api/staff/accounts/{login}/sign-out-everywhere"] = Admins, ["POST /api/staff/accounts/{login}/password"] = Admins, ["GET /api/staff/accounts/{login}/changes"] = Admins,
         // The desk renews its token with its sign-in cookie, never with a token.
         ["POST /desk/token"] = [],
         ["POST /api/staff/accounts/{login}/disable"] = Admins, ["POST /api/staff/accounts/{login}/enable"] = Admins,
@@ -86,7 +86,7 @@ public static class EndpointCatalogue
 
         ["POST /api/assistance"] = Helpers, ["GET /api/crossings/{crossingId}/profile"] = Helpers,
 
-        ["POST /api/crossings/{crossingId}/erasure"] = Admins, ["GET /api/crossings/{crossingId}/profile/reads"] = Admins,
+        ["POST /api/crossings/{crossingId}/erasure"] = Admins, ["POST /api/assistance/{requestId}/erasure"] = Admins, ["GET /api/crossings/{crossingId}/profile/reads"] = Admins,
         ["POST /api/port-authority/daily-figures"] = Admins, ["GET /api/port-authority/link"] = Admins,
         ["DELETE /dead-letters/"] = Admins, ["POST /dead-letters/"] = Admins, ["POST /dead-letters/replay"] = Admins,
     };
@@ -125,7 +125,7 @@ public static class EndpointCatalogue
         ["GET /api/crossings/{crossingId}/profile/reads"] = "",
         ["POST /api/crossings/{crossingId}/cancel"] = """{"reason":"TravellerRequest"}""",
         ["POST /api/crossings/{crossingId}/rebook"] = $$"""{"sailingId":"{{Guid.NewGuid()}}","reason":"TravellerRequest"}""",
-        ["POST /api/crossings/{crossingId}/erasure"] = """{"why":"TravellerRequest"}""",
+        ["POST /api/crossings/{crossingId}/erasure"] = """{"why":"TravellerRequest"}""", ["POST /api/assistance/{requestId}/erasure"] = """{"why":"TravellerRequest"}""",
         ["PUT /api/crossings/{crossingId}/profile"] = """{"phone":"+212600000000"}""",
         ["GET /api/sailings/{sailingId}"] = "", ["GET /api/ports/{port}/desk/sailings/{sailingId}"] = "", ["GET /api/planning/sailings/{sailingId}"] = "",
         ["POST /api/sailings/{sailingId}/arrival"] = "{}", ["POST /api/sailings/{sailingId}/boarding"] = "{}",
