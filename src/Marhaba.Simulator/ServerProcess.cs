@@ -20,6 +20,17 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The access-code key of every server this process starts (a restarted server still knows the codes it issued).</summary>
     private static readonly string AccessCodeKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
 
+    /// <summary>The metrics scraper's token of every server this process starts.</summary>
+    public static readonly string ScrapeToken = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>The server's figures, as Prometheus scrapes them.</summary>
+    public async Task<string> MetricsAsync()
+    {
+        using var client = Client(1);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", ScrapeToken);
+        return await client.GetStringAsync(Marhaba.Hosting.Telemetry.ScrapePath);
+    }
+
     /// <summary>The certificate that encrypts the pages' keys, shared by every server this process starts.</summary>
     public static readonly string PageKeyCertificate = WritePageKeyCertificate();
 
@@ -45,6 +56,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 ["Auth__SigningKey"] = signingKey,
                 ["Travellers__AccessCodeKey"] = AccessCodeKey,
                 ["Pages__KeyCertificate"] = PageKeyCertificate,
+                ["Metrics__ScrapeToken"] = ScrapeToken,
                 ["Demo__Seed"] = "false",
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Travellers__RequestsPerMinutePerClient"] = "1000000",

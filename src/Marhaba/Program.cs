@@ -83,7 +83,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 var authority = builder.Configuration.GetSection(PortAuthorityOptions.Section).Get<PortAuthorityOptions>() ?? new PortAuthorityOptions();
 builder.Services.AddPortAuthorityLink(authority);
 builder.Services.AddSingleton<SailingConsequences>();
-builder.Services.AddSingularAgent<DailyFiguresSchedule>();
+builder.Services.AddSingleton<RecurringJob, DailyFiguresSchedule>();
 
 // Staff authenticate with bearer tokens; every state-changing endpoint names who may call it.
 var authOptions = TokenIssuer.ResolveOptions(builder.Configuration, embedded);
@@ -132,15 +132,17 @@ builder.Services.AddHealthChecks()
 Telemetry.AddTo(builder.Services, builder.Configuration, Database.Tuned(connectionString));
 
 // Tomorrow's forecasts are kept every hour, to be set against what happened.
-builder.Services.AddSingularAgent<ForecastRecorder>();
+builder.Services.AddSingleton<RecurringJob, ForecastRecorder>();
 
 // Personal data: erased on request, and for whole seasons a configurable time after they close.
 builder.Services.AddSingleton(builder.Configuration.GetSection(PrivacyOptions.Section).Get<PrivacyOptions>() ?? new PrivacyOptions());
-builder.Services.AddSingularAgent<SeasonErasure>();
+builder.Services.AddSingleton<RecurringJob, SeasonErasure>();
 
 // Stored idempotent answers and wrong-code counts are kept days, not for ever.
 builder.Services.AddSingleton<Retention>();
-builder.Services.AddSingleton<Wolverine.Runtime.Agents.IAgentFamily>(sp => sp.GetRequiredService<Retention>());
+builder.Services.AddSingleton<RecurringJob>(sp => sp.GetRequiredService<Retention>());
+// Each node, once started, makes sure every recurring job has its next run scheduled (durably, once in the cluster).
+builder.Services.AddHostedService<RecurringJobsStarter>();
 
 // Demo data for the embedded default, on an empty database.
 if (builder.Configuration.GetValue("Demo:Seed", false))

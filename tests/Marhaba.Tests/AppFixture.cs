@@ -161,7 +161,9 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
 
     protected string PortStaff(string port) => Token(Roles.PortStaff, port);
     /// <summary>A booking system working for every line.</summary>
-    protected string Operator => App.Tokens.Mint("test-operator", [Roles.Operator], company: "GNV");
+    protected string Operator => OperatorOf("GNV");
+    /// <summary>A ferry company's booking system.</summary>
+    protected string OperatorOf(string company) => App.Tokens.Mint($"test-operator-{company}", [Roles.Operator], company: company);
     protected string Planner => Token(Roles.Planner);
 
     protected HttpClient Client(string? token = null)
@@ -187,11 +189,11 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
     }
 
     /// <summary>An operator books a party onto a sailing through the API.</summary>
-    protected async Task<CrossingBookedResponse> Book(Guid sailingId, int adults = 2, int children = 2, VehicleDetails? vehicle = null)
+    protected async Task<CrossingBookedResponse> Book(Guid sailingId, int adults = 2, int children = 2, VehicleDetails? vehicle = null, string? company = null)
     {
         var result = await Host.Scenario(s =>
         {
-            s.WithBearerToken(Operator);
+            s.WithBearerToken(company is null ? Operator : OperatorOf(company));
             s.Post.Json(new BookCrossing(sailingId, adults, children, vehicle)).ToUrl("/api/crossings");
             s.StatusCodeShouldBe(201);
         });

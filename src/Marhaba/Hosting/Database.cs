@@ -62,6 +62,7 @@ public static class Database
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString);
         StoredEvents.AddTo(opts);
         IdempotencyLog.AddTo(opts);
+        RecurringJobHandler.AddTo(opts);
         TravellerAccess.AddTo(opts);
         Assistance.AssistanceLimits.AddTo(opts);
         opts.Schema.For<PortAuthorities.ReceivedNotification>();

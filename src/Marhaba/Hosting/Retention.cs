@@ -9,23 +9,21 @@ namespace Marhaba.Hosting;
 /// reference's count of wrong access codes until a day after it stopped mattering. Hourly, on one node.
 /// </summary>
 public sealed class Retention(IdempotencyLog answers, TravellerAccess access, Assistance.AssistanceLimits walkUps, TimeProvider clock, ILogger<Retention> logger)
-    : ClusterJob("marhaba-retention", clock, logger)
+    : PeriodicJob("marhaba-retention", TimeSpan.FromHours(1))
 {
     public static readonly TimeSpan KeepAnswers = TimeSpan.FromDays(7);
     public static readonly TimeSpan KeepAccessFailures = TimeSpan.FromDays(1);
 
-    protected override TimeSpan Wait(DateTimeOffset now, bool first) => first ? TimeSpan.Zero : TimeSpan.FromHours(1);
-
-    protected override async Task RunOnceAsync(CancellationToken ct)
+    public override async Task RunAsync(IDocumentSession session, DateTimeOffset due, DateTimeOffset? previousDue, DateTimeOffset now, Wolverine.OutgoingMessages messages, CancellationToken ct)
     {
         var (purgedAnswers, purgedFailures) = await PurgeAsync(ct);
         if (purgedAnswers + purgedFailures > 0)
-            Logger.LogInformation("Retention: {Answers} stored answers and {Failures} access-failure counts removed", purgedAnswers, purgedFailures);
+            logger.LogInformation("Retention: {Answers} stored answers and {Failures} access-failure counts removed", purgedAnswers, purgedFailures);
     }
 
     public async Task<(int Answers, int AccessFailures)> PurgeAsync(CancellationToken ct)
     {
-        var now = Clock.GetUtcNow();
+        var now = clock.GetUtcNow();
         var purgedAnswers = await answers.DeleteStartedBeforeAsync(now - KeepAnswers, ct);
 
         await walkUps.PurgeBeforeAsync(now - KeepAccessFailures, ct);

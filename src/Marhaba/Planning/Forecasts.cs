@@ -116,16 +116,9 @@ public static class RecordForecastsEndpoint
     }
 }
 
-/// <summary>Records tomorrow's forecasts every hour (on one node), so that each day keeps the last one made before it began.</summary>
-public sealed class ForecastRecorder(IDocumentStore store, TimeProvider clock, ILogger<ForecastRecorder> logger)
-    : Hosting.ClusterJob("marhaba-forecasts", clock, logger)
+/// <summary>Records tomorrow's forecasts every hour (once in the cluster), so that each day keeps the last one made before it began.</summary>
+public sealed class ForecastRecorder() : Hosting.PeriodicJob("marhaba-forecasts", TimeSpan.FromHours(1))
 {
-    protected override TimeSpan Wait(DateTimeOffset now, bool first) => first ? TimeSpan.Zero : TimeSpan.FromHours(1);
-
-    protected override async Task RunOnceAsync(CancellationToken ct)
-    {
-        await using var session = store.LightweightSession();
-        await RecordForecastsEndpoint.RecordAsync(session, ReferenceData.Ports.Where(p => p.InMorocco).Select(p => p.Code), Clock.GetUtcNow(), ct);
-        await session.SaveChangesAsync(ct);
-    }
+    public override Task RunAsync(IDocumentSession session, DateTimeOffset due, DateTimeOffset? previousDue, DateTimeOffset now, Wolverine.OutgoingMessages messages, CancellationToken ct) =>
+        RecordForecastsEndpoint.RecordAsync(session, ReferenceData.Ports.Where(p => p.InMorocco).Select(p => p.Code), now, ct);
 }

@@ -92,23 +92,35 @@ public static class OutboundMessagesHandler
 }
 
 /// <summary>
-/// Once a day (on one node), at 00:30 in Morocco, the day that has just ended there, for the joint migration group;
-/// the authority applies a repeat once.
+/// Once a day (once in the cluster), at 00:30 in Morocco, the day that has just ended there, for the joint migration
+/// group; the authority applies a repeat once. Days missed while no node was up are sent when one is, each once.
 /// </summary>
-public sealed class DailyFiguresSchedule(IServiceScopeFactory scopes, PortAuthorityOptions authority, TimeProvider clock, ILogger<DailyFiguresSchedule> logger)
-    : Hosting.ClusterJob("marhaba-daily-figures", clock, logger)
+public sealed class DailyFiguresSchedule(PortAuthorityOptions authority) : Hosting.RecurringJob("marhaba-daily-figures")
 {
-    protected override TimeSpan Wait(DateTimeOffset now, bool first)
+    public static readonly TimeOnly SendAt = new(0, 30);
+
+    public override DateTimeOffset FirstDue(DateTimeOffset now) => NextDue(now);
+
+    /// <summary>The next 00:30 in Morocco after <paramref name="now"/>: today's when it is not yet 00:30 there.</summary>
+    public override DateTimeOffset NextDue(DateTimeOffset now)
     {
-        var localNext = ReferenceData.Home.LocalDay(now).AddDays(1).ToDateTime(new TimeOnly(0, 30));
-        return new DateTimeOffset(localNext, ReferenceData.Home.Zone.GetUtcOffset(localNext)) - now;
+        var home = ReferenceData.Home;
+        var day = home.LocalDay(now);
+        DateTimeOffset At(DateOnly d)
+        {
+            var local = d.ToDateTime(SendAt);
+            return new DateTimeOffset(local, home.Zone.GetUtcOffset(local));
+        }
+        return At(day) > now ? At(day) : At(day.AddDays(1));
     }
 
-    protected override async Task RunOnceAsync(CancellationToken ct)
+    /// <summary>Every ended day not sent yet: from the one this run is for to the one before the next run's.</summary>
+    public override Task RunAsync(IDocumentSession session, DateTimeOffset due, DateTimeOffset? previousDue, DateTimeOffset now, Wolverine.OutgoingMessages messages, CancellationToken ct)
     {
-        if (!authority.Linked) return;
-        using var scope = scopes.CreateScope();
-        await scope.ServiceProvider.GetRequiredService<Wolverine.IMessageBus>()
-            .PublishAsync(new SendDailyFigures(ReferenceData.Home.LocalDay(Clock.GetUtcNow()).AddDays(-1)));
+        if (!authority.Linked) return Task.CompletedTask;
+        var home = ReferenceData.Home;
+        var last = home.LocalDay(NextDue(now)).AddDays(-2);
+        for (var day = home.LocalDay(due).AddDays(-1); day <= last; day = day.AddDays(1)) messages.Add(new SendDailyFigures(day));
+        return Task.CompletedTask;
     }
 }

@@ -88,14 +88,12 @@ public static class EraseEndpoint
             : Problems.NotFound($"No assistance request {requestId}.").ToResult();
 }
 
-/// <summary>Erases, once a day (on one node), the traveller data of seasons closed long enough ago.</summary>
-public sealed class SeasonErasure(IDocumentStore store, IdempotencyLog answers, PrivacyOptions options, TimeProvider clock, ILogger<SeasonErasure> logger)
-    : Hosting.ClusterJob("marhaba-season-erasure", clock, logger)
+/// <summary>Erases, once a day (once in the cluster), the traveller data of seasons closed long enough ago.</summary>
+public sealed class SeasonErasure(IDocumentStore store, IdempotencyLog answers, PrivacyOptions options, ILogger<SeasonErasure> logger)
+    : Hosting.PeriodicJob("marhaba-season-erasure", TimeSpan.FromDays(1))
 {
-    protected override TimeSpan Wait(DateTimeOffset now, bool first) => first ? TimeSpan.Zero : TimeSpan.FromDays(1);
-
-    protected override async Task RunOnceAsync(CancellationToken ct) =>
-        Logger.LogInformation("Season erasure: {Count} crossings and requests without a booking erased", await EraseDueAsync(store, answers, options, Clock.GetUtcNow(), ct));
+    public override async Task RunAsync(IDocumentSession session, DateTimeOffset due, DateTimeOffset? previousDue, DateTimeOffset now, Wolverine.OutgoingMessages messages, CancellationToken ct) =>
+        logger.LogInformation("Season erasure: {Count} crossings and requests without a booking erased", await EraseDueAsync(store, answers, options, now, ct));
 
     /// <summary>Crossings of every season whose close (15 September) is more than the configured days ago, and requests opened without a booking then.</summary>
     public static async Task<int> EraseDueAsync(IDocumentStore store, IdempotencyLog answers, PrivacyOptions options, DateTimeOffset now, CancellationToken ct)

@@ -46,11 +46,12 @@ public class when_callers_send_bad_or_unauthorised_requests(AppFixture app) : Sc
     }
 
     [Fact]
-    public async Task an_unknown_vehicle_kind_is_a_400_naming_the_field()
+    public async Task an_unknown_vehicle_kind_is_a_422_naming_the_field_and_its_kinds()
     {
         var sailing = await ScheduleSailing();
-        var text = await PostRaw("/api/crossings", $"{{\"sailingId\":\"{sailing.Id}\",\"adults\":2,\"vehicle\":{{\"kind\":\"Tractor\",\"plate\":\"AB123\",\"country\":\"F\"}}}}", 400, Operator);
+        var text = await PostRaw("/api/crossings", $"{{\"sailingId\":\"{sailing.Id}\",\"adults\":2,\"vehicle\":{{\"kind\":\"Tractor\",\"plate\":\"AB123\",\"country\":\"F\"}}}}", 422, Operator);
         text.ShouldContain("vehicle.kind");
+        text.ShouldContain(nameof(Marhaba.Sailings.VehicleKind.Car));
     }
 
     [Fact]

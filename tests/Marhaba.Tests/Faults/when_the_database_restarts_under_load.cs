@@ -49,7 +49,7 @@ public class when_the_database_restarts_under_load(ITestOutputHelper output)
             // A ship of 240 parties.
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("planner", [Roles.Planner]));
             var sailing = (await (await client.PostAsJsonAsync("/api/sailings", new ScheduleSailing("ESALG-MAPTM", Direction.Inbound, "FRS", "Tanger Express",
-                DateTimeOffset.UtcNow.AddHours(2), null, 1200, 0))).Content.ReadFromJsonAsync<SailingSummary>(Json.Options))!;
+                DateTimeOffset.UtcNow.AddHours(2), null, 1200, 0), Json.Options)).Content.ReadFromJsonAsync<SailingSummary>(Json.Options))!;
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Mint("operator", [Roles.Operator], company: "FRS"));
             var references = new List<string>();
             for (var i = 0; i < 240; i++)

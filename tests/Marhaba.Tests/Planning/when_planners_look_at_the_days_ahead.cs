@@ -41,7 +41,7 @@ public class when_planners_look_at_the_days_ahead(AppFixture app) : Scenario(app
         });
         var sailing = (await result.ReadAsJsonAsync<SailingSummary>())!;
         var bookings = new List<CrossingBookedResponse>();
-        for (var i = 0; i < 35; i++) bookings.Add(await Book(sailing.Id, 20, 0, new VehicleDetails(VehicleKind.Car, $"AH{i:000}X", "E")));
+        for (var i = 0; i < 35; i++) bookings.Add(await Book(sailing.Id, 20, 0, new VehicleDetails(VehicleKind.Car, $"AH{i:000}X", "E"), company: "Naviera Armas"));
 
         await SetCapacity(day, 300, 60);
         return (sailing, day, bookings);

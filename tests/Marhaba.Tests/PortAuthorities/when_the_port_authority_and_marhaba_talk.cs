@@ -265,7 +265,8 @@ public class when_the_port_authority_and_marhaba_talk(AppFixture app, ITestOutpu
         foreach (var b in bookings) await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(b.BookingReference, null, null, null), 200);
         await ProjectionsCaughtUpAsync();
 
-        var today = DateOnly.FromDateTime(App.Clock.GetUtcNow().UtcDateTime);
+        // The day in Morocco, where the figures are counted (after 23:00 UTC it is already tomorrow there).
+        var today = Marhaba.Ports.ReferenceData.Home.LocalDay(App.Clock.GetUtcNow());
         await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Admin)); s.Post.Json(new { day = today }).ToUrl("/api/port-authority/daily-figures"); s.StatusCodeShouldBe(202); });
         await WaitFor(async () => (await App.Authority.ReceivedAsync("daily-figures")).Count == 1);
 
