@@ -163,9 +163,10 @@ app.UseMiddleware<SecurityHeadersMiddleware>();
 app.UseMiddleware<JsonBodyGuard>();
 if (!app.Environment.IsDevelopment())
 {
-    // Production answers over HTTPS only (behind a TLS-terminating proxy, forward the scheme).
+    // Production answers over HTTPS only: HSTS on every HTTPS answer (behind a load balancer, the scheme it forwards),
+    // and plain HTTP redirected here unless TLS ends at a configured load balancer, which redirects it itself.
     app.UseHsts();
-    app.UseHttpsRedirection();
+    if (!ProxyOptions.Configured(app.Configuration)) app.UseHttpsRedirection();
 }
 app.UseAuthentication();
 app.UseAuthorization();

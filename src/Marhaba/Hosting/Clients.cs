@@ -15,6 +15,10 @@ public sealed class ProxyOptions
     public string[] KnownProxies { get; set; } = [];
     public string[] KnownNetworks { get; set; } = [];
 
+    /// <summary>A load balancer is configured: TLS ends there, and it is the one to send plain HTTP to HTTPS.</summary>
+    public static bool Configured(IConfiguration configuration) =>
+        (configuration.GetSection(Section).Get<ProxyOptions>() ?? new ProxyOptions()) is { KnownProxies.Length: > 0 } or { KnownNetworks.Length: > 0 };
+
     public static void AddTo(IServiceCollection services, IConfiguration configuration)
     {
         var proxies = configuration.GetSection(Section).Get<ProxyOptions>() ?? new ProxyOptions();

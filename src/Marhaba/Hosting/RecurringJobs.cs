@@ -48,6 +48,9 @@ public class JobSchedule
 /// <summary>A job's run due at <paramref name="Due"/>.</summary>
 public record RunRecurringJob(string Job, DateTimeOffset Due);
 
+/// <summary>Another copy of the run committed first: this one's work is undone.</summary>
+public sealed class RunAlreadyMadeException(RunRecurringJob run) : Exception($"The {run.Job} run due at {run.Due:O} was made by another copy.");
+
 /// <summary>Makes sure every job has its next run scheduled: sent by each node as it starts.</summary>
 public record ScheduleRecurringJobs;
 
@@ -55,18 +58,22 @@ public static class RecurringJobHandler
 {
     private static readonly Counter<long> Runs = Telemetry.Meter.CreateCounter<long>("marhaba.jobs.runs", "{run}", "Runs of the cluster's once-per-cluster jobs");
 
-    /// <summary>A run that fails (the database, the authority) is tried again later, for as long as it takes: a job never stops.</summary>
-    public static void Configure(HandlerChain chain) =>
+    /// <summary>
+    /// A run that fails (the database, the authority) is tried again later, for as long as it takes: a job never stops.
+    /// A copy that lost to another is dropped: the other made the run.
+    /// </summary>
+    public static void Configure(HandlerChain chain)
+    {
+        chain.OnException<RunAlreadyMadeException>().Discard();
         chain.OnAnyException().ScheduleRetryIndefinitely(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5));
+    }
 
     public static async Task<OutgoingMessages> Handle(RunRecurringJob message, IDocumentSession session, IEnumerable<RecurringJob> jobs, TimeProvider clock, CancellationToken ct)
     {
         var messages = new OutgoingMessages();
         var job = jobs.FirstOrDefault(j => j.Name == message.Job);
-        // The schedule's row stays locked until this run commits: a copy running at the same moment on another node
-        // waits here, then finds the schedule moved on and does nothing.
-        await session.BeginTransactionAsync(ct);
-        var schedule = (await session.QueryAsync<JobSchedule>("where id = ? for update", ct, message.Job)).SingleOrDefault();
+        var schedule = await session.LoadAsync<JobSchedule>(message.Job, ct);
+        // Another copy of this run came first: the schedule has moved on.
         if (job is null || schedule is null || schedule.NextDue != message.Due) return messages;
         var now = clock.GetUtcNow();
         if (now < message.Due)
@@ -75,6 +82,12 @@ public static class RecurringJobHandler
             return messages;
         }
         await job.RunAsync(session, message.Due, schedule.LastDue, now, messages, ct);
+        // The schedule moves on in the run's own transaction, its row locked only from here to the commit (a lock held
+        // through the work would queue everything behind it): of two copies that ran at the same moment, the second
+        // finds it moved, and its transaction (what it wrote, what it was to send) rolls back whole.
+        await session.BeginTransactionAsync(ct);
+        var locked = (await session.QueryAsync<JobSchedule>("where id = ? for update", ct, message.Job)).SingleOrDefault();
+        if (locked?.NextDue != message.Due) throw new RunAlreadyMadeException(message);
         (schedule.LastDue, schedule.LastRunAt, schedule.NextDue) = (message.Due, now, job.NextDue(now));
         session.Store(schedule);
         messages.Delay(new RunRecurringJob(job.Name, schedule.NextDue), SimulatedClock.RealDelay(clock, schedule.NextDue - now));
