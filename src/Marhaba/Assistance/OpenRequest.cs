@@ -187,13 +187,7 @@ public sealed class AssistanceLimits(TravellerLimits limits, string connectionSt
             ? ($"place {place}", TimeSpan.FromHours(1), limits.WalkUpRequestsPerPlacePerHour)
             : ($"booking {crossing.BookingReference}", TimeSpan.FromDays(1), limits.RequestsPerBookingPerDay);
         var start = new DateTimeOffset(now.UtcTicks - now.UtcTicks % window.Ticks, TimeSpan.Zero);
-        await using var cmd = _counts.CreateCommand($"""
-            insert into {Table} as w (scope, window_start, requests) values ($1, $2, 1)
-            on conflict (scope, window_start) do update set requests = w.requests + 1 returning requests
-            """);
-        cmd.Parameters.Add(new() { Value = scope });
-        cmd.Parameters.Add(new() { Value = start });
-        if ((int)(await cmd.ExecuteScalarAsync(ct))! <= allowed) return null;
+        if (await Database.OnceMoreIfClosedAsync(_counts, () => CountAsync(scope, start, ct)) <= allowed) return null;
         var retryAfter = (int)Math.Ceiling((start + window - now).TotalSeconds);
         var problem = crossing is null
             ? Problems.Make(429, "Too many requests without a booking",
@@ -202,6 +196,17 @@ public sealed class AssistanceLimits(TravellerLimits limits, string connectionSt
                 $"Booking {crossing.BookingReference} has opened {allowed} requests today: follow them on your page, ask at the Foundation's desk, or call the free line 080 000 23 23.");
         problem.Extensions["retryAfterSeconds"] = retryAfter;
         return new RetryLater(problem, retryAfter);
+    }
+
+    private async Task<int> CountAsync(string scope, DateTimeOffset start, CancellationToken ct)
+    {
+        await using var cmd = _counts.CreateCommand($"""
+            insert into {Table} as w (scope, window_start, requests) values ($1, $2, 1)
+            on conflict (scope, window_start) do update set requests = w.requests + 1 returning requests
+            """);
+        cmd.Parameters.Add(new() { Value = scope });
+        cmd.Parameters.Add(new() { Value = start });
+        return (int)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     public async Task<int> PurgeBeforeAsync(DateTimeOffset before, CancellationToken ct)

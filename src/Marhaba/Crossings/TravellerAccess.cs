@@ -93,19 +93,19 @@ public sealed class TravellerAccess(byte[] key, string connectionString, int wro
     {
         if (reference is null || code is null || !Codes.IsReference(reference)) return (Guid.Empty, NoMatch);
         reference = Codes.Normalise(reference);
-        var (attempt, lockedUntil) = await CountAttemptAsync(reference, client, now, ct);
+        var (attempt, lockedUntil) = await Database.OnceMoreIfClosedAsync(_attempts, () => CountAttemptAsync(reference, client, now, ct));
         if (lockedUntil is not null) return (Guid.Empty, LockedOut(reference, lockedUntil.Value));
         var window = new DateTimeOffset(now.UtcTicks - now.UtcTicks % BookingWindow.Ticks, TimeSpan.Zero);
         // Past the reference's wrong codes for the day, only a client's first code is heard.
-        if (attempt > 1 && await WrongCodesAsync(reference, window, ct) >= wrongCodesPerBookingPerDay)
+        if (attempt > 1 && await Database.OnceMoreIfClosedAsync(_attempts, () => WrongCodesAsync(reference, window, ct)) >= wrongCodesPerBookingPerDay)
             return (Guid.Empty, LockedOut(reference, window + BookingWindow));
         var stored = await session.LoadAsync<AccessKey>(reference, ct);
         if (stored is null || !CryptographicOperations.FixedTimeEquals(Convert.FromHexString(stored.CodeHash), Convert.FromHexString(Hash(reference, code))))
         {
-            await CountWrongCodeAsync(reference, window, ct);
+            await Database.OnceMoreIfClosedAsync(_attempts, () => CountWrongCodeAsync(reference, window, ct));
             return (Guid.Empty, NoMatch);
         }
-        await ForgetAttemptsAsync(reference, client, ct);
+        await Database.OnceMoreIfClosedAsync(_attempts, () => ForgetAttemptsAsync(reference, client, ct));
         return (stored.OwnerId, null);
     }
 

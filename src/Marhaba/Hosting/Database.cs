@@ -40,6 +40,32 @@ public static class Database
     }
 
     /// <summary>
+    /// A statement of the platform's own tables (counts, kept answers) run once more when the connection it was given
+    /// had been closed by the database (a restart, a failover): the pool hands out a connection that died while idle,
+    /// and the first statement on it fails before reaching the server. Marten retries its own reads the same way. Each
+    /// statement given here is safe to run twice (a read, an insert that ignores a conflict, a count).
+    /// </summary>
+    public static async Task<T> OnceMoreIfClosedAsync<T>(Npgsql.NpgsqlDataSource source, Func<Task<T>> statement)
+    {
+        try
+        {
+            return await statement();
+        }
+        catch (Npgsql.NpgsqlException e) when (ClosedUnderneath(e))
+        {
+            // Every connection left idle in the pool died with it: open new ones.
+            source.Clear();
+            return await statement();
+        }
+    }
+
+    public static Task OnceMoreIfClosedAsync(Npgsql.NpgsqlDataSource source, Func<Task> statement) =>
+        OnceMoreIfClosedAsync(source, async () => { await statement(); return true; });
+
+    private static bool ClosedUnderneath(Npgsql.NpgsqlException e) =>
+        e is Npgsql.PostgresException { SqlState: "57P01" or "57P02" } || e is not Npgsql.PostgresException && e.InnerException is IOException or System.Net.Sockets.SocketException or EndOfStreamException;
+
+    /// <summary>
     /// The configured connection string, or the embedded cluster's, started on demand.
     /// <c>Database:Name</c> chooses the database inside the embedded cluster (tests use their own).
     /// </summary>

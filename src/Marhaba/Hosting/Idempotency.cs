@@ -317,7 +317,10 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
         session.QueueSqlCommand($"delete from {Table} where subjects && ?", (object)ids.Select(Subject).Distinct().ToArray());
 
     /// <summary>Keeps the answer of an endpoint without a unit of work of its own; a repeat keeps the first.</summary>
-    public async Task TryKeepAsync(IdempotencyClaim claim, KeptAnswer answer, CancellationToken ct)
+    public Task TryKeepAsync(IdempotencyClaim claim, KeptAnswer answer, CancellationToken ct) =>
+        Database.OnceMoreIfClosedAsync(_dataSource, () => InsertAsync(claim, answer, ct));
+
+    private async Task InsertAsync(IdempotencyClaim claim, KeptAnswer answer, CancellationToken ct)
     {
         await using var cmd = _dataSource.CreateCommand(Insert + "($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing");
         foreach (var value in new object?[] { claim.Id, claim.Fingerprint, answer.StatusCode, answer.ContentType, answer.Location, Seal(claim.Id, answer.Body), claim.StartedAt, Subjects(claim, answer) })
@@ -325,7 +328,9 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task<KeptAnswer?> LoadAsync(string id, CancellationToken ct)
+    public Task<KeptAnswer?> LoadAsync(string id, CancellationToken ct) => Database.OnceMoreIfClosedAsync(_dataSource, () => ReadAsync(id, ct));
+
+    private async Task<KeptAnswer?> ReadAsync(string id, CancellationToken ct)
     {
         await using var cmd = _dataSource.CreateCommand($"select fingerprint, status_code, content_type, location, body from {Table} where id = $1");
         cmd.Parameters.Add(new() { Value = id });
