@@ -181,7 +181,7 @@ public sealed class AssistanceLimits(TravellerLimits limits, string connectionSt
     }
 
     /// <summary>Counts one more request of <paramref name="crossing"/> (or, without one, at <paramref name="place"/>); a refusal when the window's are used up.</summary>
-    public async Task<IResult?> TakeAsync(Crossing? crossing, string place, DateTimeOffset now, CancellationToken ct)
+    public async Task<RetryLater?> TakeAsync(Crossing? crossing, string place, DateTimeOffset now, CancellationToken ct)
     {
         var (scope, window, allowed) = crossing is null
             ? ($"place {place}", TimeSpan.FromHours(1), limits.WalkUpRequestsPerPlacePerHour)
@@ -247,7 +247,7 @@ public static class OpenRequestFromTravellerPageHandler
         var place = Places.Normalise(command.Place) ?? OpeningRules.PlaceOf(crossing);
         var (arrivalPort, unknown) = await OpeningRules.WhereAsync(session, place, ct);
         if (unknown is not null) return (new RequestFromPageOutcome(null, unknown), new OutgoingMessages());
-        if (await limits.TakeAsync(crossing, place, now, ct) is AssistanceLimits.RetryLater tooMany) return (new RequestFromPageOutcome(null, tooMany.Problem), new OutgoingMessages());
+        if (await limits.TakeAsync(crossing, place, now, ct) is { } tooMany) return (new RequestFromPageOutcome(null, tooMany.Problem), new OutgoingMessages());
         var request = new OpenAssistanceRequest(crossing.BookingReference, null, command.Category, null, command.Place, command.Description, command.Language, null, null);
         var (opened, messages) = OpeningRules.Open(session, access, request, place, arrivalPort, crossing.Id,
             command.Language, "traveller", byTraveller: true, withOwnCode: false, now);

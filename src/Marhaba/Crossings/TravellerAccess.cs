@@ -33,7 +33,7 @@ public class AccessKey
 /// been wrong about it is not heard again that day, and only a client's first code is checked: the
 /// traveller, who has no wrong code of their own, still gets in.
 /// </summary>
-public sealed class TravellerAccess(byte[] key, string connectionString, int wrongCodesPerBookingPerDay = 20) : IAsyncDisposable
+public sealed class TravellerAccess(byte[] key, string connectionString, int wrongCodesPerBookingPerDay) : IAsyncDisposable
 {
     public const string Section = "Travellers";
     public const string KeySetting = "Travellers:AccessCodeKey";

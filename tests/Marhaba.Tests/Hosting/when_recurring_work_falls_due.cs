@@ -70,7 +70,7 @@ public class when_recurring_work_falls_due(AppFixture app) : Scenario(app)
     }
 
     [Fact]
-    public async Task each_job_has_its_next_run_scheduled_once_however_many_nodes_start()
+    public async Task every_job_gets_its_schedule_when_nodes_start_together()
     {
         var now = App.Clock.GetUtcNow();
         await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Host.InvokeMessageAndWaitAsync(new ScheduleRecurringJobs())).Select(async t =>
