@@ -8,7 +8,7 @@ namespace Marhaba.Crossings;
 /// </summary>
 public static class Codes
 {
-    private const string Alphabet = "34679ACDEFGHJKMNPQRTWXY"; // 23 symbols, ~4.52 bits each
+    public const string Alphabet = "34679ACDEFGHJKMNPQRTWXY"; // 23 symbols, ~4.52 bits each
 
     /// <summary>MRH- and 10 symbols (~45 bits): unique across seasons of millions of crossings.</summary>
     public static string NewBookingReference() => "MRH-" + Random(10);
