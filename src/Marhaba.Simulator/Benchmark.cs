@@ -65,10 +65,10 @@ public sealed class Benchmark(BenchmarkSettings settings)
 
         for (var repeat = 1; repeat <= settings.Repeats; repeat++)
         {
-            Phase($"repeat {repeat} of {settings.Repeats}: raw appends");
+            await MeasuredPhaseAsync(connection, $"repeat {repeat} of {settings.Repeats}: raw appends");
             await RawBaselineAsync(connection);
 
-            Phase($"repeat {repeat}: one keyed arrival, by hand");
+            await MeasuredPhaseAsync(connection, $"repeat {repeat}: one keyed arrival, by hand");
             await handQueue.EnsureAsync((int)(Last("hand-written keyed arrival (a)", 3000) * settings.Duration.TotalSeconds * 1.5));
             var machine = MachineCpu.Now();
             var handSingle = await HandArrivalsAsync(connection, hand, handQueue, settings.Duration);
@@ -77,7 +77,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
             Add("PostgreSQL CPU per 1,000 keyed arrivals, by hand (a)", handSingleCpu.PostgresPer1000(handSingle * settings.Duration.TotalSeconds), "ms",
                 $"the hand-written code itself, in the load generator: {handSingleCpu.ThisProcessPer1000(handSingle * settings.Duration.TotalSeconds):0} ms");
 
-            Phase($"repeat {repeat}: keyed arrivals through the API, saturated");
+            await MeasuredPhaseAsync(connection, $"repeat {repeat}: keyed arrivals through the API, saturated");
             using var lag = new ProjectionLagProbe(connection);
             var cpu = server.CpuTime;
             machine = MachineCpu.Now();
@@ -88,7 +88,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
             var rate = saturated.Count / saturated.Elapsed.TotalSeconds;
             Add("record arrival, full path, saturated", rate, "req/s", saturated.Answers);
             Add("record arrival p50 at saturation", saturated.P(50), "ms", $"p95 {saturated.P(95):0.0} ms, p99 {saturated.P(99):0.0} ms");
-            Add("ratio full-path arrival / hand-written (a)", rate / handSingle, "×", "target ≥ 0.6");
+            Add("ratio full-path arrival / hand-written (a)", rate / handSingle, "×", "target ≥ 0.65");
             Add("ratio full-path arrival / raw single-append tx", rate / Last("raw single-append transactions"), "×");
             Add("server CPU per 1,000 keyed arrivals", cpuSaturated.TotalMilliseconds / Math.Max(1, saturated.Count) * 1000, "ms");
             Add("PostgreSQL CPU per 1,000 keyed arrivals, full path", machineSaturated.PostgresPer1000(saturated.Count), "ms",
@@ -96,12 +96,12 @@ public sealed class Benchmark(BenchmarkSettings settings)
             Add(lagFigure.Name, lagFigure.Value, lagFigure.Unit, lagFigure.Note);
             Add("errors answered, saturated arrivals", saturated.Errors, "answers", saturated.Answers);
 
-            Phase($"repeat {repeat}: arrivals at half that rate, timed from each request's scheduled send");
+            await MeasuredPhaseAsync(connection, $"repeat {repeat}: arrivals at half that rate, timed from each request's scheduled send");
             var half = await ArrivalsAsync(http, staff, queue, settings.Duration, ratePerSecond: rate / 2);
-            Add("record arrival p99 at half saturation", half.P(99), "ms", $"p50 {half.P(50):0.0} ms at {half.Count / half.Elapsed.TotalSeconds:0} req/s; target ≤ 25 ms");
+            Add("record arrival p99 at half saturation", half.P(99), "ms", $"p50 {half.P(50):0.0} ms at {half.Count / half.Elapsed.TotalSeconds:0} req/s; target ≤ 20 ms");
             Add("errors answered, half-rate arrivals", half.Errors, "answers", half.Answers);
 
-            Phase($"repeat {repeat}: ships' lists of {settings.BatchSize}, by hand");
+            await MeasuredPhaseAsync(connection, $"repeat {repeat}: ships' lists of {settings.BatchSize}, by hand");
             await handQueue.EnsureAsync((int)(Last("hand-written batch (b)", 50_000) * settings.Duration.TotalSeconds * 1.5));
             machine = MachineCpu.Now();
             var handBatch = await HandBatchesAsync(connection, hand, handQueue, settings.Duration);
@@ -110,7 +110,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
             Add("PostgreSQL CPU per 1,000 arrivals in lists, by hand (b)", handBatchCpu.PostgresPer1000(handBatch * settings.Duration.TotalSeconds), "ms",
                 $"the hand-written code itself, in the load generator: {handBatchCpu.ThisProcessPer1000(handBatch * settings.Duration.TotalSeconds):0} ms");
 
-            Phase($"repeat {repeat}: ships' lists through the batch endpoint, keyed");
+            await MeasuredPhaseAsync(connection, $"repeat {repeat}: ships' lists through the batch endpoint, keyed");
             cpu = server.CpuTime;
             machine = MachineCpu.Now();
             var batches = await BatchesAsync(http, staff, queue, settings.Duration);
@@ -118,7 +118,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
             var machineBatches = MachineCpu.Now() - machine;
             var batchRate = batches.Recorded / batches.Elapsed.TotalSeconds;
             Add("batch endpoint, keyed", batchRate, "arrivals/s", batches.Answers);
-            Add("ratio batch endpoint / hand-written (b)", batchRate / handBatch, "×", "target ≥ 0.5");
+            Add("ratio batch endpoint / hand-written (b)", batchRate / handBatch, "×", "target ≥ 0.6");
             Add("ratio batch endpoint / raw batched inserts", batchRate / Last("raw batched inserts of 100 rows"), "×");
             Add("server CPU per 1,000 arrivals in lists", cpuBatches.TotalMilliseconds / Math.Max(1, batches.Recorded) * 1000, "ms");
             Add("PostgreSQL CPU per 1,000 arrivals in lists, batch endpoint", machineBatches.PostgresPer1000(batches.Recorded), "ms");
@@ -128,7 +128,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
         if (settings.Nodes > 1) await SeveralNodesAsync(connection, key, server, staff, queue);
         _figures.AddRange(_repeated.Select(r => Summarised(r.Key, r.Value.Values, r.Value.Unit, r.Value.Note)));
         _figures.Add(new Figure("crossings in the store when measuring", settings.Crossings + settings.Bookings, "crossings"));
-        _figures.Add(new Figure("server peak memory (RSS)", peakRss, "MB", "one node, before the others joined; target < 600 MB"));
+        _figures.Add(new Figure("server peak memory (RSS)", peakRss, "MB", "one node, before the others joined; target < 500 MB"));
         await server.DisposeAsync();
 
         Phase("rebuild");
@@ -146,6 +146,19 @@ public sealed class Benchmark(BenchmarkSettings settings)
     private static void Phase(string name) => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {name}");
 
     /// <summary>
+    /// Every measured phase, the full path's and the baselines' alike, starts from the same state: the projections
+    /// caught up with what the phase before wrote, and a checkpoint, so that no phase pays for writing out another's pages.
+    /// </summary>
+    private static async Task MeasuredPhaseAsync(string connection, string name)
+    {
+        await CaughtUpAsync(connection);
+        await using var conn = new NpgsqlConnection(connection);
+        await conn.OpenAsync();
+        await new NpgsqlCommand("checkpoint", conn) { CommandTimeout = 0 }.ExecuteNonQueryAsync();
+        Phase(name);
+    }
+
+    /// <summary>
     /// More server processes join the first on the same database (Wolverine spreads the projections over them);
     /// the same keyed arrivals, the clients spread over the nodes, against the single node's figure of the same run.
     /// </summary>
@@ -160,7 +173,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
             await ArrivalsAsync(clients, staff, queue, TimeSpan.FromSeconds(10), ratePerSecond: null); // the new nodes warm up
             for (var repeat = 1; repeat <= settings.Repeats; repeat++)
             {
-                Phase($"repeat {repeat}: keyed arrivals through {settings.Nodes} nodes, saturated");
+                await MeasuredPhaseAsync(connection, $"repeat {repeat}: keyed arrivals through {settings.Nodes} nodes, saturated");
                 using var lag = new ProjectionLagProbe(connection);
                 var cpu = nodes.Sum(n => n.CpuTime.TotalMilliseconds);
                 var run = await ArrivalsAsync(clients, staff, queue, settings.Duration, ratePerSecond: null);
@@ -361,11 +374,15 @@ public sealed class Benchmark(BenchmarkSettings settings)
         return [.. references];
     }
 
+    /// <summary>A slot of the schedule that found no crossing left to arrive: an error of the run, not a skipped line.</summary>
+    private const int NotSent = -1;
+
     private sealed record Run(int Count, TimeSpan Elapsed, double[] Latencies, int Recorded, Dictionary<int, int> Statuses)
     {
         public double P(int percentile) => Math.Round(Statistics.Percentile(Latencies, percentile / 100.0), 2);
         public int Errors => Statuses.Where(s => s.Key is < 200 or >= 300).Sum(s => s.Value);
-        public string Answers => "answers " + string.Join(", ", Statuses.OrderBy(s => s.Key).Select(s => $"{s.Value:N0}×{(s.Key == 0 ? "no answer" : s.Key)}"));
+        public string Answers => "answers " + string.Join(", ", Statuses.OrderBy(s => s.Key)
+            .Select(s => $"{s.Value:N0}×{s.Key switch { NotSent => "not sent (no crossing left)", 0 => "no answer", _ => s.Key.ToString() }}"));
     }
 
     /// <summary>
@@ -386,17 +403,24 @@ public sealed class Benchmark(BenchmarkSettings settings)
         await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(async client =>
         {
             var http = nodes[client % nodes.Count];
-            while (watch.Elapsed < duration)
+            while (true)
             {
-                var from = watch.Elapsed;
-                if (ratePerSecond is { } rate)
-                {
-                    from = TimeSpan.FromSeconds(Interlocked.Increment(ref slot) / rate);
-                    if (from >= duration) return;
-                    if (from > watch.Elapsed) await Task.Delay(from - watch.Elapsed);
-                }
+                // At a fixed rate every slot of the phase is sent, however late: a slot the clients fell behind on is
+                // measured from its schedule, never dropped at the phase's end.
+                var from = ratePerSecond is { } rate ? TimeSpan.FromSeconds(Interlocked.Increment(ref slot) / rate) : watch.Elapsed;
+                if (from >= duration) return;
+                if (from > watch.Elapsed) await Task.Delay(from - watch.Elapsed);
                 string reference;
-                lock (references) { if (!references.TryDequeue(out reference!)) return; }
+                lock (references)
+                {
+                    if (!references.TryDequeue(out reference!))
+                    {
+                        // Counted against the run, as an error: each slot of a schedule, once a client at full speed.
+                        statuses.AddOrUpdate(NotSent, 1, (_, n) => n + 1);
+                        if (ratePerSecond is null) return;
+                        continue;
+                    }
+                }
                 using var request = Post("/api/ports/MAPTM/arrivals", token, new CrossingAtPort(reference, null, "Lane 4", null));
                 request.Headers.Add(IdempotencyMiddleware.Header, "bench-" + reference);
                 var status = 0;
@@ -489,9 +513,8 @@ public sealed class Benchmark(BenchmarkSettings settings)
             .Where(StoredEvents.Names.ContainsKey).Distinct();
         var projections = new Dictionary<string, IEnumerable<Type>>
         {
-            ["PortArrivals"] = Applied(typeof(PortArrivalsProjection)),
-            ["SailingLoad"] = Applied(typeof(Planning.SailingLoadProjection)),
-            ["SeasonTotals"] = Applied(typeof(Planning.SeasonTotalsProjection)),
+            [Planning.PlanningSetup.CrossingViews] = new[] { typeof(PortArrivalsProjection), typeof(Planning.SailingLoadProjection), typeof(Planning.SeasonTotalsProjection) }
+                .SelectMany(Applied),
             ["AssistanceTimes"] = Applied(typeof(Assistance.AssistanceTimesProjection)),
         };
         await using var conn = new NpgsqlConnection(connection);
@@ -504,10 +527,10 @@ public sealed class Benchmark(BenchmarkSettings settings)
 
         using var daemon = await store.BuildProjectionDaemonAsync();
         var watch = Stopwatch.StartNew();
-        // All four at once, as an operator would after a restore: each reads the events it needs while the others apply.
+        // All at once, as an operator would after a restore: the crossings' three views as one composite, the assistance times beside them.
         await Task.WhenAll(projections.Keys.Select(name => daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(30), CancellationToken.None)));
         return [new Figure("rebuild of the 4 asynchronous projections", Math.Round(applied / watch.Elapsed.TotalSeconds, 2), "events/s",
-            $"{applied:N0} events applied ({byType.Values.Sum():N0} in the store, each counted once per projection using it); target ≥ 40,000")];
+            $"{applied:N0} events applied ({byType.Values.Sum():N0} in the store, each counted once per projection using it); target ≥ 100,000")];
     }
 
     private static HttpRequestMessage Post<T>(string path, string token, T body) =>

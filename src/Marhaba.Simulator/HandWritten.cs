@@ -72,7 +72,7 @@ public sealed class HandWritten(string connection, ISerializer serializer)
         if (found.Count != 1) return false;
         var (crossing, version, sailing) = found[0];
         var now = DateTimeOffset.UtcNow;
-        var decision = RecordArrivalEndpoint.Arrive(crossing, sailing, Port, "Lane 4", now, "bench-staff");
+        var decision = CrossingRules.Record(crossing, DeskStep.Arrival, Port, "Lane 4", now, "bench-staff", sailing);
         if (decision.Refused is not null) return false;
         var arrived = (CrossingArrived)decision.Event!;
         crossing.Apply(arrived);
@@ -111,7 +111,7 @@ public sealed class HandWritten(string connection, ISerializer serializer)
         var snapshots = new List<string>();
         foreach (var (crossing, version, sailing) in await ReadAsync(conn, crossingIds))
         {
-            var decision = RecordArrivalEndpoint.Arrive(crossing, sailing, Port, "Lane 1", now, "bench-staff");
+            var decision = CrossingRules.Record(crossing, DeskStep.Arrival, Port, "Lane 1", now, "bench-staff", sailing);
             if (decision.Refused is not null) continue;
             var arrived = (CrossingArrived)decision.Event!;
             crossing.Apply(arrived);

@@ -20,7 +20,7 @@ public sealed class ProjectionLagProbe : IDisposable
         await _stop.CancelAsync();
         var lags = (await _sampling).Order().ToArray();
         double P(double p) => Math.Round(Marhaba.Hosting.Statistics.Percentile(lags, p), 3);
-        return [new Figure("projection lag p50 / p99 under saturating load", P(0.5), "s", $"p99 {P(0.99):0.000} s over {lags.Length} samples; target p99 < 2 s")];
+        return [new Figure("projection lag p50 / p99 under saturating load", P(0.5), "s", $"p99 {P(0.99):0.000} s over {lags.Length} samples; target p99 < 1 s")];
     }
 
     private static async Task<List<double>> SampleAsync(string connection, CancellationToken stop)

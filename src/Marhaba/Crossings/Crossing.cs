@@ -62,6 +62,9 @@ public enum RebookingReason
 
 public enum CrossingStatus { Booked, CheckedIn, Embarked, Arrived, Cleared, Completed, Cancelled, NoShow }
 
+/// <summary>A step port staff record at a desk; each has its endpoint under <c>/api/ports/{port}/</c>.</summary>
+public enum DeskStep { CheckIn, Boarding, Arrival, Clearance, Exit }
+
 /// <summary>
 /// One party's journey (travellers and perhaps a vehicle) on one sailing. Kept inline as a
 /// document, so that whoever writes reads their own write.
@@ -124,6 +127,24 @@ public class Crossing
     public void Apply(Privacy.TravellerDataErased _) => Erased = true;
 
     public bool IsOver => Status is CrossingStatus.Cancelled or CrossingStatus.NoShow or CrossingStatus.Completed;
+
+    /// <summary>
+    /// The crossing's life at the ports as one table: the step a desk at <paramref name="port"/> records next, if any.
+    /// An arrival is accepted whatever the departure port recorded (it may have been offline). The rules, the quay
+    /// desk's buttons and the settlement at departure all read this.
+    /// </summary>
+    public DeskStep? NextStepAt(string port) =>
+        IsOver ? null
+        : string.Equals(port, Origin, StringComparison.OrdinalIgnoreCase)
+            ? Status switch { CrossingStatus.Booked => DeskStep.CheckIn, CrossingStatus.CheckedIn => DeskStep.Boarding, _ => null }
+        : string.Equals(port, Destination, StringComparison.OrdinalIgnoreCase) ? Status switch
+        {
+            CrossingStatus.Booked or CrossingStatus.CheckedIn or CrossingStatus.Embarked => DeskStep.Arrival,
+            CrossingStatus.Arrived => DeskStep.Clearance,
+            CrossingStatus.Cleared => DeskStep.Exit,
+            _ => null
+        }
+        : null;
     public bool HoldsPlaceOnSailing => Status is CrossingStatus.Booked or CrossingStatus.CheckedIn;
 }
 
@@ -150,56 +171,46 @@ public static class CrossingRules
         _ => null
     };
 
-    public static Refusal? CanCheckIn(Crossing c, string port) =>
-        RefuseIfOver(c)
-        ?? (!string.Equals(port, c.Origin, StringComparison.OrdinalIgnoreCase)
-            ? Refusal.Invalid("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
-            : c.Status != CrossingStatus.Booked
-                ? Refusal.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}; it can be checked in only once.")
-                : null);
-
-    public static Refusal? CanEmbark(Crossing c, string port) =>
-        RefuseIfOver(c)
-        ?? (!string.Equals(port, c.Origin, StringComparison.OrdinalIgnoreCase)
-            ? Refusal.Invalid("port", $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}.")
-            : c.Status == CrossingStatus.Booked
-                ? Refusal.Conflict($"Crossing {c.BookingReference} has not been checked in at {c.Origin}; check it in before boarding.")
-                : c.Status != CrossingStatus.CheckedIn
-                    ? Refusal.Conflict($"Crossing {c.BookingReference} is already {Describe(c)}.")
-                    : null);
-
     /// <summary>
-    /// An arrival is what port staff see at the quay: it is accepted even when check-in or boarding
-    /// was not recorded (the departure port may have been offline), but only at the crossing's
-    /// destination, once, and never for a cancelled crossing or a no-show.
+    /// A desk step, decided: the crossing's table (<see cref="Crossing.NextStepAt"/>) allows it here, and for an arrival
+    /// the ship has left; then the step's event, carrying what the load views count.
     /// </summary>
-    public static Refusal? CanArrive(Crossing c, Sailing sailing, string port, DateTimeOffset at) =>
-        RefuseIfOver(c)
-        ?? (!string.Equals(port, c.Destination, StringComparison.OrdinalIgnoreCase)
-            ? Refusal.Invalid("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
-            : c.Status is CrossingStatus.Arrived or CrossingStatus.Cleared
-                ? Refusal.Conflict($"Crossing {c.BookingReference} already arrived at {c.Destination} at {c.ArrivedAt:yyyy-MM-dd HH:mm}Z.")
-                : !sailing.HasLeft(at)
-                    ? Refusal.Conflict($"Crossing {c.BookingReference} cannot have arrived: {sailing.WhyNotLeft(at)}")
-                    : null);
+    public static Decision Record(Crossing c, DeskStep step, string port, string? lane, DateTimeOffset at, string staff, Sailing? sailing = null) =>
+        (CanRecord(c, step, port) ?? (step == DeskStep.Arrival ? CanHaveArrived(c, sailing!, at) : null)) is { } no ? no
+        : Decision.Append(step switch
+        {
+            DeskStep.CheckIn => new CrossingCheckedIn(c.Origin, lane, at, staff, c.SailingId, c.Passengers, c.Vehicle),
+            DeskStep.Boarding => new CrossingEmbarked(c.Origin, c.SailingId, at, staff, c.Passengers, c.Vehicle),
+            DeskStep.Arrival => new CrossingArrived(c.Destination, lane, at, staff, c.Passengers, c.Vehicle, c.Direction, c.RouteCode, c.SailingId),
+            DeskStep.Clearance => new CrossingCleared(c.Destination, at, staff, c.Passengers, c.Vehicle),
+            _ => new CrossingCompleted(at, staff)
+        });
 
-    public static Refusal? CanClear(Crossing c, string port) =>
-        RefuseIfOver(c)
-        ?? (!string.Equals(port, c.Destination, StringComparison.OrdinalIgnoreCase)
-            ? Refusal.Invalid("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
-            : c.Status != CrossingStatus.Arrived
-                ? Refusal.Conflict(c.Status == CrossingStatus.Cleared
-                    ? $"Crossing {c.BookingReference} is already cleared."
-                    : $"Crossing {c.BookingReference} has not arrived yet; record its arrival first.")
-                : null);
+    /// <summary>Whether a desk at <paramref name="port"/> may record <paramref name="step"/>, and if not, why, in words for the quay.</summary>
+    public static Refusal? CanRecord(Crossing c, DeskStep step, string port)
+    {
+        if (RefuseIfOver(c) is { } over) return over;
+        var atDeparture = step is DeskStep.CheckIn or DeskStep.Boarding;
+        if (!string.Equals(port, atDeparture ? c.Origin : c.Destination, StringComparison.OrdinalIgnoreCase))
+            return Refusal.Invalid("port", atDeparture
+                ? $"Crossing {c.BookingReference} departs from {c.Origin}, not {port}."
+                : $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.");
+        if (c.NextStepAt(port) == step) return null;
+        return Refusal.Conflict((step, c.Status) switch
+        {
+            (DeskStep.CheckIn, _) => $"Crossing {c.BookingReference} is already {Describe(c)}; it can be checked in only once.",
+            (DeskStep.Boarding, CrossingStatus.Booked) => $"Crossing {c.BookingReference} has not been checked in at {c.Origin}; check it in before boarding.",
+            (DeskStep.Arrival, _) => $"Crossing {c.BookingReference} already arrived at {c.Destination} at {c.ArrivedAt:yyyy-MM-dd HH:mm}Z.",
+            (DeskStep.Clearance, CrossingStatus.Cleared) => $"Crossing {c.BookingReference} is already cleared.",
+            (DeskStep.Clearance, _) => $"Crossing {c.BookingReference} has not arrived yet; record its arrival first.",
+            (DeskStep.Exit, _) => $"Crossing {c.BookingReference} is {Describe(c)}; only a cleared crossing can be completed.",
+            _ => $"Crossing {c.BookingReference} is already {Describe(c)}."
+        });
+    }
 
-    public static Refusal? CanComplete(Crossing c, string port) =>
-        RefuseIfOver(c)
-        ?? (!string.Equals(port, c.Destination, StringComparison.OrdinalIgnoreCase)
-            ? Refusal.Invalid("port", $"Crossing {c.BookingReference} is bound for {c.Destination}, not {port}.")
-            : c.Status != CrossingStatus.Cleared
-            ? Refusal.Conflict($"Crossing {c.BookingReference} is {Describe(c)}; only a cleared crossing can be completed.")
-            : null);
+    /// <summary>An arrival is what port staff see at the quay, so the ship must have left its departure port.</summary>
+    private static Refusal? CanHaveArrived(Crossing c, Sailing sailing, DateTimeOffset at) =>
+        !sailing.HasLeft(at) ? Refusal.Conflict($"Crossing {c.BookingReference} cannot have arrived: {sailing.WhyNotLeft(at)}") : null;
 
     public static Refusal? CanCancel(Crossing c) =>
         RefuseIfOver(c)

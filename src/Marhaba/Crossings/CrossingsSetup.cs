@@ -16,6 +16,5 @@ public static class CrossingsSetup
             .Duplicate(c => c.SailingId)
             .FillFactor(80);
         opts.Schema.For<CrossingVehicle>().Index(v => v.Plate);
-        opts.Projections.Add<PortArrivalsProjection>(ProjectionLifecycle.Async);
     }
 }

@@ -21,9 +21,7 @@ public static class CheckInEndpoint
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, crossing, port, request, clock, (c, _, at) =>
-            CrossingRules.CanCheckIn(c, PortDesk.Normalised(port)) is { } no ? no
-                : Decision.Append(new CrossingCheckedIn(c.Origin, request.Lane, at, user.StaffId(), c.SailingId, c.Passengers, c.Vehicle)), ct);
+        PortDesk.RecordAsync(session, crossing, port, request, DeskStep.CheckIn, user, clock, ct);
 }
 
 public static class EmbarkEndpoint
@@ -37,9 +35,7 @@ public static class EmbarkEndpoint
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, crossing, port, request, clock, (c, _, at) =>
-            CrossingRules.CanEmbark(c, PortDesk.Normalised(port)) is { } no ? no
-                : Decision.Append(new CrossingEmbarked(c.Origin, c.SailingId, at, user.StaffId(), c.Passengers, c.Vehicle)), ct);
+        PortDesk.RecordAsync(session, crossing, port, request, DeskStep.Boarding, user, clock, ct);
 }
 
 /// <summary>Port staff record a crossing arriving at its Moroccan (or return) port.</summary>
@@ -54,11 +50,7 @@ public static class RecordArrivalEndpoint
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, crossing, port, request, clock, (c, sailing, at) => Arrive(c, sailing!, PortDesk.Normalised(port), request.Lane, at, user.StaffId()), ct, needsSailing: true);
-
-    public static Decision Arrive(Crossing c, Sailing sailing, string port, string? lane, DateTimeOffset at, string staff) =>
-        CrossingRules.CanArrive(c, sailing, port, at) is { } no ? no
-            : Decision.Append(new CrossingArrived(c.Destination, lane, at, staff, c.Passengers, c.Vehicle, c.Direction, c.RouteCode, c.SailingId));
+        PortDesk.RecordAsync(session, crossing, port, request, DeskStep.Arrival, user, clock, ct);
 }
 
 /// <summary>Border police and customs have cleared the crossing.</summary>
@@ -73,9 +65,7 @@ public static class ClearEndpoint
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, crossing, port, request, clock, (c, _, at) =>
-            CrossingRules.CanClear(c, PortDesk.Normalised(port)) is { } no ? no
-                : Decision.Append(new CrossingCleared(c.Destination, at, user.StaffId(), c.Passengers, c.Vehicle)), ct);
+        PortDesk.RecordAsync(session, crossing, port, request, DeskStep.Clearance, user, clock, ct);
 }
 
 /// <summary>The party has left the port: the crossing is complete.</summary>
@@ -90,7 +80,5 @@ public static class CompleteEndpoint
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        PortDesk.RecordAsync(session, crossing, port, request, clock, (c, _, at) =>
-            CrossingRules.CanComplete(c, PortDesk.Normalised(port)) is { } no ? no
-                : Decision.Append(new CrossingCompleted(at, user.StaffId())), ct);
+        PortDesk.RecordAsync(session, crossing, port, request, DeskStep.Exit, user, clock, ct);
 }

@@ -118,11 +118,15 @@ public static class PortDesk
         return (new CrossingAtPortResult(after.Id, after.BookingReference, after.Status), null);
     }
 
+    /// <summary>One desk step on one crossing: what every step's endpoint does, the crossing's rules deciding (<see cref="CrossingRules.Record"/>).</summary>
     public static async Task<IResult> RecordAsync(
-        IDocumentSession session, IEventStream<Crossing> declared, string port, CrossingAtPort request, TimeProvider clock,
-        Func<Crossing, Sailing?, DateTimeOffset, Decision> decide, CancellationToken ct, bool needsSailing = false)
+        IDocumentSession session, IEventStream<Crossing> declared, string port, CrossingAtPort request, DeskStep step, ClaimsPrincipal user,
+        TimeProvider clock, CancellationToken ct)
     {
-        var (done, refused) = await DecideAndAppendAsync(session, declared, Normalised(port), request, clock.GetUtcNow(), decide, ct, needsSailing);
+        port = Normalised(port);
+        var staff = user.StaffId();
+        var (done, refused) = await DecideAndAppendAsync(session, declared, port, request, clock.GetUtcNow(),
+            (c, sailing, at) => CrossingRules.Record(c, step, port, request.Lane, at, staff, sailing), ct, needsSailing: step == DeskStep.Arrival);
         return refused is not null ? refused.ToResult() : Results.Ok(done);
     }
 

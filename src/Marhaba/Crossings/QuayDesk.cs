@@ -9,9 +9,6 @@ using Wolverine.Http;
 
 namespace Marhaba.Crossings;
 
-/// <summary>The step a desk records next; each has its endpoint under <c>/api/ports/{port}/</c>.</summary>
-public enum DeskStep { CheckIn, Boarding, Arrival, Clearance, Exit }
-
 /// <summary>A crossing as the quay desk shows it: who, which ship, where it stands and the step this port records next.</summary>
 public record DeskCrossing(
     Guid CrossingId, string BookingReference, string? Plate, Guid SailingId, string Vessel, string Origin, string Destination,
@@ -28,19 +25,6 @@ public static class QuayDeskEndpoints
     public const int MaxMatches = 8;
 
     public static ProblemDetails Validate(string port, ClaimsPrincipal user) => PortDesk.CheckPort(port, user);
-
-    /// <summary>The step a desk at <paramref name="port"/> records next for this crossing, if any.</summary>
-    public static DeskStep? NextStepAt(Crossing c, string port) =>
-        c.IsOver ? null
-        : port == c.Origin ? c.Status switch { CrossingStatus.Booked => DeskStep.CheckIn, CrossingStatus.CheckedIn => DeskStep.Boarding, _ => null }
-        : port == c.Destination ? c.Status switch
-        {
-            CrossingStatus.Booked or CrossingStatus.CheckedIn or CrossingStatus.Embarked => DeskStep.Arrival,
-            CrossingStatus.Arrived => DeskStep.Clearance,
-            CrossingStatus.Cleared => DeskStep.Exit,
-            _ => null
-        }
-        : null;
 
     /// <summary>Live crossings through the port whose booking reference starts with, or whose plate is, what was typed.</summary>
     [WolverineGet("/api/ports/{port}/desk/crossings", OperationId = "DeskFindCrossings")]
@@ -124,7 +108,7 @@ public static class QuayDeskEndpoints
         {
             var s = sailings[c.SailingId];
             return new DeskCrossing(c.Id, c.BookingReference, plates.GetValueOrDefault(c.Id), c.SailingId, s.Vessel, c.Origin, c.Destination,
-                s.DepartureAt, s.ArrivalAt, c.Passengers, c.Vehicle, c.Status, NextStepAt(c, port));
+                s.DepartureAt, s.ArrivalAt, c.Passengers, c.Vehicle, c.Status, c.NextStepAt(port));
         }).ToList();
     }
 }

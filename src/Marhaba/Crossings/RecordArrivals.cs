@@ -79,7 +79,7 @@ public static class RecordArrivalsEndpoint
             Decision Decide(Crossing c, Sailing? sailing, DateTimeOffset at) =>
                 !seen.Add(c.Id)
                     ? Refusal.Conflict($"Crossing {c.BookingReference} appears more than once in this batch.")
-                    : RecordArrivalEndpoint.Arrive(c, sailing!, port, item!.Lane, at, staff);
+                    : CrossingRules.Record(c, DeskStep.Arrival, port, item!.Lane, at, staff, sailing);
 
             CrossingAtPortResult? done;
             ProblemDetails? refused;

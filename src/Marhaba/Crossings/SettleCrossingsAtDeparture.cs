@@ -37,11 +37,12 @@ public static class SettleCrossingsAtDepartureHandler
             {
                 var stream = await fetched;
                 var c = stream.Aggregate!;
-                if (c.Status == CrossingStatus.CheckedIn)
+                var next = c.NextStepAt(c.Origin);
+                if (next == DeskStep.Boarding)
                 {
                     stream.AppendOne(new CrossingEmbarked(c.Origin, c.SailingId, message.DepartedAt, message.RecordedBy, c.Passengers, c.Vehicle));
                 }
-                else if (c.Status == CrossingStatus.Booked && countSaysNoShow)
+                else if (next == DeskStep.CheckIn && countSaysNoShow)
                 {
                     // Counted aboard: exactly the checked in, so those never checked in did not travel.
                     stream.AppendOne(new CrossingMarkedNoShow(c.Origin, message.DepartedAt, message.RecordedBy, c.SailingId, c.Passengers, c.Vehicle, false));

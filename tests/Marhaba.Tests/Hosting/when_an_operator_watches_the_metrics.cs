@@ -25,7 +25,7 @@ public class when_an_operator_watches_the_metrics(AppFixture app) : Scenario(app
         async Task<string> Scrape(IAlbaHost host) =>
             await (await host.Scenario(s => { s.Get.Url("/metrics"); s.WithBearerToken(App.ScrapeToken); })).ReadAsTextAsync();
         string text = "";
-        for (var attempt = 0; attempt < 40 && !(text.Contains("marhaba_projection_lag") && text.Contains("http_server_request_duration") && text.Contains("marten_sailingload_all_gap")); attempt++)
+        for (var attempt = 0; attempt < 40 && !(text.Contains("marhaba_projection_lag") && text.Contains("http_server_request_duration") && text.Contains("marten_crossingviews_all_gap")); attempt++)
         {
             if (attempt > 0) await Task.Delay(500);
             text = await Scrape(node) + await Scrape(Host);
@@ -39,7 +39,7 @@ public class when_an_operator_watches_the_metrics(AppFixture app) : Scenario(app
         text.ShouldContain("projection=\"");
         text.ShouldContain("marhaba_port_authority_circuit");
         text.ShouldContain("wolverine_outbox_count");
-        text.ShouldContain("marten_sailingload_all_gap");
+        text.ShouldContain("marten_crossingviews_all_gap");
         text.ShouldContain("db_client_");
     }
 

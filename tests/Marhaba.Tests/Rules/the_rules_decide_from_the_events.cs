@@ -30,16 +30,48 @@ public class the_rules_decide_from_the_events
     private static CrossingCheckedIn CheckedIn => new("ITGOA", "B1", T, "staff", SailingId, 4, VehicleKind.Car);
     private static SailingDelayed DelayedBy(int hours) => new(T.AddHours(10 + hours), T.AddHours(58 + hours), "Weather", T, "authority");
 
-    [Fact] public void a_booked_crossing_checks_in_at_its_origin() => CrossingRules.CanCheckIn(Crossing(), "ITGOA").ShouldBeNull();
-    [Fact] public void check_in_elsewhere_is_refused() => CrossingRules.CanCheckIn(Crossing(), "MAPTM")!.Kind.ShouldBe(RefusalKind.Invalid);
-    [Fact] public void check_in_twice_is_refused() => CrossingRules.CanCheckIn(Crossing(CheckedIn), "ITGOA")!.Kind.ShouldBe(RefusalKind.Conflict);
-    [Fact] public void boarding_without_check_in_is_refused() => CrossingRules.CanEmbark(Crossing(), "ITGOA")!.Message.ShouldContain("not been checked in");
-    [Fact] public void an_arrival_before_the_ship_left_is_refused() => CrossingRules.CanArrive(Crossing(), Sailing(), "MAPTM", T.AddHours(9))!.Kind.ShouldBe(RefusalKind.Conflict);
-    [Fact] public void an_arrival_after_the_ship_left_is_recorded() => CrossingRules.CanArrive(Crossing(), Sailing(), "MAPTM", T.AddHours(11)).ShouldBeNull();
-    [Fact] public void an_arrival_before_a_delayed_departure_is_refused() => CrossingRules.CanArrive(Crossing(), Sailing(DelayedBy(3)), "MAPTM", T.AddHours(11))!.Message.ShouldContain("delayed");
-    [Fact] public void a_second_arrival_is_refused() => CrossingRules.CanArrive(Crossing(new CrossingArrived("MAPTM", null, T.AddHours(59), "s", 4, VehicleKind.Car, Direction.Inbound, "ITGOA-MAPTM", SailingId)), Sailing(), "MAPTM", T.AddHours(60))!.Message.ShouldContain("already arrived");
-    [Fact] public void a_cancelled_crossing_cannot_arrive() => CrossingRules.CanArrive(Crossing(new CrossingCancelled(CancellationReason.Illness, T, "op", SailingId, 4, VehicleKind.Car, false)), Sailing(), "MAPTM", T.AddHours(60))!.Message.ShouldContain("cancelled");
-    [Fact] public void clearance_needs_an_arrival() => CrossingRules.CanClear(Crossing(), "MAPTM")!.Kind.ShouldBe(RefusalKind.Conflict);
+    private static Decision Step(Crossing c, DeskStep step, string port, DateTimeOffset? at = null, Sailing? sailing = null) =>
+        CrossingRules.Record(c, step, port, "B1", at ?? T, "staff", sailing ?? Sailing());
+    private static CrossingArrived ArrivedAtTangerMed => new("MAPTM", null, T.AddHours(59), "s", 4, VehicleKind.Car, Direction.Inbound, "ITGOA-MAPTM", SailingId);
+
+    [Fact] public void a_booked_crossing_checks_in_at_its_origin() => Step(Crossing(), DeskStep.CheckIn, "ITGOA").Event.ShouldBe(new CrossingCheckedIn("ITGOA", "B1", T, "staff", SailingId, 4, VehicleKind.Car));
+    [Fact] public void check_in_elsewhere_is_refused() => Step(Crossing(), DeskStep.CheckIn, "MAPTM").Refused!.Kind.ShouldBe(RefusalKind.Invalid);
+    [Fact] public void check_in_twice_is_refused() => Step(Crossing(CheckedIn), DeskStep.CheckIn, "ITGOA").Refused!.Message.ShouldContain("checked in only once");
+    [Fact] public void boarding_without_check_in_is_refused() => Step(Crossing(), DeskStep.Boarding, "ITGOA").Refused!.Message.ShouldContain("not been checked in");
+    [Fact] public void a_checked_in_crossing_boards() => Step(Crossing(CheckedIn), DeskStep.Boarding, "ITGOA").Event.ShouldBeOfType<CrossingEmbarked>();
+    [Fact] public void an_arrival_before_the_ship_left_is_refused() => Step(Crossing(), DeskStep.Arrival, "MAPTM", T.AddHours(9)).Refused!.Kind.ShouldBe(RefusalKind.Conflict);
+    [Fact] public void an_arrival_after_the_ship_left_is_recorded() => Step(Crossing(), DeskStep.Arrival, "MAPTM", T.AddHours(11)).Event.ShouldBe(
+        new CrossingArrived("MAPTM", "B1", T.AddHours(11), "staff", 4, VehicleKind.Car, Direction.Inbound, "ITGOA-MAPTM", SailingId));
+    [Fact] public void an_arrival_before_a_delayed_departure_is_refused() => Step(Crossing(), DeskStep.Arrival, "MAPTM", T.AddHours(11), Sailing(DelayedBy(3))).Refused!.Message.ShouldContain("delayed");
+    [Fact] public void a_second_arrival_is_refused() => Step(Crossing(ArrivedAtTangerMed), DeskStep.Arrival, "MAPTM", T.AddHours(60)).Refused!.Message.ShouldContain("already arrived");
+    [Fact] public void a_cancelled_crossing_cannot_arrive() => Step(Crossing(new CrossingCancelled(CancellationReason.Illness, T, "op", SailingId, 4, VehicleKind.Car, false)), DeskStep.Arrival, "MAPTM", T.AddHours(60)).Refused!.Message.ShouldContain("cancelled");
+    [Fact] public void clearance_needs_an_arrival() => Step(Crossing(), DeskStep.Clearance, "MAPTM").Refused!.Message.ShouldContain("record its arrival first");
+    [Fact] public void an_arrived_crossing_is_cleared_then_leaves() =>
+        Step(Crossing(ArrivedAtTangerMed, new CrossingCleared("MAPTM", T.AddHours(60), "s", 4, VehicleKind.Car)), DeskStep.Exit, "MAPTM", T.AddHours(61)).Event.ShouldBe(new CrossingCompleted(T.AddHours(61), "staff"));
+
+    /// <summary>The crossing's one table: every status, at its departure port, its arrival port and a third port.</summary>
+    [Theory]
+    [InlineData("Booked", "CheckIn", "Arrival")]
+    [InlineData("CheckedIn", "Boarding", "Arrival")]
+    [InlineData("Embarked", null, "Arrival")]
+    [InlineData("Arrived", null, "Clearance")]
+    [InlineData("Cleared", null, "Exit")]
+    [InlineData("Completed", null, null)]
+    [InlineData("Cancelled", null, null)]
+    [InlineData("NoShow", null, null)]
+    public void each_status_allows_one_step_at_each_end(string status, string? atDeparture, string? atArrival)
+    {
+        var c = Crossing();
+        c.Status = Enum.Parse<CrossingStatus>(status);
+        (c.NextStepAt("ITGOA")?.ToString()).ShouldBe(atDeparture);
+        (c.NextStepAt("MAPTM")?.ToString()).ShouldBe(atArrival);
+        c.NextStepAt("ESALG").ShouldBeNull();
+        // A step the table allows is recorded; any other is refused, at either end.
+        foreach (var step in Enum.GetValues<DeskStep>())
+        foreach (var port in new[] { "ITGOA", "MAPTM" })
+            (Step(c, step, port, T.AddHours(12)).Refused is null).ShouldBe(c.NextStepAt(port) == step, $"{status}: {step} at {port}");
+    }
+
     [Fact] public void an_embarked_crossing_cannot_be_cancelled() => CrossingRules.CanCancel(Crossing(CheckedIn, new CrossingEmbarked("ITGOA", SailingId, T, "s", 4, VehicleKind.Car)))!.Kind.ShouldBe(RefusalKind.Conflict);
     [Fact] public void a_no_show_before_a_delayed_departure_is_refused() => CrossingRules.CanMarkNoShow(Crossing(), Sailing(DelayedBy(4)), "ITGOA", T.AddHours(12))!.Kind.ShouldBe(RefusalKind.Conflict);
     [Fact] public void a_no_show_after_the_delayed_departure_is_recorded() => CrossingRules.CanMarkNoShow(Crossing(), Sailing(DelayedBy(4)), "ITGOA", T.AddHours(15)).ShouldBeNull();
