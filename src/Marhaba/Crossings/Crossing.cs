@@ -145,6 +145,7 @@ public class Crossing
             _ => null
         }
         : null;
+
     public bool HoldsPlaceOnSailing => Status is CrossingStatus.Booked or CrossingStatus.CheckedIn;
 }
 
