@@ -61,7 +61,7 @@ public static class SeasonIngest
                     Interlocked.Add(ref events, streams.Sum(s => s.Events.Count));
                     Interlocked.Add(ref crossings, streams.Count(s => s.AggregateType == typeof(Crossing)));
                     var finished = Interlocked.Increment(ref done);
-                    lock (chunks) Progress(finished, chunks.Length, crossings, events, watch.Elapsed);
+                    lock (chunks) Progress(finished, complete.Count, chunks.Length, crossings, events, watch.Elapsed);
                 }
             })));
         }
@@ -196,11 +196,12 @@ public static class SeasonIngest
     private static Guid SailingIdOf(int seed, double scale, int index) =>
         Codes.CrossingIdOf($"ingest-{seed}-{scale.ToString(System.Globalization.CultureInfo.InvariantCulture)}-sailing-{index}");
 
-    private static void Progress(long done, long total, long crossings, long events, TimeSpan elapsed)
+    /// <summary>The bar counts every chunk stored; the time left comes from this run's pace alone (a resumed run skipped some).</summary>
+    private static void Progress(long done, long skipped, long total, long crossings, long events, TimeSpan elapsed)
     {
         const int width = 30;
         var filled = (int)(width * done / total);
-        var left = done == 0 ? "" : $", {TimeSpan.FromSeconds(elapsed.TotalSeconds / done * (total - done)):mm\\:ss} left";
+        var left = done == skipped ? "" : $", {TimeSpan.FromSeconds(elapsed.TotalSeconds / (done - skipped) * (total - done)):mm\\:ss} left";
         Console.Write($"\r  [{new string('#', filled)}{new string('.', width - filled)}] {100.0 * done / total,5:0.0} %  {crossings:N0} crossings, {events / elapsed.TotalSeconds:N0} events/s{left}   ");
     }
 
