@@ -44,11 +44,14 @@ builder.Services.AddSingleton(replication);
 
 // Event store, documents, projections. Wolverine's elected leader spreads the asynchronous projections over the
 // running nodes, each on exactly one, and moves those of a node that is gone.
+// One pool of connections for the store, Wolverine's inbox and outbox, and the platform's own tables.
+builder.Services.AddSingleton(_ => Database.DataSource(connectionString));
 builder.Services.AddMarten(opts =>
     {
-        Database.ConfigureMarten(opts, connectionString);
+        Database.ConfigureMarten(opts);
         opts.Listeners.Add(new CommitsHeldByStandby(replication));
     })
+    .UseNpgsqlDataSource()
     .UseLightweightSessions()
     // Schema changes at start-up, not lazily under the first burst of requests (which would queue on them).
     .ApplyAllDatabaseChangesOnStartup()
@@ -76,7 +79,7 @@ builder.Host.UseWolverine(opts =>
 });
 builder.Services.AddWolverineHttp();
 var accessCodeKey = System.Text.Encoding.UTF8.GetBytes(Secrets.Resolve(builder.Configuration, TravellerAccess.KeySetting, embedded, "access-code-key"));
-builder.Services.AddSingleton(_ => new IdempotencyLog(Database.Tuned(connectionString), accessCodeKey));
+builder.Services.AddSingleton(sp => new IdempotencyLog(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), accessCodeKey));
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new StrictEnumConverter()));
 
 // The Italian port authority: signed notifications in, outbox-delivered messages out through one resilient client.
@@ -104,9 +107,9 @@ builder.Services.AddAuthorizationBuilder()
 // Travellers' references and codes: rate-limited per client ; codes checked against a keyed hash, wrong ones counted per reference and client.
 ProxyOptions.AddTo(builder.Services, builder.Configuration);
 var travellerLimits = builder.Configuration.GetSection(TravellerLimits.Section).Get<TravellerLimits>() ?? new TravellerLimits();
-builder.Services.AddSingleton(new TravellerAccess(accessCodeKey, Database.Tuned(connectionString), travellerLimits.WrongCodesPerBookingPerDay));
+builder.Services.AddSingleton(sp => new TravellerAccess(accessCodeKey, sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), travellerLimits.WrongCodesPerBookingPerDay));
 TravellerLimits.AddTravellerRateLimits(builder.Services, travellerLimits);
-builder.Services.AddSingleton(new Marhaba.Assistance.AssistanceLimits(travellerLimits, Database.Tuned(connectionString)));
+builder.Services.AddSingleton(sp => new Marhaba.Assistance.AssistanceLimits(travellerLimits, sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
 
 // Pages people use, rendered by the server (Razor Components); their cookie keys shared by every node.
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -129,7 +132,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiDocumentTruth>(
 builder.Services.AddHealthChecks()
     .AddCheck<DatabaseHealthCheck>("reads", tags: ["ready", "reads"])
     .AddCheck<WritesHealthCheck>("writes", tags: ["ready"]);
-Telemetry.AddTo(builder.Services, builder.Configuration, Database.Tuned(connectionString));
+Telemetry.AddTo(builder.Services, builder.Configuration);
 
 // Tomorrow's forecasts are kept every hour, to be set against what happened.
 builder.Services.AddSingleton<RecurringJob, ForecastRecorder>();

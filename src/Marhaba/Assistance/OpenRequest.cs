@@ -166,10 +166,9 @@ public static class StaffOpensRequestEndpoint
 /// and day. A flood cannot bury a port's agents, nor one booking's requests take all their time. Counted in one
 /// statement, shared by all nodes; a refusal says when to come back (Retry-After).
 /// </summary>
-public sealed class AssistanceLimits(TravellerLimits limits, string connectionString) : IAsyncDisposable
+public sealed class AssistanceLimits(TravellerLimits limits, Npgsql.NpgsqlDataSource database)
 {
-    public const string Table = $"{Database.Schema}.assistance_request_counts";
-    private readonly Npgsql.NpgsqlDataSource _counts = Npgsql.NpgsqlDataSource.Create(connectionString);
+    public const string Table = $"{Database.Schema}.assistance_requestdatabase";
 
     public static void AddTo(StoreOptions opts)
     {
@@ -187,7 +186,7 @@ public sealed class AssistanceLimits(TravellerLimits limits, string connectionSt
             ? ($"place {place}", TimeSpan.FromHours(1), limits.WalkUpRequestsPerPlacePerHour)
             : ($"booking {crossing.BookingReference}", TimeSpan.FromDays(1), limits.RequestsPerBookingPerDay);
         var start = new DateTimeOffset(now.UtcTicks - now.UtcTicks % window.Ticks, TimeSpan.Zero);
-        if (await Database.OnceMoreIfClosedAsync(_counts, () => CountAsync(scope, start, ct)) <= allowed) return null;
+        if (await Database.OnceMoreIfClosedAsync(database, () => CountAsync(scope, start, ct)) <= allowed) return null;
         var retryAfter = (int)Math.Ceiling((start + window - now).TotalSeconds);
         var problem = crossing is null
             ? Problems.Make(429, "Too many requests without a booking",
@@ -200,7 +199,7 @@ public sealed class AssistanceLimits(TravellerLimits limits, string connectionSt
 
     private async Task<int> CountAsync(string scope, DateTimeOffset start, CancellationToken ct)
     {
-        await using var cmd = _counts.CreateCommand($"""
+        await using var cmd = database.CreateCommand($"""
             insert into {Table} as w (scope, window_start, requests) values ($1, $2, 1)
             on conflict (scope, window_start) do update set requests = w.requests + 1 returning requests
             """);
@@ -211,12 +210,11 @@ public sealed class AssistanceLimits(TravellerLimits limits, string connectionSt
 
     public async Task<int> PurgeBeforeAsync(DateTimeOffset before, CancellationToken ct)
     {
-        await using var cmd = _counts.CreateCommand($"delete from {Table} where window_start < $1 - interval '1 day'");
+        await using var cmd = database.CreateCommand($"delete from {Table} where window_start < $1 - interval '1 day'");
         cmd.Parameters.Add(new() { Value = before });
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public ValueTask DisposeAsync() => _counts.DisposeAsync();
 
     /// <summary>A 429 problem with its Retry-After header.</summary>
     public sealed class RetryLater(ProblemDetails problem, int seconds) : IResult

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 using Wolverine.Marten;
-using JasperFx.Events;
 
 namespace Marhaba.Crossings;
 
@@ -46,13 +45,14 @@ public static class MarkNoShowEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
-    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+    public static Task<CrossingAtDesk> LoadAsync(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
+        PortDesk.LoadAsync(session, port, request, clock.GetUtcNow(), ct);
 
     [WolverinePost("/api/ports/{port}/no-shows", OperationId = "MarkNoShow")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
     public static async Task<IResult> Post(
-        string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+        string port, CrossingAtPort request, CrossingAtDesk crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         Crossing? marked = null;
@@ -61,7 +61,7 @@ public static class MarkNoShowEndpoint
             if (CrossingRules.CanMarkNoShow(c, sailing!, PortDesk.Normalised(port), now) is { } no) return no;
             marked = c;
             return Decision.Append(new CrossingMarkedNoShow(c.Origin, at, user.StaffId(), c.SailingId, c.Passengers, c.Vehicle, c.Status == CrossingStatus.CheckedIn));
-        }, ct, needsSailing: true);
+        }, ct);
         if (refused is not null) return refused.ToResult();
         await SailingPlaces.ReleaseAsync(session, marked!, "no-show", ct);
         return Results.Ok(done);

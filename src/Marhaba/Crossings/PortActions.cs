@@ -5,7 +5,6 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
-using JasperFx.Events;
 
 namespace Marhaba.Crossings;
 
@@ -15,12 +14,13 @@ public static class CheckInEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
-    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+    public static Task<CrossingAtDesk> LoadAsync(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
+        PortDesk.LoadAsync(session, port, request, clock.GetUtcNow(), ct);
 
     [WolverinePost("/api/ports/{port}/check-ins", OperationId = "CheckIn")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
-    public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+    public static Task<IResult> Post(string port, CrossingAtPort request, CrossingAtDesk crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
         PortDesk.RecordAsync(session, crossing, port, request, DeskStep.CheckIn, user, clock, ct);
 }
 
@@ -29,12 +29,13 @@ public static class EmbarkEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
-    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+    public static Task<CrossingAtDesk> LoadAsync(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
+        PortDesk.LoadAsync(session, port, request, clock.GetUtcNow(), ct);
 
     [WolverinePost("/api/ports/{port}/boardings", OperationId = "Embark")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
-    public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+    public static Task<IResult> Post(string port, CrossingAtPort request, CrossingAtDesk crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
         PortDesk.RecordAsync(session, crossing, port, request, DeskStep.Boarding, user, clock, ct);
 }
 
@@ -44,12 +45,13 @@ public static class RecordArrivalEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
-    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+    public static Task<CrossingAtDesk> LoadAsync(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
+        PortDesk.LoadAsync(session, port, request, clock.GetUtcNow(), ct);
 
     [WolverinePost("/api/ports/{port}/arrivals", OperationId = "RecordArrival")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
-    public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+    public static Task<IResult> Post(string port, CrossingAtPort request, CrossingAtDesk crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
         PortDesk.RecordAsync(session, crossing, port, request, DeskStep.Arrival, user, clock, ct);
 }
 
@@ -59,12 +61,13 @@ public static class ClearEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
-    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+    public static Task<CrossingAtDesk> LoadAsync(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
+        PortDesk.LoadAsync(session, port, request, clock.GetUtcNow(), ct);
 
     [WolverinePost("/api/ports/{port}/clearances", OperationId = "Clear")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
-    public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+    public static Task<IResult> Post(string port, CrossingAtPort request, CrossingAtDesk crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
         PortDesk.RecordAsync(session, crossing, port, request, DeskStep.Clearance, user, clock, ct);
 }
 
@@ -74,11 +77,12 @@ public static class CompleteEndpoint
     public static ProblemDetails Validate(string port, CrossingAtPort request, ClaimsPrincipal user, TimeProvider clock) =>
         PortDesk.Validate(port, request, user, clock.GetUtcNow());
 
-    public static Guid CrossingId(CrossingAtPort request) => PortDesk.StreamOf(request);
+    public static Task<CrossingAtDesk> LoadAsync(string port, CrossingAtPort request, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
+        PortDesk.LoadAsync(session, port, request, clock.GetUtcNow(), ct);
 
     [WolverinePost("/api/ports/{port}/exits", OperationId = "Complete")]
     [Authorize(Policy = Policies.PortStaff)]
     [ProducesResponseType<CrossingAtPortResult>(200)]
-    public static Task<IResult> Post(string port, CrossingAtPort request, [CrossingAtDesk] IEventStream<Crossing> crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+    public static Task<IResult> Post(string port, CrossingAtPort request, CrossingAtDesk crossing, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
         PortDesk.RecordAsync(session, crossing, port, request, DeskStep.Exit, user, clock, ct);
 }

@@ -7,7 +7,6 @@ using Marten;
 using Marten.Linq;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
-using Wolverine.Marten;
 using JasperFx.Events;
 
 namespace Marhaba.Crossings;
@@ -85,32 +84,43 @@ public static class PortDesk
     }
 
     /// <summary>
-    /// The stream a desk request names: by booking reference its id follows from the reference, so Wolverine's aggregate
-    /// workflow loads it before the endpoint runs (<see cref="CrossingAtDeskAttribute"/>); a plate names none (<see cref="Aggregates.NoStream"/>).
+    /// The crossing a desk request names, ready to be written, and the sailing it is on. By booking reference the
+    /// crossing's id follows from the reference: both come in one round trip. A crossing booked before ids were
+    /// derived, or one named by its plate, is looked up first.
     /// </summary>
-    public static Guid StreamOf(CrossingAtPort? request) =>
-        Codes.IsReference(request?.BookingReference) ? Codes.CrossingIdOf(request!.BookingReference!) : Aggregates.NoStream;
-
-    public static async Task<(CrossingAtPortResult? Done, ProblemDetails? Refused)> DecideAndAppendAsync(
-        IDocumentSession session, IEventStream<Crossing>? declared, string port, CrossingAtPort request, DateTimeOffset now,
-        Func<Crossing, Sailing?, DateTimeOffset, Decision> decide, CancellationToken ct, bool needsSailing = false)
+    public static async Task<CrossingAtDesk> LoadAsync(IDocumentSession session, string port, CrossingAtPort request, DateTimeOffset now, CancellationToken ct)
     {
-        // The declared stream is the crossing when the request names it by reference. A crossing booked before ids were
-        // derived, or one named by its plate, is looked up.
-        var stream = declared;
-        if (stream?.Aggregate is null)
+        if (Codes.IsReference(request.BookingReference))
         {
-            var found = await FindAsync(session, port, request, now, ct);
-            if (found is null)
-                return (null, Problems.NotFound(request.BookingReference is { Length: > 0 }
-                    ? $"No crossing with booking reference {Codes.Normalise(request.BookingReference)}."
-                    : $"No crossing through {port} for vehicle plate {Plates.Normalise(request.Plate)}."));
-            stream = await session.Events.FetchForWriting<Crossing>(found.Id, ct);
+            var named = await FetchAsync(session, Codes.CrossingIdOf(request.BookingReference!), ct);
+            if (named.Crossing is not null) return named;
         }
-        var crossing = stream.Aggregate!;
-        // The sailing as it stands (delayed, departed, cancelled), read only for the steps that need the ship gone.
-        var sailing = needsSailing ? await session.LoadAsync<Sailing>(crossing.SailingId, ct) : null;
-        var decision = decide(crossing, sailing, request.OccurredAt ?? now);
+        var found = await FindAsync(session, Normalised(port), request, now, ct);
+        return found is null ? CrossingAtDesk.None : await FetchAsync(session, found.Id, ct);
+    }
+
+    /// <summary>The sailings the crossings of the given ids are on, read beside the crossings in the same batch.</summary>
+    public const string SailingsOfCrossings = $"where id in (select (c.data ->> 'SailingId')::uuid from {Database.Schema}.mt_doc_crossing c where c.id = any(?))";
+
+    private static async Task<CrossingAtDesk> FetchAsync(IDocumentSession session, Guid id, CancellationToken ct)
+    {
+        var batch = session.CreateBatchQuery();
+        var stream = batch.Events.FetchForWriting<Crossing>(id);
+        var sailing = batch.Query<Sailing>(SailingsOfCrossings, new[] { id });
+        await batch.Execute(ct);
+        return new(await stream, (await sailing).SingleOrDefault());
+    }
+
+    /// <summary>The pure rule decides on what <see cref="LoadAsync"/> found; its event is appended, and the answer is the crossing after it.</summary>
+    public static async Task<(CrossingAtPortResult? Done, ProblemDetails? Refused)> DecideAndAppendAsync(
+        IDocumentSession session, CrossingAtDesk desk, string port, CrossingAtPort request, DateTimeOffset now,
+        Func<Crossing, Sailing?, DateTimeOffset, Decision> decide, CancellationToken ct)
+    {
+        if (desk is not { Stream: { } stream, Crossing: { } crossing })
+            return (null, Problems.NotFound(request.BookingReference is { Length: > 0 }
+                ? $"No crossing with booking reference {Codes.Normalise(request.BookingReference)}."
+                : $"No crossing through {port} for vehicle plate {Plates.Normalise(request.Plate)}."));
+        var decision = decide(crossing, desk.Sailing, request.OccurredAt ?? now);
         if (decision.Refused is { } refused) return (null, refused.ToProblem());
 
         stream.AppendOne(decision.Event!);
@@ -120,30 +130,22 @@ public static class PortDesk
 
     /// <summary>One desk step on one crossing: what every step's endpoint does, the crossing's rules deciding (<see cref="CrossingRules.Record"/>).</summary>
     public static async Task<IResult> RecordAsync(
-        IDocumentSession session, IEventStream<Crossing> declared, string port, CrossingAtPort request, DeskStep step, ClaimsPrincipal user,
+        IDocumentSession session, CrossingAtDesk desk, string port, CrossingAtPort request, DeskStep step, ClaimsPrincipal user,
         TimeProvider clock, CancellationToken ct)
     {
         port = Normalised(port);
         var staff = user.StaffId();
-        var (done, refused) = await DecideAndAppendAsync(session, declared, port, request, clock.GetUtcNow(),
-            (c, sailing, at) => CrossingRules.Record(c, step, port, request.Lane, at, staff, sailing), ct, needsSailing: step == DeskStep.Arrival);
+        var (done, refused) = await DecideAndAppendAsync(session, desk, port, request, clock.GetUtcNow(),
+            (c, sailing, at) => CrossingRules.Record(c, step, port, request.Lane, at, staff, sailing), ct);
         return refused is not null ? refused.ToResult() : Results.Ok(done);
     }
 
     public static string Normalised(string port) => ReferenceData.Port(port.Trim()).Code;
 }
 
-/// <summary>
-/// The crossing a desk endpoint writes, declared for Wolverine's aggregate workflow: its id comes from the endpoint's
-/// <c>CrossingId</c> method (<see cref="PortDesk.StreamOf"/>). Not required: a plate, or a crossing booked before ids
-/// were derived, is looked up by <see cref="PortDesk.DecideAndAppendAsync"/>.
-/// </summary>
-[AttributeUsage(AttributeTargets.Parameter)]
-public sealed class CrossingAtDeskAttribute : WriteAggregateAttribute
+/// <summary>The crossing a desk request names (none when nothing matches) and the sailing it is on, as they stand now.</summary>
+public sealed record CrossingAtDesk(IEventStream<Crossing>? Stream, Sailing? Sailing)
 {
-    public CrossingAtDeskAttribute()
-    {
-        Required = false;
-        FromMethod = "CrossingId";
-    }
+    public static readonly CrossingAtDesk None = new(null, null);
+    public Crossing? Crossing => Stream?.Aggregate;
 }

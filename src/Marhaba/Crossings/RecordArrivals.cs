@@ -44,12 +44,14 @@ public static class RecordArrivalsEndpoint
         var results = new List<ArrivalItemResult>(request.Items!.Count);
 
         // A ship's list comes by booking reference, and a crossing's stream id follows from its reference: every
-        // crossing is fetched for writing in one round trip, then the sailings they are on (mostly one) in another.
+        // crossing is fetched for writing, and the sailings they are on (mostly one), in one round trip.
         var references = request.Items.Where(i => PortDesk.ValidateItem(i, now) is null && !string.IsNullOrWhiteSpace(i!.BookingReference))
             .Select(i => Codes.Normalise(i!.BookingReference!)).Distinct().ToArray();
         var batch = session.CreateBatchQuery();
         var fetched = references.ToDictionary(r => r, r => batch.Events.FetchForWriting<Crossing>(Codes.CrossingIdOf(r)));
+        var sailingsOfFetched = batch.Query<Sailing>(PortDesk.SailingsOfCrossings, references.Select(Codes.CrossingIdOf).ToArray());
         await batch.Execute(ct);
+        var sailings = (await sailingsOfFetched).ToDictionary(s => s.Id);
         var streams = new Dictionary<string, JasperFx.Events.IEventStream<Crossing>>();
         foreach (var (reference, stream) in fetched)
             if ((await stream).Aggregate is not null) streams[reference] = await stream;
@@ -63,9 +65,9 @@ public static class RecordArrivalsEndpoint
             var olderStreams = found.Select(id => more.Events.FetchForWriting<Crossing>(id)).ToList();
             if (olderStreams.Count > 0) await more.Execute(ct);
             foreach (var stream in olderStreams) streams[(await stream).Aggregate!.BookingReference] = await stream;
+            foreach (var sailing in await session.LoadManyAsync<Sailing>(ct, olderStreams.Select(s => s.Result.Aggregate!.SailingId).Distinct()))
+                sailings[sailing.Id] = sailing;
         }
-        var sailings = (await session.LoadManyAsync<Sailing>(ct, streams.Values.Select(s => s.Aggregate!.SailingId).Distinct()))
-            .ToDictionary(s => s.Id);
 
         for (var i = 0; i < request.Items.Count; i++)
         {
@@ -85,7 +87,7 @@ public static class RecordArrivalsEndpoint
             ProblemDetails? refused;
             if (string.IsNullOrWhiteSpace(item!.BookingReference))
             {
-                (done, refused) = await PortDesk.DecideAndAppendAsync(session, null, port, item, now, Decide, ct, needsSailing: true);
+                (done, refused) = await PortDesk.DecideAndAppendAsync(session, await PortDesk.LoadAsync(session, port, item, now, ct), port, item, now, Decide, ct);
             }
             else if (!streams.TryGetValue(Codes.Normalise(item.BookingReference), out var stream))
             {

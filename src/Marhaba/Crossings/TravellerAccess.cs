@@ -33,7 +33,7 @@ public class AccessKey
 /// been wrong about it is not heard again that day, and only a client's first code is checked: the
 /// traveller, who has no wrong code of their own, still gets in.
 /// </summary>
-public sealed class TravellerAccess(byte[] key, string connectionString, int wrongCodesPerBookingPerDay) : IAsyncDisposable
+public sealed class TravellerAccess(byte[] key, NpgsqlDataSource database, int wrongCodesPerBookingPerDay)
 {
     public const string Section = "Travellers";
     public const string KeySetting = "Travellers:AccessCodeKey";
@@ -43,10 +43,8 @@ public sealed class TravellerAccess(byte[] key, string connectionString, int wro
     public static readonly TimeSpan LongestLockout = TimeSpan.FromDays(1);
     /// <summary>The window of a reference's wrong codes from all clients.</summary>
     public static readonly TimeSpan BookingWindow = TimeSpan.FromDays(1);
-    public const string AttemptsTable = $"{Database.Schema}.access_attempts";
+    public const string AttemptsTable = $"{Database.Schema}.accessdatabase";
     public const string WrongCodesTable = $"{Database.Schema}.access_wrong_codes";
-
-    private readonly NpgsqlDataSource _attempts = NpgsqlDataSource.Create(connectionString);
 
     public static ProblemDetails NoMatch => Problems.NotFound("No booking or request matches this reference and access code.");
 
@@ -93,19 +91,19 @@ public sealed class TravellerAccess(byte[] key, string connectionString, int wro
     {
         if (reference is null || code is null || !Codes.IsReference(reference)) return (Guid.Empty, NoMatch);
         reference = Codes.Normalise(reference);
-        var (attempt, lockedUntil) = await Database.OnceMoreIfClosedAsync(_attempts, () => CountAttemptAsync(reference, client, now, ct));
+        var (attempt, lockedUntil) = await Database.OnceMoreIfClosedAsync(database, () => CountAttemptAsync(reference, client, now, ct));
         if (lockedUntil is not null) return (Guid.Empty, LockedOut(reference, lockedUntil.Value));
         var window = new DateTimeOffset(now.UtcTicks - now.UtcTicks % BookingWindow.Ticks, TimeSpan.Zero);
         // Past the reference's wrong codes for the day, only a client's first code is heard.
-        if (attempt > 1 && await Database.OnceMoreIfClosedAsync(_attempts, () => WrongCodesAsync(reference, window, ct)) >= wrongCodesPerBookingPerDay)
+        if (attempt > 1 && await Database.OnceMoreIfClosedAsync(database, () => WrongCodesAsync(reference, window, ct)) >= wrongCodesPerBookingPerDay)
             return (Guid.Empty, LockedOut(reference, window + BookingWindow));
         var stored = await session.LoadAsync<AccessKey>(reference, ct);
         if (stored is null || !CryptographicOperations.FixedTimeEquals(Convert.FromHexString(stored.CodeHash), Convert.FromHexString(Hash(reference, code))))
         {
-            await Database.OnceMoreIfClosedAsync(_attempts, () => CountWrongCodeAsync(reference, window, ct));
+            await Database.OnceMoreIfClosedAsync(database, () => CountWrongCodeAsync(reference, window, ct));
             return (Guid.Empty, NoMatch);
         }
-        await Database.OnceMoreIfClosedAsync(_attempts, () => ForgetAttemptsAsync(reference, client, ct));
+        await Database.OnceMoreIfClosedAsync(database, () => ForgetAttemptsAsync(reference, client, ct));
         return (stored.OwnerId, null);
     }
 
@@ -125,7 +123,7 @@ public sealed class TravellerAccess(byte[] key, string connectionString, int wro
     /// </summary>
     private async Task<(int Attempt, DateTimeOffset? LockedUntil)> CountAttemptAsync(string reference, string client, DateTimeOffset now, CancellationToken ct)
     {
-        await using var cmd = _attempts.CreateCommand($"""
+        await using var cmd = database.CreateCommand($"""
             insert into {AttemptsTable} as a (reference, client, attempts, first_at, lockouts) values ($1, $2, 1, $3, 0)
             on conflict (reference, client) do update set
               attempts = case when a.first_at <= $3 - $4 and coalesce(a.locked_until, '-infinity') <= $3 then 1 else a.attempts + 1 end,
@@ -151,7 +149,7 @@ public sealed class TravellerAccess(byte[] key, string connectionString, int wro
 
     private async Task<int> WrongCodesAsync(string reference, DateTimeOffset window, CancellationToken ct)
     {
-        await using var cmd = _attempts.CreateCommand($"select coalesce(max(wrong), 0) from {WrongCodesTable} where reference = $1 and window_start = $2");
+        await using var cmd = database.CreateCommand($"select coalesce(max(wrong), 0) from {WrongCodesTable} where reference = $1 and window_start = $2");
         cmd.Parameters.Add(new() { Value = reference });
         cmd.Parameters.Add(new() { Value = window });
         return (int)(await cmd.ExecuteScalarAsync(ct))!;
@@ -159,7 +157,7 @@ public sealed class TravellerAccess(byte[] key, string connectionString, int wro
 
     private async Task CountWrongCodeAsync(string reference, DateTimeOffset window, CancellationToken ct)
     {
-        await using var cmd = _attempts.CreateCommand($"""
+        await using var cmd = database.CreateCommand($"""
             insert into {WrongCodesTable} as w (reference, window_start, wrong) values ($1, $2, 1)
             on conflict (reference, window_start) do update set wrong = w.wrong + 1
             """);
@@ -170,7 +168,7 @@ public sealed class TravellerAccess(byte[] key, string connectionString, int wro
 
     private async Task ForgetAttemptsAsync(string reference, string client, CancellationToken ct)
     {
-        await using var cmd = _attempts.CreateCommand($"delete from {AttemptsTable} where reference = $1 and client = $2");
+        await using var cmd = database.CreateCommand($"delete from {AttemptsTable} where reference = $1 and client = $2");
         cmd.Parameters.Add(new() { Value = reference });
         cmd.Parameters.Add(new() { Value = client });
         await cmd.ExecuteNonQueryAsync(ct);
@@ -179,7 +177,7 @@ public sealed class TravellerAccess(byte[] key, string connectionString, int wro
     /// <summary>Counts that no longer matter: their window and lock ended before <paramref name="before"/>.</summary>
     public async Task<int> PurgeAttemptsAsync(DateTimeOffset before, CancellationToken ct)
     {
-        await using var cmd = _attempts.CreateCommand($"""
+        await using var cmd = database.CreateCommand($"""
             with attempts as (delete from {AttemptsTable} where first_at < $1 and coalesce(locked_until, '-infinity') < $1 returning 1),
                  wrong as (delete from {WrongCodesTable} where window_start < $1 - $2::interval returning 1)
             select (select count(*) from attempts) + (select count(*) from wrong)
@@ -192,5 +190,4 @@ public sealed class TravellerAccess(byte[] key, string connectionString, int wro
     private string Hash(string reference, string code) =>
         Convert.ToHexString(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{Codes.Normalise(reference)}:{Codes.Normalise(code).Replace("-", "")}")));
 
-    public ValueTask DisposeAsync() => _attempts.DisposeAsync();
 }

@@ -78,10 +78,19 @@ public static class Database
         return (connectionString, embedded);
     }
 
-    /// <summary>The event store and documents; each feature registers its own streams and projections.</summary>
+    /// <summary>The pool every part of the server draws its connections from (<see cref="Tuned"/>).</summary>
+    public static NpgsqlDataSource DataSource(string connectionString) => NpgsqlDataSource.Create(Tuned(connectionString));
+
+    /// <summary>A store of its own on <paramref name="connectionString"/> (the simulator's tools).</summary>
     public static void ConfigureMarten(StoreOptions opts, string connectionString)
     {
         opts.Connection(Tuned(connectionString));
+        ConfigureMarten(opts);
+    }
+
+    /// <summary>The event store and documents; each feature registers its own streams and projections.</summary>
+    public static void ConfigureMarten(StoreOptions opts)
+    {
         opts.DatabaseSchemaName = Schema;
         // The command path reads its aggregate once: FetchForWriting's copy feeds the inline snapshot.
         opts.Events.UseIdentityMapForAggregates = true;

@@ -210,12 +210,11 @@ public static class KeptAnswers
 /// hold a secret (a new booking's access code), so its body is kept sealed (AES-GCM, bound to its key) under a
 /// key derived from one kept outside the database.
 /// </summary>
-public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAsyncDisposable
+public sealed class IdempotencyLog(NpgsqlDataSource database, byte[] secret)
 {
     private const string Sealed = "aes-gcm:";
     private readonly byte[] _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, info: Encoding.UTF8.GetBytes("marhaba idempotent answers"));
     private readonly byte[] _fingerprintKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, info: Encoding.UTF8.GetBytes("marhaba request fingerprints"));
-    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
 
     public const string Table = $"{Database.Schema}.kept_answers";
     private const string Insert = $"insert into {Table} (id, fingerprint, status_code, content_type, location, body, started_at, subjects) values ";
@@ -318,21 +317,21 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
 
     /// <summary>Keeps the answer of an endpoint without a unit of work of its own; a repeat keeps the first.</summary>
     public Task TryKeepAsync(IdempotencyClaim claim, KeptAnswer answer, CancellationToken ct) =>
-        Database.OnceMoreIfClosedAsync(_dataSource, () => InsertAsync(claim, answer, ct));
+        Database.OnceMoreIfClosedAsync(database, () => InsertAsync(claim, answer, ct));
 
     private async Task InsertAsync(IdempotencyClaim claim, KeptAnswer answer, CancellationToken ct)
     {
-        await using var cmd = _dataSource.CreateCommand(Insert + "($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing");
+        await using var cmd = database.CreateCommand(Insert + "($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing");
         foreach (var value in new object?[] { claim.Id, claim.Fingerprint, answer.StatusCode, answer.ContentType, answer.Location, Seal(claim.Id, answer.Body), claim.StartedAt, Subjects(claim, answer) })
             cmd.Parameters.Add(new() { Value = value ?? DBNull.Value });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public Task<KeptAnswer?> LoadAsync(string id, CancellationToken ct) => Database.OnceMoreIfClosedAsync(_dataSource, () => ReadAsync(id, ct));
+    public Task<KeptAnswer?> LoadAsync(string id, CancellationToken ct) => Database.OnceMoreIfClosedAsync(database, () => ReadAsync(id, ct));
 
     private async Task<KeptAnswer?> ReadAsync(string id, CancellationToken ct)
     {
-        await using var cmd = _dataSource.CreateCommand($"select fingerprint, status_code, content_type, location, body from {Table} where id = $1");
+        await using var cmd = database.CreateCommand($"select fingerprint, status_code, content_type, location, body from {Table} where id = $1");
         cmd.Parameters.Add(new() { Value = id });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
@@ -363,10 +362,9 @@ public sealed class IdempotencyLog(string connectionString, byte[] secret) : IAs
 
     public async Task<int> DeleteStartedBeforeAsync(DateTimeOffset before, CancellationToken ct)
     {
-        await using var cmd = _dataSource.CreateCommand($"delete from {Table} where started_at < $1");
+        await using var cmd = database.CreateCommand($"delete from {Table} where started_at < $1");
         cmd.Parameters.Add(new() { Value = before });
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

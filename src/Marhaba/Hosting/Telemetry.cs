@@ -19,9 +19,9 @@ public static class Telemetry
     public const string ScrapePath = "/metrics";
     public static readonly Meter Meter = new(MeterName);
 
-    public static void AddTo(IServiceCollection services, IConfiguration configuration, string connectionString)
+    public static void AddTo(IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(sp => new ProjectionLag(sp.GetRequiredService<Marten.IDocumentStore>(), connectionString, sp.GetRequiredService<ILogger<ProjectionLag>>()));
+        services.AddSingleton<ProjectionLag>();
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionLag>());
         services.AddSingleton<LinkStateGauge>();
         var otlp = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 };
@@ -84,7 +84,7 @@ public static class Telemetry
 /// projection's progress), read every 10 seconds; every node reports the same store-wide figure. The mark is
 /// the event sequence's last value: one row, not a count of a season's events.
 /// </summary>
-public sealed class ProjectionLag(Marten.IDocumentStore store, string connectionString, ILogger<ProjectionLag> logger) : BackgroundService
+public sealed class ProjectionLag(Marten.IDocumentStore store, NpgsqlDataSource database, ILogger<ProjectionLag> logger) : BackgroundService
 {
     private volatile IReadOnlyList<Measurement<long>> _lag = [];
 
@@ -98,12 +98,8 @@ public sealed class ProjectionLag(Marten.IDocumentStore store, string connection
             try
             {
                 long mark;
-                await using (var conn = new NpgsqlConnection(connectionString))
-                {
-                    await conn.OpenAsync(stoppingToken);
-                    await using var cmd = new NpgsqlCommand($"select last_value from {Database.Schema}.mt_events_sequence", conn);
+                await using (var cmd = database.CreateCommand($"select last_value from {Database.Schema}.mt_events_sequence"))
                     mark = (long)(await cmd.ExecuteScalarAsync(stoppingToken))!;
-                }
                 var progress = await store.Advanced.AllProjectionProgress(token: stoppingToken);
                 _lag = progress.Where(p => p.ShardName != "HighWaterMark")
                     .Select(p => new Measurement<long>(Math.Max(0, mark - p.Sequence), new KeyValuePair<string, object?>("projection", p.ShardName)))
