@@ -67,37 +67,38 @@ public enum DeskStep { CheckIn, Boarding, Arrival, Clearance, Exit }
 
 /// <summary>
 /// One party's journey (travellers and perhaps a vehicle) on one sailing. Kept inline as a
-/// document, so that whoever writes reads their own write.
+/// document, so that whoever writes reads their own write. Immutable: each event gives a new crossing, so that the state
+/// before a command and the state after it are two values (the version alone is the store's to set).
 /// </summary>
-public class Crossing
+public sealed record Crossing
 {
-    public Guid Id { get; set; }
+    public Guid Id { get; init; }
     public int Version { get; set; }
-    public string BookingReference { get; set; } = "";
-    public Guid SailingId { get; set; }
-    public string RouteCode { get; set; } = "";
-    public Direction Direction { get; set; }
-    public string Origin { get; set; } = "";
-    public string Destination { get; set; } = "";
-    public DateTimeOffset DepartureAt { get; set; }
-    public DateTimeOffset ArrivalAt { get; set; }
-    public int Adults { get; set; }
-    public int Children { get; set; }
-    public VehicleKind? Vehicle { get; set; }
-    public CrossingStatus Status { get; set; }
-    public DateTimeOffset BookedAt { get; set; }
-    public DateTimeOffset? CheckedInAt { get; set; }
-    public DateTimeOffset? EmbarkedAt { get; set; }
-    public DateTimeOffset? ArrivedAt { get; set; }
-    public string? ArrivalLane { get; set; }
-    public DateTimeOffset? ClearedAt { get; set; }
-    public DateTimeOffset? CompletedAt { get; set; }
-    public DateTimeOffset? CancelledAt { get; set; }
-    public CancellationReason? CancellationReason { get; set; }
+    public string BookingReference { get; init; } = "";
+    public Guid SailingId { get; init; }
+    public string RouteCode { get; init; } = "";
+    public Direction Direction { get; init; }
+    public string Origin { get; init; } = "";
+    public string Destination { get; init; } = "";
+    public DateTimeOffset DepartureAt { get; init; }
+    public DateTimeOffset ArrivalAt { get; init; }
+    public int Adults { get; init; }
+    public int Children { get; init; }
+    public VehicleKind? Vehicle { get; init; }
+    public CrossingStatus Status { get; init; }
+    public DateTimeOffset BookedAt { get; init; }
+    public DateTimeOffset? CheckedInAt { get; init; }
+    public DateTimeOffset? EmbarkedAt { get; init; }
+    public DateTimeOffset? ArrivedAt { get; init; }
+    public string? ArrivalLane { get; init; }
+    public DateTimeOffset? ClearedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public DateTimeOffset? CancelledAt { get; init; }
+    public CancellationReason? CancellationReason { get; init; }
     /// <summary>Its sailing was cancelled and no other sailing had room: planners must find it one.</summary>
-    public bool LeftWithoutSailing { get; set; }
+    public bool LeftWithoutSailing { get; init; }
     /// <summary>The traveller's data was erased; the crossing remains, anonymous.</summary>
-    public bool Erased { get; set; }
+    public bool Erased { get; init; }
 
     public int Passengers => Adults + Children;
     public int LaneMetres => VehicleRoom.LaneMetres(Vehicle);
@@ -110,21 +111,21 @@ public class Crossing
         Children = e.Children, Vehicle = e.Vehicle, Status = CrossingStatus.Booked, BookedAt = e.BookedAt
     };
 
-    public void Apply(CrossingCheckedIn e) { Status = CrossingStatus.CheckedIn; CheckedInAt = e.CheckedInAt; }
-    public void Apply(CrossingEmbarked e) { Status = CrossingStatus.Embarked; EmbarkedAt = e.EmbarkedAt; }
-    public void Apply(CrossingArrived e) { Status = CrossingStatus.Arrived; ArrivedAt = e.ArrivedAt; ArrivalLane = e.Lane; }
-    public void Apply(CrossingCleared e) { Status = CrossingStatus.Cleared; ClearedAt = e.ClearedAt; }
-    public void Apply(CrossingCompleted e) { Status = CrossingStatus.Completed; CompletedAt = e.CompletedAt; }
-    public void Apply(CrossingCancelled e) { Status = CrossingStatus.Cancelled; CancelledAt = e.CancelledAt; CancellationReason = e.Reason; }
-    public void Apply(CrossingMarkedNoShow e) { Status = CrossingStatus.NoShow; }
-    public void Apply(CrossingRebooked e)
+    public Crossing Apply(CrossingCheckedIn e) => this with { Status = CrossingStatus.CheckedIn, CheckedInAt = e.CheckedInAt };
+    public Crossing Apply(CrossingEmbarked e) => this with { Status = CrossingStatus.Embarked, EmbarkedAt = e.EmbarkedAt };
+    public Crossing Apply(CrossingArrived e) => this with { Status = CrossingStatus.Arrived, ArrivedAt = e.ArrivedAt, ArrivalLane = e.Lane };
+    public Crossing Apply(CrossingCleared e) => this with { Status = CrossingStatus.Cleared, ClearedAt = e.ClearedAt };
+    public Crossing Apply(CrossingCompleted e) => this with { Status = CrossingStatus.Completed, CompletedAt = e.CompletedAt };
+    public Crossing Apply(CrossingCancelled e) => this with { Status = CrossingStatus.Cancelled, CancelledAt = e.CancelledAt, CancellationReason = e.Reason };
+    public Crossing Apply(CrossingMarkedNoShow e) => this with { Status = CrossingStatus.NoShow };
+    // A new sailing means a new check-in at the departure port.
+    public Crossing Apply(CrossingRebooked e) => this with
     {
-        // A new sailing means a new check-in at the departure port.
-        SailingId = e.ToSailingId; DepartureAt = e.DepartureAt; ArrivalAt = e.ArrivalAt;
-        Status = CrossingStatus.Booked; CheckedInAt = null; LeftWithoutSailing = false;
-    }
-    public void Apply(CrossingLeftWithoutSailing _) => LeftWithoutSailing = true;
-    public void Apply(Privacy.TravellerDataErased _) => Erased = true;
+        SailingId = e.ToSailingId, DepartureAt = e.DepartureAt, ArrivalAt = e.ArrivalAt,
+        Status = CrossingStatus.Booked, CheckedInAt = null, LeftWithoutSailing = false
+    };
+    public Crossing Apply(CrossingLeftWithoutSailing _) => this with { LeftWithoutSailing = true };
+    public Crossing Apply(Privacy.TravellerDataErased _) => this with { Erased = true };
 
     public bool IsOver => Status is CrossingStatus.Cancelled or CrossingStatus.NoShow or CrossingStatus.Completed;
 

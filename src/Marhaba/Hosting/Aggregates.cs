@@ -14,17 +14,30 @@ public static class Aggregates
 
     /// <summary>
     /// The aggregate as it will stand once <paramref name="e"/> is stored, built by its own projection (the same Apply
-    /// methods as its inline snapshot) on a copy: the session's instance is left as read, for the snapshot to apply
-    /// the event to once at commit. What a command answers comes from here, never from a hand-kept list of outcomes.
+    /// methods as its inline snapshot): the session's instance is left as read, for the snapshot to apply the event to
+    /// once at commit. An immutable aggregate's Apply returns a new value; a mutable one is applied to a copy. What a
+    /// command answers comes from here, never from a hand-kept list of outcomes.
     /// </summary>
     public static async Task<T> AfterAsync<T>(this IDocumentSession session, T current, object e, CancellationToken ct) where T : class
     {
         var options = (StoreOptions)session.DocumentStore.Options;
+        var start = Immutable<T>.Is ? current : Copy(options, current);
+        var wrapped = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(e.GetType()), e)!;
+        return (await options.Projections.AggregatorFor<T>().BuildAsync([wrapped], session, start, ct))!;
+    }
+
+    private static T Copy<T>(StoreOptions options, T current) where T : class
+    {
         var serializer = options.Serializer();
         using var json = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(serializer.ToJson(current)));
-        var copy = serializer.FromJson<T>(json);
-        var wrapped = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(e.GetType()), e)!;
-        return (await options.Projections.AggregatorFor<T>().BuildAsync([wrapped], session, copy, ct))!;
+        return serializer.FromJson<T>(json);
+    }
+
+    /// <summary>Whether every property but the store's version is init-only or read-only.</summary>
+    private static class Immutable<T>
+    {
+        public static readonly bool Is = typeof(T).GetProperties().All(p => p.Name == "Version" || p.SetMethod is not { IsPublic: true } setter ||
+            setter.ReturnParameter.GetRequiredCustomModifiers().Contains(typeof(System.Runtime.CompilerServices.IsExternalInit)));
     }
 }
 

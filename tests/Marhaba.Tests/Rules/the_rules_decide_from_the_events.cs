@@ -23,7 +23,9 @@ public class the_rules_decide_from_the_events
 
     private static T0 Fold<T0>(T0 aggregate, object[] events) where T0 : notnull
     {
-        foreach (var e in events) ((dynamic)aggregate).Apply((dynamic)e);
+        // An immutable aggregate's Apply returns the new state; a mutable one's changes it in place.
+        foreach (var e in events)
+            aggregate = typeof(T0).GetMethod("Apply", [e.GetType()])!.Invoke(aggregate, [e]) is T0 next ? next : aggregate;
         return aggregate;
     }
 
@@ -61,8 +63,7 @@ public class the_rules_decide_from_the_events
     [InlineData("NoShow", null, null)]
     public void each_status_allows_one_step_at_each_end(string status, string? atDeparture, string? atArrival)
     {
-        var c = Crossing();
-        c.Status = Enum.Parse<CrossingStatus>(status);
+        var c = Crossing() with { Status = Enum.Parse<CrossingStatus>(status) };
         (c.NextStepAt("ITGOA")?.ToString()).ShouldBe(atDeparture);
         (c.NextStepAt("MAPTM")?.ToString()).ShouldBe(atArrival);
         c.NextStepAt("ESALG").ShouldBeNull();
