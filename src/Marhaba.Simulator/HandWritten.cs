@@ -70,12 +70,12 @@ public sealed class HandWritten(string connection, ISerializer serializer)
     {
         var found = await ReadAsync(conn, [crossingId]);
         if (found.Count != 1) return false;
-        var (crossing, version, sailing) = found[0];
+        var (before, version, sailing) = found[0];
         var now = DateTimeOffset.UtcNow;
-        var decision = CrossingRules.Record(crossing, DeskStep.Arrival, Port, "Lane 4", now, "bench-staff", sailing);
+        var decision = CrossingRules.Record(before, DeskStep.Arrival, Port, "Lane 4", now, "bench-staff", sailing);
         if (decision.Refused is not null) return false;
         var arrived = (CrossingArrived)decision.Event!;
-        crossing.Apply(arrived);
+        var crossing = before.Apply(arrived);
         var answer = serializer.ToJson(new CrossingAtPortResult(crossing.Id, crossing.BookingReference, crossing.Status));
 
         await using var tx = await conn.BeginTransactionAsync();
@@ -114,12 +114,11 @@ public sealed class HandWritten(string connection, ISerializer serializer)
             var decision = CrossingRules.Record(crossing, DeskStep.Arrival, Port, "Lane 1", now, "bench-staff", sailing);
             if (decision.Refused is not null) continue;
             var arrived = (CrossingArrived)decision.Event!;
-            crossing.Apply(arrived);
             ids.Add(crossing.Id);
             versions.Add(version);
             eventIds.Add(Guid.CreateVersion7());
             events.Add(serializer.ToJson(arrived));
-            snapshots.Add(serializer.ToJson(crossing));
+            snapshots.Add(serializer.ToJson(crossing.Apply(arrived)));
         }
         var answer = serializer.ToJson(new { recorded = ids.Count, refused = crossingIds.Length - ids.Count, items = ids });
 
