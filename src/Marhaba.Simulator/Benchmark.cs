@@ -557,7 +557,9 @@ public readonly record struct MachineCpu(double PostgresMs, double ThisProcessMs
                 var close = stat.LastIndexOf(')');
                 if (!stat.AsSpan(stat.IndexOf('(') + 1, close - stat.IndexOf('(') - 1).StartsWith("postgres")) continue;
                 var fields = stat[(close + 2)..].Split(' ');
-                ticks += double.Parse(fields[11]) + double.Parse(fields[12]); // utime, stime
+                // utime, stime, and cutime, cstime: a backend that ended (a connection closed) hands its time to the
+                // postmaster that reaped it, so the sum never goes back when one ends during a phase.
+                ticks += double.Parse(fields[11]) + double.Parse(fields[12]) + double.Parse(fields[13]) + double.Parse(fields[14]);
             }
             catch (IOException) { } // a process that ended meanwhile
         }
