@@ -64,8 +64,9 @@ public static class RecordArrivalsEndpoint
             var more = session.CreateBatchQuery();
             var olderStreams = found.Select(id => more.Events.FetchForWriting<Crossing>(id)).ToList();
             if (olderStreams.Count > 0) await more.Execute(ct);
-            foreach (var stream in olderStreams) streams[(await stream).Aggregate!.BookingReference] = await stream;
-            foreach (var sailing in await session.LoadManyAsync<Sailing>(ct, olderStreams.Select(s => s.Result.Aggregate!.SailingId).Distinct()))
+            var olderCrossings = (await Task.WhenAll(olderStreams)).ToList();
+            foreach (var stream in olderCrossings) streams[stream.Aggregate!.BookingReference] = stream;
+            foreach (var sailing in await session.LoadManyAsync<Sailing>(ct, olderCrossings.Select(s => s.Aggregate!.SailingId).Distinct()))
                 sailings[sailing.Id] = sailing;
         }
 

@@ -66,6 +66,28 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task a_ships_list_mixing_derived_and_random_ids_records_both_against_their_sailing()
+    {
+        var (booking, sailing) = await BookedAndSailed();
+        var (oldId, oldReference) = (Guid.CreateVersion7(), Codes.NewBookingReference());
+        await using (var write = App.Store.LightweightSession())
+        {
+            write.Events.StartStream<Crossing>(oldId, new CrossingBooked(oldId, oldReference, sailing.Id, sailing.RouteCode, sailing.Direction,
+                sailing.Origin, sailing.Destination, sailing.DepartureAt, sailing.ArrivalAt, 1, 0, null, sailing.DepartureAt.AddDays(-3), "operator"));
+            write.Events.Append(sailing.Id, new PlacesReserved(oldId, 1, 0));
+            await write.SaveChangesAsync();
+        }
+
+        var result = await Record("MAPTM", PortStaff("MAPTM"), new RecordArrivals([
+            new CrossingAtPort(booking.BookingReference, null, "Lane 1", null), new CrossingAtPort(oldReference, null, "Lane 1", null)]), 200, action: "arrivals/batch");
+
+        var answer = (await result.ReadAsJsonAsync<RecordArrivalsResponse>())!;
+        answer.Recorded.ShouldBe(2, string.Join("; ", answer.Items.Select(i => i.Reason)));
+        (await ArrivalEvents(booking.CrossingId)).ShouldBe(1);
+        (await ArrivalEvents(oldId)).ShouldBe(1);
+    }
+
+    [Fact]
     public async Task a_double_tap_with_the_same_idempotency_key_records_one_arrival_and_answers_the_same()
     {
         var (booking, _) = await BookedAndSailed();
