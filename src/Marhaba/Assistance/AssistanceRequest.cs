@@ -1,3 +1,4 @@
+using Wolverine;
 using System.Text.Json.Serialization;
 using Marhaba.Crossings;
 using Marhaba.Hosting;
@@ -246,13 +247,28 @@ public static class AssistanceRules
         return Decision.Append(new AssistanceUrgencyRaised(r.Urgency, to, acknowledgeBy, now + resolve < r.ResolveBy ? now + resolve : r.ResolveBy, by, now));
     }
 
-    /// <summary>The checks that escalate a request if its new deadlines pass unmet.</summary>
-    public static IEnumerable<CheckAssistanceTimeLimit> ChecksAfter(AssistanceRequest before, AssistanceUrgencyRaised raised) =>
-        new[]
+    /// <summary>The checks, each scheduled for its deadline, that escalate a request if the deadlines an event set pass unmet.</summary>
+    public static OutgoingMessages ChecksAfter(Guid requestId, bool acknowledged, object? e)
+    {
+        // Due at the deadlines; a check that fires before its deadline (clocks apart) waits for it again.
+        var checks = new OutgoingMessages();
+        void Check(TimeLimit limit, DateTimeOffset deadline) => checks.Schedule(new CheckAssistanceTimeLimit(requestId, limit, deadline), deadline);
+        switch (e)
         {
-            before.AcknowledgedAt is null ? new CheckAssistanceTimeLimit(before.Id, TimeLimit.Acknowledge, raised.AcknowledgeBy) : null,
-            new CheckAssistanceTimeLimit(before.Id, TimeLimit.Resolve, raised.ResolveBy)
-        }.OfType<CheckAssistanceTimeLimit>();
+            case AssistanceRequestOpened opened:
+                Check(TimeLimit.Acknowledge, opened.AcknowledgeBy);
+                Check(TimeLimit.Resolve, opened.ResolveBy);
+                break;
+            case AssistanceUrgencyRaised raised:
+                if (!acknowledged) Check(TimeLimit.Acknowledge, raised.AcknowledgeBy);
+                Check(TimeLimit.Resolve, raised.ResolveBy);
+                break;
+            case AssistanceRequestReopened reopened:
+                Check(TimeLimit.Resolve, reopened.ResolveBy);
+                break;
+        }
+        return checks;
+    }
 
     public static Decision Resolve(AssistanceRequest r, AssistanceOutcome outcome, string by, DateTimeOffset now) =>
         !r.IsOpen

@@ -78,11 +78,8 @@ public static class OpeningRules
         session.Store(new AssistanceText { Id = id, Description = c.Description!.Trim() });
         if (c.Contact is { } contact) session.Store(new AssistanceContact { Id = id, Name = contact.Name?.Trim(), Phone = contact.Phone?.Trim(), Email = contact.Email?.Trim() });
 
-        var messages = new OutgoingMessages();
-        // Due at the deadlines; a check that fires before its deadline (clocks apart) waits for it again.
-        messages.Schedule(new CheckAssistanceTimeLimit(id, TimeLimit.Acknowledge, opened.AcknowledgeBy), opened.AcknowledgeBy);
-        messages.Schedule(new CheckAssistanceTimeLimit(id, TimeLimit.Resolve, opened.ResolveBy), opened.ResolveBy);
-        return (new AssistanceRequestOpenedResponse(id, opened.Reference, code, AssistanceStatus.Opened, place, opened.AcknowledgeBy, opened.ResolveBy), messages);
+        return (new AssistanceRequestOpenedResponse(id, opened.Reference, code, AssistanceStatus.Opened, place, opened.AcknowledgeBy, opened.ResolveBy),
+            AssistanceRules.ChecksAfter(id, acknowledged: false, opened));
     }
 }
 

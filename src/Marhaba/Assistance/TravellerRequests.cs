@@ -167,22 +167,16 @@ public static class TravellerActsOnRequestEndpoint
     private static async Task<(IResult, OutgoingMessages)> ActAsync(string requestReference, TravellerRequestAction action, HttpContext context,
         IDocumentSession session, TravellerAccess access, TimeProvider clock, CancellationToken ct, Func<AssistanceRequest, Decision> decide)
     {
-        var messages = new OutgoingMessages();
         var (mine, refused) = await TravellerRequests.FindAsync(session, access, new TravellerKey(action.Reference, action.AccessCode, null), context, clock.GetUtcNow(), ct);
-        if (refused is not null) return (refused.ToResult(), messages);
+        if (refused is not null) return (refused.ToResult(), []);
         var target = mine?.FirstOrDefault(r => r.Reference == Codes.Normalise(requestReference));
-        if (target is null) return (TravellerAccess.NoMatch.ToResult(), messages);
+        if (target is null) return (TravellerAccess.NoMatch.ToResult(), []);
 
+        // Found through the traveller's key, not named in the route: the stream is fetched here, then the same shape as an agent's action.
         var stream = await session.Events.FetchForWriting<AssistanceRequest>(target.Id, ct);
         var decision = decide(stream.Aggregate!);
-        if (decision.Refused is not null) return (decision.Refused.ToResult(), messages);
-
-        stream.AppendOne(decision.Event!);
-        if (decision.Event is AssistanceRequestReopened reopened)
-        {
-            messages.Schedule(new CheckAssistanceTimeLimit(target.Id, TimeLimit.Resolve, reopened.ResolveBy), reopened.ResolveBy);
-        }
-        var status = decision.Event is AssistanceRequestCancelled ? AssistanceStatus.Cancelled : target.Agent is null ? AssistanceStatus.Acknowledged : AssistanceStatus.Assigned;
-        return (Results.Ok(new AssistanceRequestChanged(target.Id, target.Reference, status, target.Place, target.Agent)), messages);
+        var (answer, events) = await session.AnswerAsync(stream.Aggregate!, decision, AssistanceRequestChanged.Of, ct);
+        stream.AppendMany(events);
+        return (answer, AssistanceRules.ChecksAfter(target.Id, acknowledged: true, decision.Event));
     }
 }

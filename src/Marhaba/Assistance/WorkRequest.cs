@@ -5,50 +5,87 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine;
 using Wolverine.Http;
-using JasperFx.Events;
+using Wolverine.Marten;
 
 namespace Marhaba.Assistance;
 
-public record AssignRequest(string? Agent);
-public record AddNote(string? Text, bool? VisibleToTraveller);
-public record TransferRequest(string? Place);
-public record ResolveRequest(AssistanceOutcome? Outcome, string? Note);
+/// <summary>What an agent does to a request: the body of each action's endpoint, and the step the board page sends.</summary>
+public interface IAgentStep;
+public record AcknowledgeRequest : IAgentStep;
+public record AssignRequest(string? Agent) : IAgentStep;
+public record AddNote(string? Text, bool? VisibleToTraveller) : IAgentStep;
+public record TransferRequest(string? Place) : IAgentStep;
+public record EscalateRequest : IAgentStep;
+public record ResolveRequest(AssistanceOutcome? Outcome, string? Note) : IAgentStep;
+public record CloseRequest : IAgentStep;
+public record MarkRequestAbusive : IAgentStep;
 
-public record AssistanceRequestChanged(Guid RequestId, string Reference, AssistanceStatus Status, string Place, string? Agent);
-
-/// <summary>The shared path of an agent's action: check the agent's places, decide, append, answer from the request as it now stands.</summary>
-public static class AgentDesk
+public record AssistanceRequestChanged(Guid RequestId, string Reference, AssistanceStatus Status, string Place, string? Agent)
 {
-    public static async Task<IResult> ActAsync(
-        IDocumentSession session, IEventStream<AssistanceRequest> stream, ClaimsPrincipal user, Func<AssistanceRequest, Decision> decide, CancellationToken ct,
-        Func<AssistanceRequest, object, Task>? alongside = null)
+    public static AssistanceRequestChanged Of(AssistanceRequest r) => new(r.Id, r.Reference, r.Status, r.Place, r.Agent);
+}
+
+/// <summary>
+/// An agent's action, in one shape: Wolverine loads the request for writing (from the route, or the board's command),
+/// <see cref="MayAct"/> checks it is on the agent's board, the step's pure rule decides, and the answer is the request
+/// as the event leaves it.
+/// </summary>
+public static class AgentActions
+{
+    public static ProblemDetails MayAct(AssistanceRequest request, ClaimsPrincipal user) =>
+        AssistanceRules.CanActOn(request, user)?.ToProblem() ?? WolverineContinue.NoProblems;
+
+    public static async Task<(IResult, Events, OutgoingMessages)> ActAsync(
+        IDocumentSession session, AssistanceRequest request, IAgentStep step, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
-        var (e, refused) = Decide(stream, user, decide);
-        if (refused is not null) return refused.ToResult();
-        var request = stream.Aggregate!;
-        if (alongside is not null) await alongside(request, e!);
-        var after = await session.AfterAsync(request, e!, ct);
-        return Results.Ok(new AssistanceRequestChanged(after.Id, after.Reference, after.Status, after.Place, after.Agent));
+        var (decision, checks) = await DecideAsync(session, request, step, user.StaffId(), clock.GetUtcNow(), ct);
+        var (answer, events) = await session.AnswerAsync(request, decision, AssistanceRequestChanged.Of, ct);
+        return (answer, events, checks);
     }
 
-    /// <summary>Loads the request and decides (for the board page, which names the request by its id).</summary>
-    public static async Task<(AssistanceRequest? Before, object? Event, ProblemDetails? Refused)> DecideAsync(
-        IDocumentSession session, Guid requestId, ClaimsPrincipal user, Func<AssistanceRequest, Decision> decide, CancellationToken ct)
+    /// <summary>The step's rule; beside its event, a note's text kept apart (erasable) and the checks of new time limits.</summary>
+    public static async Task<(Decision, OutgoingMessages)> DecideAsync(
+        IDocumentSession session, AssistanceRequest request, IAgentStep step, string by, DateTimeOffset now, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<AssistanceRequest>(requestId, ct);
-        if (stream.Aggregate is null) return (null, null, Problems.NotFound($"No assistance request {requestId}."));
-        var (e, refused) = Decide(stream, user, decide);
-        return (stream.Aggregate, e, refused);
+        var noteId = Guid.CreateVersion7();
+        var decision = step switch
+        {
+            AcknowledgeRequest => AssistanceRules.Acknowledge(request, by, now),
+            AssignRequest a => AssistanceRules.Assign(request, a.Agent?.Trim() ?? by, by, now),
+            AddNote n => AssistanceRules.AddNote(request, noteId, n.VisibleToTraveller ?? false, by, now),
+            TransferRequest t => AssistanceRules.Transfer(request, Places.Normalise(t.Place)!, by, now),
+            EscalateRequest => AssistanceRules.RaiseUrgency(request, by, now),
+            ResolveRequest r => AssistanceRules.Resolve(request, r.Outcome!.Value, by, now),
+            CloseRequest => AssistanceRules.Close(request, by, now),
+            MarkRequestAbusive => AssistanceRules.MarkAbusive(request, by, now),
+            _ => throw new ArgumentOutOfRangeException(nameof(step), step, "Not an agent's step.")
+        };
+        if (decision.Event is null) return (decision, []);
+        var note = step switch
+        {
+            AddNote n => new AssistanceNote(noteId, n.Text!.Trim(), by, now, n.VisibleToTraveller ?? false),
+            ResolveRequest { Note: { } text } when !string.IsNullOrWhiteSpace(text) => new AssistanceNote(noteId, text.Trim(), by, now, true),
+            _ => null
+        };
+        if (note is not null) await Texts.AddNoteAsync(session, request.Id, note, ct);
+        return (decision, AssistanceRules.ChecksAfter(request.Id, request.AcknowledgedAt is not null, decision.Event));
     }
+}
 
-    private static (object? Event, ProblemDetails? Refused) Decide(IEventStream<AssistanceRequest> stream, ClaimsPrincipal user, Func<AssistanceRequest, Decision> decide)
+/// <summary>An agent's step sent from the board page through Wolverine: the same rules and the same one transaction as the API's.</summary>
+public record ActOnAssistanceRequest(Guid AssistanceRequestId, IAgentStep Step, ClaimsPrincipal Agent);
+
+public record AgentActionOutcome(AssistanceRequestChanged? Changed, string? Refused);
+
+public static class ActOnAssistanceRequestHandler
+{
+    public static async Task<(AgentActionOutcome, Events, OutgoingMessages)> Handle(
+        ActOnAssistanceRequest command, [WriteAggregate] AssistanceRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
-        var request = stream.Aggregate!;
-        if (AssistanceRules.CanActOn(request, user) is { } forbidden) return (null, forbidden.ToProblem());
-        var decision = decide(request);
-        if (decision.Refused is { } refused) return (null, refused.ToProblem());
-        stream.AppendOne(decision.Event!);
-        return (decision.Event, null);
+        if (AssistanceRules.CanActOn(request, command.Agent) is { } forbidden) return (new(null, forbidden.Message), [], []);
+        var (decision, checks) = await AgentActions.DecideAsync(session, request, command.Step, command.Agent.StaffId(), clock.GetUtcNow(), ct);
+        if (decision.Refused is { } refused) return (new(null, refused.Message), [], []);
+        return (new(AssistanceRequestChanged.Of(await session.AfterAsync(request, decision.Event!, ct)), null), [decision.Event!], checks);
     }
 }
 
@@ -56,21 +93,25 @@ public sealed class AssistanceRequestInRouteAttribute() : StreamInRouteAttribute
 
 public static class AcknowledgeEndpoint
 {
+    public static ProblemDetails Before(AssistanceRequest request, ClaimsPrincipal user) => AgentActions.MayAct(request, user);
+
     [WolverinePost("/api/assistance/{requestId}/acknowledge", OperationId = "AcknowledgeAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post([AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        AgentDesk.ActAsync(session, request, user, r => AssistanceRules.Acknowledge(r, user.StaffId(), clock.GetUtcNow()), ct);
+    public static Task<(IResult, Events, OutgoingMessages)> Post([AssistanceRequestInRoute] AssistanceRequest request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentActions.ActAsync(session, request, new AcknowledgeRequest(), user, clock, ct);
 }
 
 public static class MarkAbusiveEndpoint
 {
+    public static ProblemDetails Before(AssistanceRequest request, ClaimsPrincipal user) => AgentActions.MayAct(request, user);
+
     /// <summary>An agent closes a traveller's request as abuse (a prank, a flood of walk-up requests).</summary>
     [WolverinePost("/api/assistance/{requestId}/abuse", OperationId = "MarkAssistanceRequestAbusive")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post([AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        AgentDesk.ActAsync(session, request, user, r => AssistanceRules.MarkAbusive(r, user.StaffId(), clock.GetUtcNow()), ct);
+    public static Task<(IResult, Events, OutgoingMessages)> Post([AssistanceRequestInRoute] AssistanceRequest request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentActions.ActAsync(session, request, new MarkRequestAbusive(), user, clock, ct);
 }
 
 public static class AssignEndpoint
@@ -78,12 +119,14 @@ public static class AssignEndpoint
     public static ProblemDetails Validate(AssignRequest command) =>
         command.Agent is { Length: > 100 } ? Problems.BadRequest("agent", "agent is at most 100 characters.") : WolverineContinue.NoProblems;
 
+    public static ProblemDetails Before(AssistanceRequest request, ClaimsPrincipal user) => AgentActions.MayAct(request, user);
+
     /// <summary>Assigns the request to an agent of its place; with no agent named, the caller takes it.</summary>
     [WolverinePost("/api/assistance/{requestId}/assign", OperationId = "AssignAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post(AssignRequest command, [AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        AgentDesk.ActAsync(session, request, user, r => AssistanceRules.Assign(r, command.Agent?.Trim() ?? user.StaffId(), user.StaffId(), clock.GetUtcNow()), ct);
+    public static Task<(IResult, Events, OutgoingMessages)> Post(AssignRequest command, [AssistanceRequestInRoute] AssistanceRequest request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentActions.ActAsync(session, request, command, user, clock, ct);
 }
 
 public static class AddNoteEndpoint
@@ -93,17 +136,14 @@ public static class AddNoteEndpoint
             ? Problems.BadRequest("text", $"text is required, at most {OpeningRules.MaxDescription} characters.")
             : WolverineContinue.NoProblems;
 
+    public static ProblemDetails Before(AssistanceRequest request, ClaimsPrincipal user) => AgentActions.MayAct(request, user);
+
     /// <summary>An agent notes what was done; a note visible to the traveller shows on their status page.</summary>
     [WolverinePost("/api/assistance/{requestId}/notes", OperationId = "AddAssistanceNote")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post(AddNote command, [AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
-    {
-        var noteId = Guid.CreateVersion7();
-        var now = clock.GetUtcNow();
-        return AgentDesk.ActAsync(session, request, user, r => AssistanceRules.AddNote(r, noteId, command.VisibleToTraveller ?? false, user.StaffId(), now), ct,
-            (r, _) => Texts.AddNoteAsync(session, r.Id, new AssistanceNote(noteId, command.Text!.Trim(), user.StaffId(), now, command.VisibleToTraveller ?? false), ct));
-    }
+    public static Task<(IResult, Events, OutgoingMessages)> Post(AddNote command, [AssistanceRequestInRoute] AssistanceRequest request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentActions.ActAsync(session, request, command, user, clock, ct);
 }
 
 public static class TransferEndpoint
@@ -113,31 +153,26 @@ public static class TransferEndpoint
             ? Problems.BadRequest("place", "place is a port's UN/LOCODE (e.g. MAPTM) or SAILING:<sailing id>.")
             : WolverineContinue.NoProblems;
 
+    public static ProblemDetails Before(AssistanceRequest request, ClaimsPrincipal user) => AgentActions.MayAct(request, user);
+
     /// <summary>Hands the request to the team of another place (a breakdown reported at Genova, followed up at Tanger Med).</summary>
     [WolverinePost("/api/assistance/{requestId}/transfer", OperationId = "TransferAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post(TransferRequest command, [AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        AgentDesk.ActAsync(session, request, user, r => AssistanceRules.Transfer(r, Places.Normalise(command.Place)!, user.StaffId(), clock.GetUtcNow()), ct);
+    public static Task<(IResult, Events, OutgoingMessages)> Post(TransferRequest command, [AssistanceRequestInRoute] AssistanceRequest request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentActions.ActAsync(session, request, command, user, clock, ct);
 }
 
 public static class EscalateEndpoint
 {
+    public static ProblemDetails Before(AssistanceRequest request, ClaimsPrincipal user) => AgentActions.MayAct(request, user);
+
     /// <summary>An agent raises the request's urgency one step: tighter time limits from now, checked when they fall due.</summary>
     [WolverinePost("/api/assistance/{requestId}/escalate", OperationId = "EscalateAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static async Task<(IResult, OutgoingMessages)> Post([AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
-    {
-        var checks = new OutgoingMessages();
-        var answer = await AgentDesk.ActAsync(session, request, user, r => AssistanceRules.RaiseUrgency(r, user.StaffId(), clock.GetUtcNow()), ct,
-            (r, e) =>
-            {
-                foreach (var check in AssistanceRules.ChecksAfter(r, (AssistanceUrgencyRaised)e)) checks.Schedule(check, check.Deadline);
-                return Task.CompletedTask;
-            });
-        return (answer, checks);
-    }
+    public static Task<(IResult, Events, OutgoingMessages)> Post([AssistanceRequestInRoute] AssistanceRequest request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentActions.ActAsync(session, request, new EscalateRequest(), user, clock, ct);
 }
 
 public static class ResolveEndpoint
@@ -147,25 +182,24 @@ public static class ResolveEndpoint
         : command.Note is { Length: > OpeningRules.MaxDescription } ? Problems.BadRequest("note", $"note is at most {OpeningRules.MaxDescription} characters.")
         : WolverineContinue.NoProblems;
 
+    public static ProblemDetails Before(AssistanceRequest request, ClaimsPrincipal user) => AgentActions.MayAct(request, user);
+
     [WolverinePost("/api/assistance/{requestId}/resolve", OperationId = "ResolveAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post(ResolveRequest command, [AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        return AgentDesk.ActAsync(session, request, user, r => AssistanceRules.Resolve(r, command.Outcome!.Value, user.StaffId(), now), ct,
-            (r, _) => string.IsNullOrWhiteSpace(command.Note) ? Task.CompletedTask
-                : Texts.AddNoteAsync(session, r.Id, new AssistanceNote(Guid.CreateVersion7(), command.Note.Trim(), user.StaffId(), now, true), ct));
-    }
+    public static Task<(IResult, Events, OutgoingMessages)> Post(ResolveRequest command, [AssistanceRequestInRoute] AssistanceRequest request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentActions.ActAsync(session, request, command, user, clock, ct);
 }
 
 public static class CloseEndpoint
 {
+    public static ProblemDetails Before(AssistanceRequest request, ClaimsPrincipal user) => AgentActions.MayAct(request, user);
+
     [WolverinePost("/api/assistance/{requestId}/close", OperationId = "CloseAssistanceRequest")]
     [Authorize(Policy = Policies.Agent)]
     [ProducesResponseType<AssistanceRequestChanged>(200)]
-    public static Task<IResult> Post([AssistanceRequestInRoute] IEventStream<AssistanceRequest> request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
-        AgentDesk.ActAsync(session, request, user, r => AssistanceRules.Close(r, user.StaffId(), clock.GetUtcNow()), ct);
+    public static Task<(IResult, Events, OutgoingMessages)> Post([AssistanceRequestInRoute] AssistanceRequest request, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct) =>
+        AgentActions.ActAsync(session, request, new CloseRequest(), user, clock, ct);
 }
 
 public static class Texts
@@ -181,18 +215,16 @@ public static class Texts
 /// <summary>When a time limit falls due: escalate if it passed unmet. Runs once per limit, on one node.</summary>
 public static class CheckAssistanceTimeLimitHandler
 {
-    public static async Task<OutgoingMessages> Handle(CheckAssistanceTimeLimit message, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static (Events, OutgoingMessages) Handle(CheckAssistanceTimeLimit message, [WriteAggregate(Required = false)] AssistanceRequest? request, TimeProvider clock)
     {
-        var later = new OutgoingMessages();
-        var stream = await session.Events.FetchForWriting<AssistanceRequest>(message.AssistanceRequestId, ct);
-        if (stream.Aggregate is not { } request) return later;
-        // A reopened request has new deadlines with their own messages; this one is then stale.
-        var deadline = message.Limit == TimeLimit.Acknowledge ? request.AcknowledgeBy : request.ResolveBy;
-        if (deadline != message.Deadline) return later;
+        // A reopened or escalated request has new deadlines with their own messages; this one is then stale.
+        var deadline = message.Limit == TimeLimit.Acknowledge ? request?.AcknowledgeBy : request?.ResolveBy;
+        if (request is null || deadline != message.Deadline) return ([], []);
         var now = clock.GetUtcNow();
+        if (now >= deadline) return (AssistanceRules.Escalate(request, message.Limit, now) is { } escalated ? [escalated] : [], []);
         // Fired early by a clock that runs ahead of business time: look again when the deadline is really due.
-        if (now < deadline) later.Delay(message, SimulatedClock.RealDelay(clock, deadline - now));
-        else if (AssistanceRules.Escalate(request, message.Limit, now) is { } escalated) stream.AppendOne(escalated);
-        return later;
+        var later = new OutgoingMessages();
+        later.Delay(message, SimulatedClock.RealDelay(clock, deadline.Value - now));
+        return ([], later);
     }
 }

@@ -26,6 +26,15 @@ public static class Aggregates
         return (await options.Projections.AggregatorFor<T>().BuildAsync([wrapped], session, start, ct))!;
     }
 
+    /// <summary>
+    /// The one way a command on an aggregate answers: a refusal as its problem details and no event, or the rule's event
+    /// to append (Wolverine's aggregate workflow stores it) and the aggregate as it will then stand, shaped by <paramref name="answer"/>.
+    /// </summary>
+    public static async Task<(IResult, Events)> AnswerAsync<T>(this IDocumentSession session, T current, Decision decision, Func<T, object> answer, CancellationToken ct) where T : class =>
+        decision.Refused is { } refused
+            ? (refused.ToResult(), [])
+            : (Results.Ok(answer(await session.AfterAsync(current, decision.Event!, ct))), [decision.Event!]);
+
     private static T Copy<T>(StoreOptions options, T current) where T : class
     {
         var serializer = options.Serializer();

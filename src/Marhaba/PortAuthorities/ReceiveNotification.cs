@@ -125,22 +125,28 @@ public static class ReceiveNotificationEndpoint
         if (n.Type == NotificationType.PortClosed) return (await ClosePortAsync(session, n, authority, by, now, ct), messages);
 
         if (n.SailingId is not { } sailingId) return (Problems.BadRequest("sailingId", "sailingId is required for this notification."), messages);
-        var sailing = await session.LoadAsync<Sailing>(sailingId, ct);
-        if (sailing is null) return (Problems.Make(422, "Unknown sailing", $"No sailing {sailingId} is known here; the notification is kept for a planner."), messages);
+        // The notification names its sailing in its body, and may name none (a closed port): the sailing is fetched here, under
+        // its row lock as every change of a sailing is, and decided by the same rules as a planner's change.
+        var stream = await session.Events.FetchForExclusiveWriting<Sailing>(sailingId, ct);
+        if (stream.Aggregate is not { } sailing) return (Problems.Make(422, "Unknown sailing", $"No sailing {sailingId} is known here; the notification is kept for a planner."), messages);
         if (!authority.Governs(sailing.Origin) && !authority.Governs(sailing.Destination))
             return (Problems.Make(403, "Forbidden", $"Sailing {sailingId} does not call at a port of {authority.AuthorityId}."), messages);
 
         var at = n.OccurredAt ?? now;
-        Func<Sailing, Decision> decide = n.Type switch
+        var decision = n.Type switch
         {
-            NotificationType.SailingDeparted => s => SailingRules.Depart(s, new RecordDeparture(at, n.PersonsOnBoard, n.VehiclesOnBoard), at, by),
-            NotificationType.SailingDelayed => s => SailingRules.Delay(s, new DelaySailing(n.NewDepartureAt, n.NewArrivalAt, n.Reason ?? "announced by the port authority"), now, by),
-            NotificationType.SailingCancelled => s => SailingRules.Cancel(s, new CancelSailing(n.Reason ?? "cancelled by the port authority"), now, by),
-            _ => _ => Decision.Append(new SailingBerthChanged(n.Berth, n.Terminal, at, by))
+            NotificationType.SailingDeparted => SailingRules.Depart(sailing, new RecordDeparture(at, n.PersonsOnBoard, n.VehiclesOnBoard), at, by),
+            NotificationType.SailingDelayed => SailingRules.Delay(sailing, new DelaySailing(n.NewDepartureAt, n.NewArrivalAt, n.Reason ?? "announced by the port authority"), now, by),
+            NotificationType.SailingCancelled => SailingRules.Cancel(sailing, new CancelSailing(n.Reason ?? "cancelled by the port authority"), now, by),
+            _ => Decision.Append(new SailingBerthChanged(n.Berth, n.Terminal, at, by))
         };
-        var (before, refused, e) = await SailingDesk.ChangeAsync(session, sailingId, decide, ct);
-        if (refused is not null) return (Problems.Make(refused.Status == 404 ? 422 : refused.Status ?? 409, refused.Title ?? "Refused", $"{refused.Detail} The notification is kept for a planner."), messages);
-        messages.AddRange(consequences.Of(before!, e!));
+        if (decision.Refused is { } refused)
+        {
+            var problem = refused.ToProblem();
+            return (Problems.Make(problem.Status ?? 409, problem.Title ?? "Refused", $"{problem.Detail} The notification is kept for a planner."), messages);
+        }
+        stream.AppendOne(decision.Event!);
+        messages.AddRange(consequences.Of(sailing, decision.Event!));
         return (null, messages);
     }
 

@@ -72,17 +72,6 @@ public static class SailingRules
 /// <summary>Every change of a sailing goes through its row lock, like bookings, so capacity checks never race.</summary>
 public static class SailingDesk
 {
-    public static async Task<(Sailing? Before, ProblemDetails? Refused, object? Event)> ChangeAsync(
-        IDocumentSession session, Guid sailingId, Func<Sailing, Decision> decide, CancellationToken ct)
-    {
-        var stream = await session.Events.FetchForExclusiveWriting<Sailing>(sailingId, ct);
-        if (stream.Aggregate is not { } sailing) return (null, Problems.NotFound($"No sailing {sailingId}."), null);
-        var decision = decide(sailing);
-        if (decision.Refused is { } refused) return (sailing, refused.ToProblem(), null);
-        stream.AppendOne(decision.Event!);
-        return (sailing, null, decision.Event);
-    }
-
     /// <summary>
     /// The answer to a planner's change of a declared sailing stream (loaded under its row lock by Wolverine's aggregate
     /// workflow): the event to append, the sailing as it now stands, and what must follow (rebooking after a
@@ -91,11 +80,10 @@ public static class SailingDesk
     public static async Task<(IResult, Events, OutgoingMessages)> AnswerAsync(
         IDocumentSession session, Sailing sailing, Decision decision, SailingConsequences consequences, CancellationToken ct)
     {
-        if (decision.Refused is { } refused) return (refused.ToProblem().ToResult(), [], []);
-        var e = decision.Event!;
+        var (answer, events) = await session.AnswerAsync(sailing, decision, ListSailingsEndpoint.Summary, ct);
         var messages = new OutgoingMessages();
-        messages.AddRange(consequences.Of(sailing, e));
-        return (Results.Ok(ListSailingsEndpoint.Summary(await session.AfterAsync(sailing, e, ct))), [e], messages);
+        if (decision.Event is { } e) messages.AddRange(consequences.Of(sailing, e));
+        return (answer, events, messages);
     }
 }
 
