@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Marhaba.Assistance;
 
@@ -178,5 +179,19 @@ public static class TravellerActsOnRequestEndpoint
         var (answer, events) = await session.AnswerAsync(stream.Aggregate!, decision, AssistanceRequestChanged.Of, ct);
         stream.AppendMany(events);
         return (answer, AssistanceRules.ChecksAfter(target.Id, acknowledged: true, decision.Event));
+    }
+}
+
+/// <summary>A traveller cancels one of their requests from their page, the key already checked there.</summary>
+public record CancelRequestFromTravellerPage(Guid CrossingId, Guid AssistanceRequestId);
+
+public static class CancelRequestFromTravellerPageHandler
+{
+    public static async Task<(AssistanceRequestChanged?, Events)> Handle(
+        CancelRequestFromTravellerPage command, [WriteAggregate] AssistanceRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        // Only a request of the crossing whose key opened the page.
+        if (request.CrossingId != command.CrossingId || AssistanceRules.Cancel(request, clock.GetUtcNow()).Event is not { } cancelled) return (null, []);
+        return (AssistanceRequestChanged.Of(await session.AfterAsync(request, cancelled, ct)), [cancelled]);
     }
 }

@@ -242,6 +242,17 @@ public static class CrossingRules
                         ? Refusal.Conflict(why)
                         : null);
 
+    /// <summary>A crossing moved between sailings: its own event, and the places released on one sailing and reserved on the other.</summary>
+    public sealed record Move(CrossingRebooked Rebooked, PlacesReleased Released, PlacesReserved Reserved);
+
+    public static (Move? Move, Refusal? Refused) Rebook(Crossing c, Sailing to, RebookingReason reason, DateTimeOffset now, string by) =>
+        CanRebook(c, to, now) is { } refused
+            ? (null, refused)
+            : (new Move(
+                new CrossingRebooked(c.SailingId, to.Id, to.DepartureAt, to.ArrivalAt, reason, now, by, c.Passengers, c.Vehicle, c.Status == CrossingStatus.CheckedIn),
+                new PlacesReleased(c.Id, c.Passengers, c.LaneMetres, "rebooked"),
+                new PlacesReserved(c.Id, c.Passengers, c.LaneMetres)), null);
+
     public static string Describe(Crossing c) => c.Status switch
     {
         CrossingStatus.CheckedIn => $"checked in at {c.Origin}",

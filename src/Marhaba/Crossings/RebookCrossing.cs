@@ -17,26 +17,25 @@ public record CrossingRebookedResponse(Guid CrossingId, string BookingReference,
 public static class Rebooking
 {
     /// <summary>
-    /// Moves a crossing to another sailing: its places are released on the old sailing and reserved
-    /// on the new one, both under their row locks, taken in id order so that two moves in opposite
-    /// directions cannot deadlock.
+    /// Moves a crossing to another sailing as <see cref="CrossingRules.Rebook"/> decides: its places are released on the
+    /// old sailing and reserved on the new one, both streams under their row locks, taken in id order so that two moves
+    /// in opposite directions cannot deadlock. Answers the crossing as the move leaves it.
     /// </summary>
-    public static async Task<(Sailing? To, ProblemDetails? Refused)> MoveAsync(
+    public static async Task<(Crossing? Moved, ProblemDetails? Refused)> MoveAsync(
         IDocumentSession session, IEventStream<Crossing> stream, Guid toSailingId, RebookingReason reason, string by, DateTimeOffset now, CancellationToken ct)
     {
         var crossing = stream.Aggregate!;
-        var ids = new[] { crossing.SailingId, toSailingId }.Distinct().Order().ToArray();
         var sailings = new Dictionary<Guid, IEventStream<Sailing>>();
-        foreach (var id in ids) sailings[id] = await session.Events.FetchForExclusiveWriting<Sailing>(id, ct);
+        foreach (var id in new[] { crossing.SailingId, toSailingId }.Distinct().Order())
+            sailings[id] = await session.Events.FetchForExclusiveWriting<Sailing>(id, ct);
 
         if (sailings[toSailingId].Aggregate is not { } to) return (null, Problems.NotFound($"No sailing {toSailingId}."));
-        if (CrossingRules.CanRebook(crossing, to, now) is { } refused) return (to, refused.ToProblem());
-
-        sailings[crossing.SailingId].AppendOne(new PlacesReleased(crossing.Id, crossing.Passengers, crossing.LaneMetres, "rebooked"));
-        sailings[toSailingId].AppendOne(new PlacesReserved(crossing.Id, crossing.Passengers, crossing.LaneMetres));
-        stream.AppendOne(new CrossingRebooked(crossing.SailingId, to.Id, to.DepartureAt, to.ArrivalAt, reason, now, by, crossing.Passengers, crossing.Vehicle,
-            crossing.Status == CrossingStatus.CheckedIn));
-        return (to, null);
+        var (move, refused) = CrossingRules.Rebook(crossing, to, reason, now, by);
+        if (refused is not null) return (null, refused.ToProblem());
+        sailings[crossing.SailingId].AppendOne(move!.Released);
+        sailings[toSailingId].AppendOne(move.Reserved);
+        stream.AppendOne(move.Rebooked);
+        return (await session.AfterAsync(crossing, move.Rebooked, ct), null);
     }
 }
 
@@ -58,10 +57,9 @@ public static class RebookCrossingEndpoint
         if ((await user.WhyNotOperatorAsync(session, crossing.SailingId, ct) ?? await user.WhyNotOperatorAsync(session, command.SailingId!.Value, ct)) is { } forbidden)
             return forbidden.ToResult();
         var now = clock.GetUtcNow();
-        var (to, refused) = await Rebooking.MoveAsync(session, stream, command.SailingId!.Value, command.Reason ?? RebookingReason.OperatorDecision, user.StaffId(), now, ct);
+        var (moved, refused) = await Rebooking.MoveAsync(session, stream, command.SailingId!.Value, command.Reason ?? RebookingReason.OperatorDecision, user.StaffId(), now, ct);
         if (refused is not null) return refused.ToResult();
         await CrossingRemarks.AddAsync(session, crossing.Id, command.Note, user.StaffId(), now, ct);
-        return Results.Ok(new CrossingRebookedResponse(crossing.Id, crossing.BookingReference, crossing.SailingId, to!.Id,
-            to.DepartureAt, CrossingStatus.Booked));
+        return Results.Ok(new CrossingRebookedResponse(moved!.Id, moved.BookingReference, crossing.SailingId, moved.SailingId, moved.DepartureAt, moved.Status));
     }
 }

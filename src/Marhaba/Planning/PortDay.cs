@@ -115,6 +115,18 @@ public static class PortDayEndpoints
     }
 }
 
+/// <summary>A planner sets a port's capacity from the dashboard page: through Wolverine, the same rule and event as the API's.</summary>
+public record SetPortDayCapacityFromDashboard(string Port, string Day, SetPortDayCapacity Capacity, ClaimsPrincipal Planner);
+
+public static class SetPortDayCapacityFromDashboardHandler
+{
+    public static async Task<PortDayView> Handle(SetPortDayCapacityFromDashboard command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<PortDay>(PortDayEndpoints.PortDayId(command.Port, command.Day), ct);
+        return await PortDayEndpoints.Post(command.Port, command.Day, command.Capacity, stream, session, clock, command.Planner, ct);
+    }
+}
+
 public static class GetPortDayEndpoint
 {
     /// <summary>A port's processing capacity on a day, with who changed what and when.</summary>
