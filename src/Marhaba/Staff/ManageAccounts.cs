@@ -237,3 +237,24 @@ public static class CreateStaffAccountEndpoint
         return refused is not null ? refused.ToResult() : Results.Created($"/api/staff/accounts/{created!.Login}", created);
     }
 }
+
+/// <summary>An administrator's change from the accounts page: through Wolverine, the same checks and events as the API's.</summary>
+public record CreateStaffAccountFromPage(CreateStaffAccount Account, string By);
+public record SetStaffAccountDisabledFromPage(string Login, bool Disabled, string By);
+public record StaffAccountOutcome(StaffAccountCreated? Created, ProblemDetails? Refused);
+
+public static class StaffAccountsFromPageHandler
+{
+    public static async Task<StaffAccountOutcome> Handle(CreateStaffAccountFromPage command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        var (created, refused) = await StaffAccounts.CreateAsync(session, command.Account, command.By, clock.GetUtcNow(), ct);
+        return new(created, refused);
+    }
+
+    public static async Task<StaffAccountOutcome> Handle(SetStaffAccountDisabledFromPage command, IDocumentSession session, StaffAccess access, TimeProvider clock, CancellationToken ct)
+    {
+        var refused = await StaffAccounts.SetDisabledAsync(session, command.Login, command.Disabled, command.By, clock.GetUtcNow(), ct);
+        if (refused is null) access.Forget(command.Login.Trim().ToLowerInvariant());
+        return new(null, refused);
+    }
+}

@@ -147,6 +147,14 @@ public class when_the_database_restarts_under_load(ITestOutputHelper output)
             foreach (var entry in logs.Entries.Where(e => e.Message.Contains("high water", StringComparison.OrdinalIgnoreCase)
                          || e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && e.Category.StartsWith("Marten") || e.Category.Contains("Daemon") || e.Category.Contains("Projection")))
                 output.WriteLine($"{entry.Level} {entry.Category}: {entry.Message}");
+            // Events the daemon skipped as poison (Marten's dead letters), with why.
+            await using (var conn = new Npgsql.NpgsqlConnection(connection))
+            {
+                await conn.OpenAsync();
+                await using var skipped = new Npgsql.NpgsqlCommand($"select data::text from {Database.Schema}.mt_doc_deadletterevent", conn);
+                try { await using var reader = await skipped.ExecuteReaderAsync(); while (await reader.ReadAsync()) output.WriteLine($"dead letter: {reader.GetString(0)}"); }
+                catch (Npgsql.PostgresException e) when (e.SqlState == "42P01") { }
+            }
             output.WriteLine($"the asynchronous projections caught up {waited.Elapsed.TotalSeconds:0.0} s after the last arrival");
             var day = await session.LoadAsync<PortArrivals>(PortArrivals.Key("MAPTM", arrivals[0].ArrivedAt));
             day!.Crossings.ShouldBe(references.Count, "the asynchronous projections catch up");
