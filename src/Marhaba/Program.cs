@@ -86,6 +86,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 var authority = builder.Configuration.GetSection(PortAuthorityOptions.Section).Get<PortAuthorityOptions>() ?? new PortAuthorityOptions();
 builder.Services.AddPortAuthorityLink(authority);
 builder.Services.AddSingleton<SailingConsequences>();
+Marhaba.Notices.NoticesSetup.AddNotices(builder.Services, builder.Configuration);
 builder.Services.AddSingleton<RecurringJob, DailyFiguresSchedule>();
 
 // Staff authenticate with bearer tokens; every state-changing endpoint names who may call it.

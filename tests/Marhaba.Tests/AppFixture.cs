@@ -63,9 +63,15 @@ public sealed class AppFixture : IAsyncLifetime
     /// <summary>The stand-in port authority: a real server on a loopback port.</summary>
     public StandInAuthorityServer Authority { get; } = new();
 
+    /// <summary>The mail server travellers' messages go to: smtp4dev, read through its web API.</summary>
+    public LocalMailServer Mail { get; } = new();
+
+    /// <summary>How long a change settles before travellers are told of it, in the scenarios.</summary>
+    public const int NoticeSettleSeconds = 3;
+
     public async Task InitializeAsync()
     {
-        await Authority.StartAsync(() => Host!.Server.CreateHandler());
+        await Task.WhenAll(Authority.StartAsync(() => Host!.Server.CreateHandler()), Mail.StartAsync());
         Host = await AlbaHost.For<Program>(x =>
         {
             x.UseSetting("Database:Name", DatabaseName);
@@ -78,6 +84,10 @@ public sealed class AppFixture : IAsyncLifetime
             x.UseSetting("PortAuthority:BaseUrl", Authority.Url);
             x.UseSetting("PortAuthority:Secret", Authority.Secret);
             x.UseSetting("PortAuthority:AuthorityId", StandInAuthorityServer.AuthorityId);
+            x.UseSetting("Notices:Smtp:Host", "127.0.0.1");
+            x.UseSetting("Notices:Smtp:Port", Mail.SmtpPort.ToString());
+            x.UseSetting("Notices:Smtp:Security", "None");
+            x.UseSetting("Notices:SettleSeconds", NoticeSettleSeconds.ToString());
             x.ConfigureServices(services =>
             {
                 services.AddSingleton<TimeProvider>(Clock);
@@ -114,6 +124,7 @@ public sealed class AppFixture : IAsyncLifetime
         if (_browser is not null) await (await _browser).DisposeAsync();
         await Host.DisposeAsync();
         await Authority.DisposeAsync();
+        await Mail.DisposeAsync();
     }
 }
 
@@ -142,6 +153,7 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
         // Messages left by an earlier scenario (scheduled deadlines, retries) must not fire into this one.
         await Host.Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>().Storage.Admin.ClearAllAsync();
         await App.Authority.ResetAsync();
+        await App.Mail.ClearAsync();
     }
 
     /// <summary>A scenario's browser windows close with it: no live page keeps polling into the next one.</summary>
@@ -156,6 +168,24 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
     /// </summary>
     protected Task ProjectionsCaughtUpAsync() =>
         Wolverine.Marten.TestingExtensions.PauseThenCatchUpOnMartenDaemonActivityAsync(Host, timeout: TimeSpan.FromSeconds(60));
+
+    /// <summary>
+    /// Every decision to tell a traveller has come due and every message it made has been handled (sent, or given up
+    /// on): none of the notices' messages is left in Wolverine's inbox, scheduled or waiting.
+    /// </summary>
+    protected async Task NoticesSettledAsync()
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var pending = new Npgsql.NpgsqlCommand(
+            $"select count(*) from {Database.Schema}.wolverine_incoming_envelopes where message_type like 'Marhaba.Notices.%' and status <> 'Handled'", conn);
+        for (var i = 0; i < 600; i++)
+        {
+            if ((long)(await pending.ExecuteScalarAsync())! == 0) return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("Travellers' notices still pending after a minute.");
+    }
 
     protected string Token(string role, params string[] ports) => App.Tokens.Mint($"test-{role}-{string.Join("-", ports)}", [role], ports);
 

@@ -76,6 +76,8 @@ public sealed record Crossing
     public int Version { get; set; }
     public string BookingReference { get; init; } = "";
     public Guid SailingId { get; init; }
+    /// <summary>The sailing it was moved off, last (a cancellation's rebooking): its travellers are told from there.</summary>
+    public Guid? PreviousSailingId { get; init; }
     public string RouteCode { get; init; } = "";
     public Direction Direction { get; init; }
     public string Origin { get; init; } = "";
@@ -121,7 +123,7 @@ public sealed record Crossing
     // A new sailing means a new check-in at the departure port.
     public Crossing Apply(CrossingRebooked e) => this with
     {
-        SailingId = e.ToSailingId, DepartureAt = e.DepartureAt, ArrivalAt = e.ArrivalAt,
+        SailingId = e.ToSailingId, PreviousSailingId = e.FromSailingId, DepartureAt = e.DepartureAt, ArrivalAt = e.ArrivalAt,
         Status = CrossingStatus.Booked, CheckedInAt = null, LeftWithoutSailing = false
     };
     public Crossing Apply(CrossingLeftWithoutSailing _) => this with { LeftWithoutSailing = true };

@@ -14,6 +14,7 @@ public static class CrossingsSetup
         opts.Schema.For<Crossing>()
             .Duplicate(c => c.BookingReference, configure: i => i.IsUnique = true)
             .Duplicate(c => c.SailingId)
+            .Duplicate(c => c.PreviousSailingId)
             .FillFactor(80);
         opts.Schema.For<CrossingVehicle>().Index(v => v.Plate);
     }

@@ -5,6 +5,7 @@ using Marten;
 using JasperFx.Events;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Wolverine;
 using Wolverine.Http;
 
 namespace Marhaba.Crossings;
@@ -50,16 +51,19 @@ public static class RebookCrossingEndpoint
     [WolverinePost("/api/crossings/{crossingId}/rebook", OperationId = "RebookCrossing")]
     [Authorize(Policy = Policies.Booking)]
     [ProducesResponseType<CrossingRebookedResponse>(200)]
-    public static async Task<IResult> Post(RebookCrossing command, [CrossingInRoute] IEventStream<Crossing> stream, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<(IResult, OutgoingMessages)> Post(RebookCrossing command, [CrossingInRoute] IEventStream<Crossing> stream, IDocumentSession session,
+        TimeProvider clock, ClaimsPrincipal user, Notices.NoticeOptions notices, CancellationToken ct)
     {
         var crossing = stream.Aggregate!;
         // Its own company's crossing, onto its own company's sailing: checked before anything is written.
         if ((await user.WhyNotOperatorAsync(session, crossing.SailingId, ct) ?? await user.WhyNotOperatorAsync(session, command.SailingId!.Value, ct)) is { } forbidden)
-            return forbidden.ToResult();
+            return (forbidden.ToResult(), []);
         var now = clock.GetUtcNow();
         var (moved, refused) = await Rebooking.MoveAsync(session, stream, command.SailingId!.Value, command.Reason ?? RebookingReason.OperatorDecision, user.StaffId(), now, ct);
-        if (refused is not null) return refused.ToResult();
+        if (refused is not null) return (refused.ToResult(), []);
         await CrossingRemarks.AddAsync(session, crossing.Id, command.Note, user.StaffId(), now, ct);
-        return Results.Ok(new CrossingRebookedResponse(moved!.Id, moved.BookingReference, crossing.SailingId, moved.SailingId, moved.DepartureAt, moved.Status));
+        // The traveller is told once the move has settled (a second move meanwhile is told as one).
+        return (Results.Ok(new CrossingRebookedResponse(moved!.Id, moved.BookingReference, crossing.SailingId, moved.SailingId, moved.DepartureAt, moved.Status)),
+            [new Notices.TellTraveller(moved.Id).DelayedFor(notices.Settle)]);
     }
 }

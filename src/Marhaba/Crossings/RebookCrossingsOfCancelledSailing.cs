@@ -1,3 +1,4 @@
+using Wolverine;
 using Marhaba.Sailings;
 using Marten;
 
@@ -19,11 +20,12 @@ public static class RebookCrossingsOfCancelledSailingHandler
     /// In booking order, each crossing in its own transaction (a crash mid-way leaves the moved ones
     /// moved; the retried message picks up the rest). A repeat of the message finds nothing left to do.
     /// </summary>
-    public static async Task Handle(RebookCrossingsOfCancelledSailing message, IDocumentStore store, TimeProvider clock, ILogger<RebookCrossingsOfCancelledSailing> logger, CancellationToken ct)
+    public static async Task<OutgoingMessages> Handle(RebookCrossingsOfCancelledSailing message, IDocumentStore store, TimeProvider clock,
+        Notices.NoticeOptions notices, ILogger<RebookCrossingsOfCancelledSailing> logger, CancellationToken ct)
     {
         await using var query = store.QuerySession();
         var cancelled = await query.LoadAsync<Sailing>(message.SailingId, ct);
-        if (cancelled is null || cancelled.Status != SailingStatus.Cancelled) return;
+        if (cancelled is null || cancelled.Status != SailingStatus.Cancelled) return [];
 
         var crossings = await query.Query<Crossing>()
             .Where(c => c.SailingId == message.SailingId && (c.Status == CrossingStatus.Booked || c.Status == CrossingStatus.CheckedIn))
@@ -34,6 +36,8 @@ public static class RebookCrossingsOfCancelledSailingHandler
             if (await MoveOneAsync(store, waiting, cancelled, clock.GetUtcNow(), ct)) rebooked++;
         logger.LogInformation("Sailing {Sailing} cancelled: {Rebooked} crossings rebooked, {Left} without a sailing",
             message.SailingId, rebooked, crossings.Count - rebooked);
+        // Told with the cancellation's settling already; told again once every move is made, should the moves outlast it.
+        return [new Notices.TellTravellersOfSailing(message.SailingId).DelayedFor(notices.Settle)];
     }
 
     private static async Task<bool> MoveOneAsync(IDocumentStore store, Crossing waiting, Sailing cancelled, DateTimeOffset now, CancellationToken ct)

@@ -105,6 +105,7 @@ public static class Database
         opts.AddCrossings();
         opts.AddPlanning();
         opts.AddAssistance();
+        Notices.NoticesSetup.AddNotices(opts);
         opts.Schema.For<Privacy.TravellerProfile>();
         opts.Schema.For<Staff.StaffAccount>();
         opts.Schema.For<Staff.PageKey>();

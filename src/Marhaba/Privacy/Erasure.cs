@@ -38,6 +38,13 @@ public static class Erasure
         session.Delete<CrossingRemarks>(crossingId);
         session.Delete<AccessKey>(crossing.BookingReference);
         session.DeleteWhere<ProfileRead>(r => r.CrossingId == crossingId);
+        session.Delete<Notices.NoticeLedger>(crossingId);
+        // What was sent stays as a fact (a message of a kind, at a time); its address and words go.
+        foreach (var notice in await session.Query<Notices.Notice>().Where(n => n.CrossingId == crossingId).ToListAsync(ct))
+        {
+            (notice.To, notice.Subject, notice.Text, notice.Html) = (null, null, null, null);
+            session.Store(notice);
+        }
         var named = new List<string> { crossingId.ToString(), crossing.BookingReference };
         var requests = await session.Query<AssistanceRequest>().Where(r => r.CrossingId == crossingId).ToListAsync(ct);
         foreach (var request in requests) named.AddRange(Forget(session, request));

@@ -26,6 +26,8 @@ public class TravellerProfile
     public string? Phone { get; set; }
     public string? Email { get; set; }
     public Language? PreferredLanguage { get; set; }
+    /// <summary>The traveller asked to be told of changes to their crossing by e-mail, in their language.</summary>
+    public bool NotifyByEmail { get; set; }
 }
 
 /// <summary>Who read which profile, when and why; never the data itself.</summary>
@@ -51,7 +53,7 @@ public enum ErasureReason
     [JsonStringEnumMemberName("LegalObligation")] LegalObligation,
 }
 
-public record SaveProfile(List<PartyMember>? Party, string? Phone, string? Email, Language? PreferredLanguage);
+public record SaveProfile(List<PartyMember>? Party, string? Phone, string? Email, Language? PreferredLanguage, bool? NotifyByEmail = null);
 
 public static class SaveProfileEndpoint
 {
@@ -72,7 +74,7 @@ public static class SaveProfileEndpoint
         }
         if (profile.Phone is { Length: > 40 }) return Problems.BadRequest("phone", "phone is at most 40 characters.");
         if (profile.Email is { Length: > 200 }) return Problems.BadRequest("email", "email is at most 200 characters.");
-        return WolverineContinue.NoProblems;
+        return Notices.Contact.Check(profile.Email, profile.Phone, profile.NotifyByEmail) ?? WolverineContinue.NoProblems;
     }
 
     /// <summary>The operator's booking system records who travels; stored apart from the crossing's events.</summary>
@@ -85,11 +87,14 @@ public static class SaveProfileEndpoint
         if (crossing is null) return Problems.NotFound($"No crossing {crossingId}.").ToResult();
         if (await user.WhyNotOperatorAsync(session, crossing.SailingId, ct) is { } forbidden) return forbidden.ToResult();
         if (crossing.Erased) return Problems.Conflict($"The traveller data of crossing {crossing.BookingReference} was erased; it cannot be stored again.").ToResult();
-        session.Store(new TravellerProfile
+        var saved = new TravellerProfile
         {
             Id = crossingId, Party = profile.Party!.Select(p => p with { Nationality = p.Nationality?.ToUpperInvariant() }).ToList(),
-            Phone = profile.Phone?.Trim(), Email = profile.Email?.Trim(), PreferredLanguage = profile.PreferredLanguage
-        });
+            Phone = Notices.Contact.Phone(profile.Phone), Email = Notices.Contact.Email(profile.Email), PreferredLanguage = profile.PreferredLanguage,
+            NotifyByEmail = profile.NotifyByEmail == true
+        };
+        session.Store(saved);
+        await Notices.Consent.GivenAsync(session, crossing, saved, ct);
         return Results.NoContent();
     }
 

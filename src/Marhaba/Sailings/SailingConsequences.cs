@@ -1,3 +1,4 @@
+using Wolverine;
 using Marhaba.Crossings;
 using Marhaba.PortAuthorities;
 
@@ -6,13 +7,16 @@ namespace Marhaba.Sailings;
 /// <summary>
 /// What must follow a change of a sailing, as messages stored with the change (durable outbox):
 /// a cancellation moves its crossings; a departure settles who is aboard; and for the sailings of
-/// an authority's ports, the departure report when boarding starts and the arrival confirmation.
+/// an authority's ports, the departure report when boarding starts and the arrival confirmation; a delay, a
+/// cancellation or a new berth is told to the travellers once it has settled.
 /// </summary>
-public sealed class SailingConsequences(PortAuthorityOptions authority)
+public sealed class SailingConsequences(PortAuthorityOptions authority, Notices.NoticeOptions notices)
 {
     public IEnumerable<object> Of(Sailing before, object e)
     {
         var reported = authority.Linked && authority.Governs(before.Origin);
+        if (e is SailingDelayed or SailingCancelled or SailingBerthChanged)
+            yield return new Notices.TellTravellersOfSailing(before.Id).DelayedFor(notices.Settle);
         switch (e)
         {
             case SailingCancelled:

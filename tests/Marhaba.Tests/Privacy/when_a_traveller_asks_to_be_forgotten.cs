@@ -13,7 +13,7 @@ namespace Marhaba.Tests.Privacy;
 public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(app)
 {
     // What people wrote about why the crossing moved is personal too (health, family).
-    private static readonly string[] Personal = ["Benjelloun", "Yasmina", "ZX4471209", "+39 347 555 0199", "yasmina.b@example.org", "GE872KT", "illness", "family emergency"];
+    private static readonly string[] Personal = ["Benjelloun", "Yasmina", "ZX4471209", "+39 347 555 0199", "+393475550199", "yasmina.b@example.org", "GE872KT", "illness", "family emergency"];
 
     private async Task<CrossingBookedResponse> FamilyWithDetails()
     {
@@ -24,7 +24,7 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
             s.Put.Json(new SaveProfile([
                 new PartyMember("Yasmina", "Benjelloun", new DateOnly(1984, 3, 2), "MA", DocumentType.Passport, "ZX4471209"),
                 new PartyMember("Adam", "Benjelloun", new DateOnly(2015, 7, 9), "IT", DocumentType.NationalIdCard, "CA11223344")
-            ], "+39 347 555 0199", "yasmina.b@example.org", Language.it)).ToUrl($"/api/crossings/{booking.CrossingId}/profile");
+            ], "+39 347 555 0199", "yasmina.b@example.org", Language.it, NotifyByEmail: true)).ToUrl($"/api/crossings/{booking.CrossingId}/profile");
             s.StatusCodeShouldBe(204);
         });
         return booking;
@@ -99,6 +99,7 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
                 s.Post.Json(new RebookCrossing(to.Id, RebookingReason.TravellerRequest, note)).ToUrl($"/api/crossings/{booking.CrossingId}/rebook");
                 s.StatusCodeShouldBe(200);
             });
+        await NoticesSettledAsync(); // the family was told of its moves, by e-mail
         ShipLeft(after);
         await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(null, "GE872KT", "Lane 4", null), 200);
         await Host.Scenario(s =>
@@ -118,6 +119,7 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
         await Host.Scenario(s => { s.WithBearerToken(PortStaff("MAPTM")); s.Get.Url($"/api/crossings/{booking.CrossingId}/profile?reason=Yasmina at lane 4"); s.StatusCodeShouldBe(200); });
         await KeptLookupsAsync(booking.BookingReference, booking.AccessCode);
         var before = await ScanAsync();
+        before.ShouldContain(f => f.StartsWith("mt_doc_notice"), "the message sent to the family is scanned too");
         before.ShouldContain(f => f.StartsWith("mt_doc_profileread"), "the scan must find the values before erasure, or it proves nothing");
         before.ShouldContain(f => f.StartsWith("kept answer"));
 

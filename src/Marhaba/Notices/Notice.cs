@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Serialization;
+using Marhaba.Assistance;
+using Marhaba.Crossings;
+using Marhaba.Ports;
+using Marhaba.Sailings;
+using Microsoft.Extensions.Localization;
+
+namespace Marhaba.Notices;
+
+public enum Channel
+{
+    [JsonStringEnumMemberName("Email")] Email
+}
+
+public enum NoticeKind
+{
+    [JsonStringEnumMemberName("Delayed")] Delayed,
+    [JsonStringEnumMemberName("BerthChanged")] BerthChanged,
+    [JsonStringEnumMemberName("SailingCancelled")] SailingCancelled,
+    [JsonStringEnumMemberName("Rebooked")] Rebooked,
+    [JsonStringEnumMemberName("WithoutSailing")] WithoutSailing
+}
+
+/// <summary>Where a crossing stands for its traveller: the sailing it is on, when that sailing leaves and arrives, where it berths.</summary>
+public sealed record Itinerary(Guid SailingId, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, string? Berth, string? Terminal, bool SailingCancelled, bool WithoutSailing)
+{
+    public static Itinerary Of(Crossing c, Sailing s) =>
+        new(c.SailingId, s.DepartureAt, s.ArrivalAt, s.Berth, s.Terminal, s.Status == SailingStatus.Cancelled, c.LeftWithoutSailing);
+}
+
+/// <summary>
+/// What a traveller who asked to be told was last told (or, before any message, how the crossing stood when they
+/// asked): a change is told when the crossing stands otherwise now. A burst of changes is told once, as it ends up;
+/// a change undone before the message was due is not told at all. No personal data: the contact is in the profile.
+/// </summary>
+public class NoticeLedger
+{
+    public Guid Id { get; set; }
+    public Itinerary Told { get; set; } = null!;
+}
+
+/// <summary>
+/// One message to one traveller on one channel. Its address and texts are personal data, erased with the traveller's
+/// profile; what remains is that a message of a kind was sent at a time.
+/// </summary>
+public class Notice
+{
+    public Guid Id { get; set; }
+    public Guid CrossingId { get; set; }
+    public Channel Channel { get; set; }
+    public NoticeKind Kind { get; set; }
+    public Language Language { get; set; }
+    public string? To { get; set; }
+    public string? Subject { get; set; }
+    public string? Text { get; set; }
+    public string? Html { get; set; }
+    public DateTimeOffset DecidedAt { get; set; }
+    public DateTimeOffset? SentAt { get; set; }
+}
+
+public static class NoticeRules
+{
+    /// <summary>What to tell, the most important change first; nothing when the crossing stands as last told.</summary>
+    public static NoticeKind? KindOf(Itinerary told, Itinerary now) =>
+        now.WithoutSailing && !told.WithoutSailing ? NoticeKind.WithoutSailing
+        : now.SailingId != told.SailingId ? NoticeKind.Rebooked
+        : now.SailingCancelled && !told.SailingCancelled ? NoticeKind.SailingCancelled
+        : now.DepartureAt != told.DepartureAt || now.ArrivalAt != told.ArrivalAt ? NoticeKind.Delayed
+        : now.Berth != told.Berth || now.Terminal != told.Terminal ? NoticeKind.BerthChanged
+        : null;
+
+    /// <summary>One message per crossing, channel and state told: a retried decision finds the one it made.</summary>
+    public static Guid IdOf(Guid crossingId, Channel channel, Itinerary told) =>
+        new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{crossingId}|{channel}|{told}"))[..16]);
+}
+
+/// <summary>A notice's words in the traveller's language, times in each port's local time, with the way to their page.</summary>
+public sealed class NoticeTexts(IStringLocalizer<TravellerTexts> texts)
+{
+    public (string Subject, string Text, string Html) Compose(NoticeKind kind, Crossing crossing, Sailing sailing, Language language, string pageUrl)
+    {
+        using var _ = TravellerLanguage.Use(language);
+        var culture = TravellerLanguage.Culture(language);
+        string T(string key, params object[] args) => string.Format(culture, texts[key].Value, args);
+        string Time(DateTimeOffset at, string port) => TimeZoneInfo.ConvertTime(at, ReferenceData.Port(port).Zone).ToString("g", culture);
+
+        var change = kind switch
+        {
+            NoticeKind.Delayed => T("Sailing_Delayed", Time(sailing.DepartureAt, sailing.Origin), Time(sailing.ArrivalAt, sailing.Destination)),
+            NoticeKind.BerthChanged => T("Sailing_BerthChanged", string.Join(", ", new[] { sailing.Terminal, sailing.Berth }.Where(x => x is not null))),
+            NoticeKind.SailingCancelled => T("Sailing_Cancelled"),
+            NoticeKind.Rebooked => T("History_rebooked", Time(sailing.DepartureAt, sailing.Origin)),
+            _ => T("History_awaiting-new-sailing")
+        };
+        var booking = T("Notice_Booking", crossing.BookingReference, ReferenceData.Port(crossing.Origin).Name, ReferenceData.Port(crossing.Destination).Name);
+        var link = T("Notice_Link", pageUrl);
+        var subject = T("Notice_Subject", crossing.BookingReference);
+        var text = $"{change}\n{booking}\n{link}\n\n{T("Notice_Why")}";
+        var direction = TravellerLanguage.Direction(language);
+        string E(string s) => WebUtility.HtmlEncode(s);
+        var html = $"""
+            <!DOCTYPE html>
+            <html lang="{language}" dir="{direction}"><head><meta charset="utf-8"><title>{E(subject)}</title></head>
+            <body style="font-family:sans-serif" dir="{direction}">
+            <p><strong>{E(change)}</strong></p>
+            <p>{E(booking)}</p>
+            <p><a href="{E(pageUrl)}">{E(link)}</a></p>
+            <p style="color:#555">{E(T("Notice_Why"))}</p>
+            </body></html>
+            """;
+        return (subject, text, html);
+    }
+}

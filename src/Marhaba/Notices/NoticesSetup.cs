@@ -1,0 +1,21 @@
+using Marten;
+
+namespace Marhaba.Notices;
+
+public static class NoticesSetup
+{
+    public static void AddNotices(this StoreOptions opts)
+    {
+        // Two nodes deciding for one traveller at once: one commits, the other meets the new version and finds nothing new.
+        opts.Schema.For<NoticeLedger>().UseOptimisticConcurrency(true);
+        opts.Schema.For<Notice>().Index(n => n.CrossingId);
+    }
+
+    public static void AddNotices(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(NoticeOptions.Section).Get<NoticeOptions>() ?? new NoticeOptions();
+        services.AddSingleton(options);
+        services.AddSingleton<EmailGateway>();
+        services.AddTransient<NoticeTexts>();
+    }
+}
