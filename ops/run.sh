@@ -24,9 +24,14 @@ pgdata="$(ls -d .data/postgres /var/tmp/marhaba/*/postgres 2>/dev/null | head -1
 Authority__Secret="$secret" Marhaba__BaseUrl="http://localhost:5080" Demo__NotifyEverySeconds=300 Logging__LogLevel__Default=Warning \
   dotnet run --no-build --no-launch-profile --project src/Marhaba.PortAuthority --urls http://127.0.0.1:5090 > .data/port-authority.log 2>&1 &
 authority=$!
+
+# The mail server travellers' messages go to: smtp4dev (the project's .NET tool), its web inbox on 5081.
+dotnet tool restore > .data/mail.log 2>&1
+dotnet tool run smtp4dev -- --urls=http://127.0.0.1:5081 --smtpport=2525 --bindaddress=127.0.0.1 --imapport=0 --pop3port=0 --messagestokeep=5000 --db= >> .data/mail.log 2>&1 &
+mail=$!
 stop() {
-  kill "$authority" 2>/dev/null || true
-  wait "$authority" 2>/dev/null || true
+  kill "$authority" "$mail" 2>/dev/null || true
+  wait "$authority" "$mail" 2>/dev/null || true
   if [ "$db_was_running" = false ]; then
     dotnet run --no-build --no-launch-profile --project src/Marhaba -- local-db stop > /dev/null 2>&1 || true
   fi
@@ -34,8 +39,10 @@ stop() {
 trap stop EXIT
 
 echo "Stand-in port authority: http://127.0.0.1:5090/received (log in .data/port-authority.log)"
+echo "Travellers' e-mail (smtp4dev's inbox): http://127.0.0.1:5081 — the demo travellers are told there of delays"
 echo "Starting the server (its PostgreSQL, the demo data)…"
 # Warnings and errors only: the banner lists the pages once everything is ready.
 ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS=http://localhost:5080 Logging__LogLevel__Default=Warning \
 PortAuthority__BaseUrl="http://127.0.0.1:5090" PortAuthority__Secret="$secret" \
+Notices__Smtp__Host=127.0.0.1 Notices__Smtp__Port=2525 Notices__Smtp__Security=None Notices__TravellerPageUrl=http://localhost:5080/traveller \
   dotnet run --no-build --no-launch-profile --project src/Marhaba

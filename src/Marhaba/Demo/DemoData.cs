@@ -141,6 +141,17 @@ public sealed class DemoData(
             }
             s.Events.StartStream<Crossing>(id, events.ToArray());
             s.Insert(access.Issue(reference, id, code, bookedAt));
+            if (sailing.DepartureAt > now)
+            {
+                // Travellers still to sail asked to be told of changes, each in a language of the operation: their messages
+                // land in the local mail server's inbox.
+                s.Store(new Privacy.TravellerProfile
+                {
+                    Id = id, Party = [new Privacy.PartyMember("Demo", "Traveller", null, "MA", null, null)],
+                    Email = $"{reference.ToLowerInvariant()}@demo.marhaba.example", PreferredLanguage = (Language)(reference[^1] % 4), NotifyByEmail = true
+                });
+                s.Store(new Notices.NoticeLedger { Id = id, Told = new Notices.Itinerary(sailing.SailingId, sailing.DepartureAt, sailing.ArrivalAt, null, null, false, false) });
+            }
             return (id, reference, adults + children);
         }
     }

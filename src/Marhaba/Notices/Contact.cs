@@ -66,3 +66,34 @@ public static class Consent
         session.Insert(new NoticeLedger { Id = crossing.Id, Told = Itinerary.Of(crossing, sailing!) });
     }
 }
+
+/// <summary>A traveller gives (or changes, or withdraws) how to be told, with their booking reference and access code.</summary>
+public record TravellerContact(string? BookingReference, string? AccessCode, string? Email, string? Phone, Assistance.Language? Language, bool? NotifyByEmail);
+
+public static class TravellerContactEndpoint
+{
+    public static Microsoft.AspNetCore.Mvc.ProblemDetails Validate(TravellerContact c) =>
+        Crossings.TravellerStatusEndpoint.Validate(new Crossings.TravellerStatusRequest(c.BookingReference, c.AccessCode)) is var key && key != Wolverine.Http.WolverineContinue.NoProblems ? key
+        : c.Email is { Length: > 200 } ? Problems.BadRequest("email", "email is at most 200 characters.")
+        : c.Phone is { Length: > 40 } ? Problems.BadRequest("phone", "phone is at most 40 characters.")
+        : Contact.Check(c.Email, c.Phone, c.NotifyByEmail) ?? Wolverine.Http.WolverineContinue.NoProblems;
+
+    /// <summary>Kept in the traveller's erasable profile, beside the party the operator recorded; only later changes are told.</summary>
+    [Wolverine.Http.WolverinePut("/api/traveller/contact", OperationId = "TravellerGivesContact")]
+    [Microsoft.AspNetCore.Authorization.AllowAnonymous]
+    [Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(Hosting.TravellerLimits.Policy)]
+    [Microsoft.AspNetCore.Mvc.ProducesResponseType(204)]
+    public static async Task<IResult> Put(TravellerContact c, HttpContext context, Marten.IDocumentSession session, Crossings.TravellerAccess access, TimeProvider clock, CancellationToken ct)
+    {
+        var (crossing, refused) = await access.OpenCrossingAsync(session, c.BookingReference, c.AccessCode, context, clock.GetUtcNow(), ct);
+        if (crossing is null) return (refused ?? Crossings.TravellerAccess.NoMatch).ToResult();
+        var profile = await session.LoadAsync<TravellerProfile>(crossing.Id, ct) ?? new TravellerProfile { Id = crossing.Id };
+        profile.Email = Contact.Email(c.Email);
+        profile.Phone = Contact.Phone(c.Phone);
+        profile.PreferredLanguage = c.Language ?? profile.PreferredLanguage;
+        profile.NotifyByEmail = c.NotifyByEmail == true;
+        session.Store(profile);
+        await Consent.GivenAsync(session, crossing, profile, ct);
+        return Results.NoContent();
+    }
+}

@@ -147,6 +147,31 @@ public class when_a_sailing_changes_its_travellers_are_told(AppFixture app) : Sc
         foreach (var crossing in crossings) (await NoticesOfAsync(crossing)).ShouldHaveSingleItem().SentAt.ShouldNotBeNull();
     }
 
+    [Fact]
+    public async Task a_traveller_who_asks_on_their_own_is_told_of_the_next_change_and_a_wrong_code_changes_nothing()
+    {
+        var sailing = await ScheduleSailing("ESALG-MAPTM");
+        var booking = await Book(sailing.Id);
+        await Host.Scenario(s =>
+        {
+            s.Put.Json(new TravellerContact(booking.BookingReference, "WRONGCODE1", "thief@example.org", null, Language.en, true)).ToUrl("/api/traveller/contact");
+            s.StatusCodeShouldBe(404);
+        });
+        await Host.Scenario(s =>
+        {
+            s.Put.Json(new TravellerContact(booking.BookingReference, booking.AccessCode, "samir@example.org", "+33 6 12 34 56 78", Language.fr, true)).ToUrl("/api/traveller/contact");
+            s.StatusCodeShouldBe(204);
+        });
+
+        await Delay(sailing.Id, sailing.DepartureAt.AddMinutes(50));
+        await NoticesSettledAsync();
+
+        (await App.Mail.MessagesToAsync("samir@example.org")).Count.ShouldBe(1);
+        (await App.Mail.MessagesToAsync("thief@example.org")).ShouldBeEmpty();
+        await using var session = Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        (await session.LoadAsync<TravellerProfile>(booking.CrossingId))!.Phone.ShouldBe("+33612345678");
+    }
+
     [Theory]
     [InlineData("not-an-address", "+212612345678", "email")]
     [InlineData("someone@example.org", "0612", "phone")]

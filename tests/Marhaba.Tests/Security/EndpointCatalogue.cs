@@ -53,7 +53,7 @@ public static class EndpointCatalogue
         // The desk renews its token with its sign-in cookie, never with a token.
         ["POST /desk/token"] = [],
         ["POST /api/staff/accounts/{login}/disable"] = Admins, ["POST /api/staff/accounts/{login}/enable"] = Admins,
-        ["POST /api/traveller/status"] = Everyone, ["POST /api/traveller/assistance"] = Everyone, ["POST /api/traveller/requests"] = Everyone,
+        ["POST /api/traveller/status"] = Everyone, ["PUT /api/traveller/contact"] = Everyone, ["POST /api/traveller/assistance"] = Everyone, ["POST /api/traveller/requests"] = Everyone,
         ["POST /api/traveller/requests/{requestReference}/cancel"] = Everyone, ["POST /api/traveller/requests/{requestReference}/reopen"] = Everyone,
         ["POST /api/port-authority/notifications"] = [Caller.PortAuthority],
 
