@@ -185,13 +185,16 @@ public static class TravellerActsOnRequestEndpoint
 /// <summary>A traveller cancels one of their requests from their page, the key already checked there.</summary>
 public record CancelRequestFromTravellerPage(Guid CrossingId, Guid AssistanceRequestId);
 
+/// <summary>The request as the cancel left it; none when it was not the traveller's to cancel, or no longer open.</summary>
+public record CancelledFromPage(AssistanceRequestChanged? Changed);
+
 public static class CancelRequestFromTravellerPageHandler
 {
-    public static async Task<(AssistanceRequestChanged?, Events)> Handle(
+    public static async Task<(CancelledFromPage, Events)> Handle(
         CancelRequestFromTravellerPage command, [WriteAggregate] AssistanceRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         // Only a request of the crossing whose key opened the page.
-        if (request.CrossingId != command.CrossingId || AssistanceRules.Cancel(request, clock.GetUtcNow()).Event is not { } cancelled) return (null, []);
-        return (AssistanceRequestChanged.Of(await session.AfterAsync(request, cancelled, ct)), [cancelled]);
+        if (request.CrossingId != command.CrossingId || AssistanceRules.Cancel(request, clock.GetUtcNow()).Event is not { } cancelled) return (new(null), []);
+        return (new(AssistanceRequestChanged.Of(await session.AfterAsync(request, cancelled, ct))), [cancelled]);
     }
 }

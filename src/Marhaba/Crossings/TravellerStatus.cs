@@ -21,7 +21,10 @@ public record TravellerStatusResponse(
     string BookingReference, CrossingStatus Status, Direction Direction, string RouteCode, string Origin, string OriginName,
     string Destination, string DestinationName, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, int Adults, int Children,
     VehicleKind? Vehicle, CurrentSailing Sailing, bool AwaitingNewSailing, string NextStep, Language Language, string TextDirection,
-    List<HistoryLine> History);
+    List<HistoryLine> History, List<SentMessage> Messages);
+
+/// <summary>A message the traveller was sent (or that waits to be): its first line, in the language it was written in; the address half hidden.</summary>
+public record SentMessage(DateTimeOffset At, string Channel, string Text, string? To, DateTimeOffset? SentAt);
 
 public static class TravellerStatusEndpoint
 {
@@ -66,6 +69,9 @@ public static class TravellerStatusEndpoint
     {
         var sailing = (await session.LoadAsync<Sailing>(crossing.SailingId, ct))!;
         var events = await session.Events.FetchStreamAsync(crossing.Id, token: ct);
+        var messages = (await session.Query<Notices.Notice>().Where(n => n.CrossingId == crossing.Id).OrderByDescending(n => n.DecidedAt).ToListAsync(ct))
+            .Where(n => n.Text is not null)
+            .Select(n => new SentMessage(n.DecidedAt, n.Channel.ToString(), n.Text!.Split('\n')[0], Notices.Contact.Masked(n.To), n.SentAt)).ToList();
         using var _ = TravellerLanguage.Use(language);
         var words = new Words(texts, TravellerLanguage.Culture(language));
 
@@ -80,7 +86,7 @@ public static class TravellerStatusEndpoint
             crossing.Origin, ReferenceData.Port(crossing.Origin).Name, crossing.Destination, ReferenceData.Port(crossing.Destination).Name,
             sailing.DepartureAt, sailing.ArrivalAt, crossing.Adults, crossing.Children, crossing.Vehicle,
             CurrentSailing.Of(sailing),
-            crossing.LeftWithoutSailing, NextStep(crossing, sailing, words), language, TravellerLanguage.Direction(language), history);
+            crossing.LeftWithoutSailing, NextStep(crossing, sailing, words), language, TravellerLanguage.Direction(language), history, messages);
     }
 
     /// <summary>The traveller's texts and the culture their times are written in (each port's local time).</summary>

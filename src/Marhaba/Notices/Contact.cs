@@ -41,6 +41,10 @@ public static class Contact
         return null;
     }
 
+    /// <summary>Enough of an address for its owner to recognise it, not enough for someone looking over their shoulder.</summary>
+    public static string? Masked(string? address) =>
+        address?.IndexOf('@') is > 0 and var at ? $"{address[0]}•••{address[at..]}" : address is null ? null : "•••" + address[^Math.Min(3, address.Length)..];
+
     /// <summary>The channels the traveller asked to be told on, each with its address.</summary>
     public static IEnumerable<(Channel Channel, string To)> ChannelsOf(TravellerProfile p)
     {
@@ -50,6 +54,19 @@ public static class Contact
 
 public static class Consent
 {
+    /// <summary>The contact a traveller gives, kept in their erasable profile beside the party their operator recorded.</summary>
+    public static async Task SaveAsync(Marten.IDocumentSession session, Crossings.Crossing crossing, string? email, string? phone, Assistance.Language? language,
+        bool byEmail, CancellationToken ct)
+    {
+        var profile = await session.LoadAsync<TravellerProfile>(crossing.Id, ct) ?? new TravellerProfile { Id = crossing.Id };
+        profile.Email = Contact.Email(email);
+        profile.Phone = Contact.Phone(phone);
+        profile.PreferredLanguage = language ?? profile.PreferredLanguage;
+        profile.NotifyByEmail = byEmail;
+        session.Store(profile);
+        await GivenAsync(session, crossing, profile, ct);
+    }
+
     /// <summary>
     /// Asked to be told: from now on. The crossing as it stands is what the traveller knows; only later changes are told.
     /// Asked no longer: the ledger goes, and nothing more is decided for them.
@@ -87,13 +104,25 @@ public static class TravellerContactEndpoint
     {
         var (crossing, refused) = await access.OpenCrossingAsync(session, c.BookingReference, c.AccessCode, context, clock.GetUtcNow(), ct);
         if (crossing is null) return (refused ?? Crossings.TravellerAccess.NoMatch).ToResult();
-        var profile = await session.LoadAsync<TravellerProfile>(crossing.Id, ct) ?? new TravellerProfile { Id = crossing.Id };
-        profile.Email = Contact.Email(c.Email);
-        profile.Phone = Contact.Phone(c.Phone);
-        profile.PreferredLanguage = c.Language ?? profile.PreferredLanguage;
-        profile.NotifyByEmail = c.NotifyByEmail == true;
-        session.Store(profile);
-        await Consent.GivenAsync(session, crossing, profile, ct);
+        await Consent.SaveAsync(session, crossing, c.Email, c.Phone, c.Language, c.NotifyByEmail == true, ct);
         return Results.NoContent();
     }
 }
+
+/// <summary>A traveller asks on their page (the key already checked there) to be told by e-mail, or no longer: through Wolverine.</summary>
+public record GiveContactFromTravellerPage(Guid CrossingId, string? Email, Assistance.Language Language, bool ByEmail);
+
+public static class GiveContactFromTravellerPageHandler
+{
+    /// <summary>Saved, or why not in words for the page.</summary>
+    public static async Task<ContactOutcome> Handle(GiveContactFromTravellerPage command, Marten.IDocumentSession session, CancellationToken ct)
+    {
+        var crossing = (await session.LoadAsync<Crossings.Crossing>(command.CrossingId, ct))!;
+        var phone = (await session.LoadAsync<TravellerProfile>(command.CrossingId, ct))?.Phone;
+        if (Contact.Check(command.Email, null, command.ByEmail) is { } refused) return new ContactOutcome(refused.Detail);
+        await Consent.SaveAsync(session, crossing, command.Email, phone, command.Language, command.ByEmail, ct);
+        return new ContactOutcome(null);
+    }
+}
+
+public record ContactOutcome(string? Refused);

@@ -34,6 +34,8 @@ public sealed class Browser : IAsyncDisposable
     {
         ["Travellers__AccessCodeKey"] = app.AccessCodeKey,
         ["Travellers__RequestsPerMinutePerClient"] = "1000000",
+        ["Notices__Smtp__Host"] = "127.0.0.1", ["Notices__Smtp__Port"] = app.Mail.SmtpPort.ToString(), ["Notices__Smtp__Security"] = "None",
+        ["Notices__SettleSeconds"] = AppFixture.NoticeSettleSeconds.ToString(),
     };
 
     /// <summary>A second node of the pages' server, on the same database (the caller disposes of it).</summary>

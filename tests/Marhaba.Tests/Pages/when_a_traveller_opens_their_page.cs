@@ -68,6 +68,35 @@ public class when_a_traveller_opens_their_page(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task a_traveller_asks_on_the_page_to_be_told_by_email_and_then_sees_the_message_about_a_delay()
+    {
+        var browser = await App.BrowserAsync();
+        var (sailing, family) = await browser.FamilyBookedAsync();
+        var page = await browser.OpenAsync("/traveller", "en-GB", phone: true);
+        await ShowAsync(page, family);
+        await page.GetByTestId("status").WaitForAsync();
+
+        await page.FillAsync("#email", "leila@example"); // the browser takes it; a mail server would not
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        (await page.GetByRole(AriaRole.Alert).InnerTextAsync()).ShouldContain("not an e-mail address");
+        await page.FillAsync("#email", "leila@example.org");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await page.GetByText("you will be told of changes by e-mail").WaitForAsync();
+
+        await browser.PostAsync<SailingSummary>($"/api/sailings/{sailing.Id}/delay", new DelaySailing(sailing.DepartureAt.AddMinutes(90), null, "Weather"), Roles.Planner);
+        for (var i = 0; i < 600 && (await App.Mail.MessagesToAsync("leila@example.org")).Count == 0; i++) await Task.Delay(100);
+        (await App.Mail.MessagesToAsync("leila@example.org")).Count.ShouldBe(1);
+
+        await ShowAsync(page, family);
+        var messages = page.GetByTestId("messages");
+        await messages.WaitForAsync();
+        (await messages.InnerTextAsync()).ShouldContain("Sailing delayed");
+        (await messages.InnerTextAsync()).ShouldContain("sent to l•••@example.org");
+        await Browser.ScreenshotAsync(page, "traveller-en-messages-phone");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task a_wrong_code_is_explained_in_the_travellers_language_on_a_desktop()
     {
         var browser = await App.BrowserAsync();
