@@ -3,6 +3,7 @@ using JasperFx;
 using Marhaba.Crossings;
 using Marhaba.Demo;
 using Marhaba.Hosting;
+using Marhaba.Notices;
 using Marhaba.Planning;
 using Marhaba.Privacy;
 using Marhaba.PortAuthorities;
@@ -56,6 +57,8 @@ builder.Services.AddMarten(opts =>
     // Schema changes at start-up, not lazily under the first burst of requests (which would queue on them).
     .ApplyAllDatabaseChangesOnStartup()
     .IntegrateWithWolverine(w => w.UseWolverineManagedEventSubscriptionDistribution = true);
+// After the schema, before the daemon: see CrossingViewsStart.
+builder.Services.AddHostedService<CrossingViewsStart>();
 CrashDrill.AddTo(builder.Services, builder.Configuration, builder.Environment);
 
 // Commands and HTTP endpoints; state changes commit with their outgoing messages (durable outbox).
@@ -86,7 +89,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 var authority = builder.Configuration.GetSection(PortAuthorityOptions.Section).Get<PortAuthorityOptions>() ?? new PortAuthorityOptions();
 builder.Services.AddPortAuthorityLink(authority);
 builder.Services.AddSingleton<SailingConsequences>();
-Marhaba.Notices.NoticesSetup.AddNotices(builder.Services, builder.Configuration);
+builder.Services.AddNotices(builder.Configuration);
 builder.Services.AddSingleton<RecurringJob, DailyFiguresSchedule>();
 
 // Staff authenticate with bearer tokens; every state-changing endpoint names who may call it.

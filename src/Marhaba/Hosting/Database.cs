@@ -1,5 +1,6 @@
 using Marhaba.Assistance;
 using Marhaba.Crossings;
+using Marhaba.Notices;
 using Marhaba.Planning;
 using Marhaba.Sailings;
 using Marten;
@@ -105,7 +106,7 @@ public static class Database
         opts.AddCrossings();
         opts.AddPlanning();
         opts.AddAssistance();
-        Notices.NoticesSetup.AddNotices(opts);
+        opts.AddNotices();
         opts.Schema.For<Privacy.TravellerProfile>();
         opts.Schema.For<Staff.StaffAccount>();
         opts.Schema.For<Staff.PageKey>();

@@ -21,6 +21,7 @@ public static class StoredEvents
 {
     public static readonly IReadOnlyDictionary<Type, string> Names = new Dictionary<Type, string>
     {
+        [typeof(EventStoreOpened)] = "event_store_opened",
         [typeof(SailingScheduled)] = "sailing_scheduled",
         [typeof(PlacesReserved)] = "places_reserved",
         [typeof(PlacesReleased)] = "places_released",
