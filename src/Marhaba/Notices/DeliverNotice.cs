@@ -109,3 +109,27 @@ public static class DeliverNoticeHandler
         session.Store(notice);
     }
 }
+
+/// <summary>Per channel: messages decided, sent, waiting (retried meanwhile), and given up on (in the dead letters, to be replayed by hand).</summary>
+public record NoticeFigures(string Channel, long Decided, long Sent, long Waiting, long DeadLettered);
+
+public static class NoticeFiguresEndpoint
+{
+    [Wolverine.Http.WolverineGet("/api/notices/figures", OperationId = "NoticeFigures")]
+    [Microsoft.AspNetCore.Authorization.Authorize(Policy = Hosting.Policies.Admin)]
+    public static async Task<List<NoticeFigures>> Get(IQuerySession session, Npgsql.NpgsqlDataSource database, CancellationToken ct)
+    {
+        await using var dead = database.CreateCommand(
+            $"select count(*) from {Hosting.Database.Schema}.wolverine_dead_letters where message_type = '{typeof(DeliverNotice).FullName}'");
+        // Every dead-lettered delivery is an e-mail's while e-mail is the only channel.
+        var deadLettered = (long)(await dead.ExecuteScalarAsync(ct))!;
+        var figures = new List<NoticeFigures>();
+        foreach (var channel in Enum.GetValues<Channel>())
+        {
+            var decided = await session.Query<Notice>().LongCountAsync(n => n.Channel == channel, ct);
+            var sent = await session.Query<Notice>().LongCountAsync(n => n.Channel == channel && n.SentAt != null, ct);
+            figures.Add(new NoticeFigures(channel.ToString(), decided, sent, Math.Max(0, decided - sent - deadLettered), deadLettered));
+        }
+        return figures;
+    }
+}

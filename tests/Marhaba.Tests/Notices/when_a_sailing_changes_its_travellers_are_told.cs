@@ -1,5 +1,6 @@
 using Alba;
 using Marhaba.Assistance;
+using Marhaba.Hosting;
 using Marhaba.Notices;
 using Marhaba.Ports;
 using Marhaba.Privacy;
@@ -68,6 +69,10 @@ public class when_a_sailing_changes_its_travellers_are_told(AppFixture app) : Sc
         notices.Count.ShouldBe(1);
         notices[0].Kind.ShouldBe(NoticeKind.Delayed);
         notices[0].SentAt.ShouldNotBeNull();
+
+        // What the administrators see.
+        var figures = await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Admin)); s.Get.Url("/api/notices/figures"); });
+        (await figures.ReadAsJsonAsync<List<NoticeFigures>>())!.ShouldBe([new NoticeFigures("Email", 1, 1, 0, 0)]);
     }
 
     [Fact]

@@ -77,7 +77,7 @@ public static class EndpointCatalogue
         ["GET /api/ports/{port}/days/{day}/capacity"] = Planners, ["POST /api/ports/{port}/days/{day}/capacity"] = Planners,
         ["POST /api/planning/forecasts"] = Planners, ["GET /api/planning/ports"] = Planners, ["GET /api/planning/ports/{port}/days"] = Planners,
         ["GET /api/planning/ports/{port}/hours"] = Planners, ["GET /api/planning/sailings/{sailingId}"] = Planners,
-        ["GET /api/planning/season"] = Planners, ["GET /api/port-authority/notifications"] = Planners,
+        ["GET /api/planning/season"] = Planners, ["GET /api/port-authority/notifications"] = Planners, ["GET /api/notices/figures"] = Admins,
 
         ["GET /api/assistance/{requestId}"] = Agents, ["POST /api/assistance/{requestId}/acknowledge"] = Agents,
         ["POST /api/assistance/{requestId}/assign"] = Agents, ["POST /api/assistance/{requestId}/abuse"] = Agents, ["POST /api/assistance/{requestId}/close"] = Agents,
