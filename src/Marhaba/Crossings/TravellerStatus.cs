@@ -89,13 +89,6 @@ public static class TravellerStatusEndpoint
             crossing.LeftWithoutSailing, NextStep(crossing, sailing, words), language, TravellerLanguage.Direction(language), history, messages);
     }
 
-    /// <summary>The traveller's texts and the culture their times are written in (each port's local time).</summary>
-    private sealed record Words(IStringLocalizer Texts, CultureInfo Culture)
-    {
-        public string this[string key, params object[] args] => string.Format(Culture, Texts[key].Value, args);
-        public string Time(DateTimeOffset at, string port) => TimeZoneInfo.ConvertTime(at, ReferenceData.Port(port).Zone).ToString("g", Culture);
-        public string Port(string code) => ReferenceData.Port(code).Name;
-    }
 
     private static string NextStep(Crossing c, Sailing s, Words w) => c.Status switch
     {
@@ -136,4 +129,12 @@ public static class TravellerStatusEndpoint
         Privacy.TravellerDataErased erased => new(erased.At, "traveller-data-erased", null, w["History_traveller-data-erased"]),
         _ => null
     };
+}
+
+/// <summary>The traveller's texts and the culture their times are written in (each port's local time).</summary>
+public sealed record Words(IStringLocalizer Texts, CultureInfo Culture)
+{
+    public string this[string key, params object[] args] => string.Format(Culture, Texts[key].Value, args);
+    public string Time(DateTimeOffset at, string port) => TimeZoneInfo.ConvertTime(at, ReferenceData.Port(port).Zone).ToString("g", Culture);
+    public string Port(string code) => ReferenceData.Port(code).Name;
 }

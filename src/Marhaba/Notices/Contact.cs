@@ -32,6 +32,8 @@ public static class Contact
     /// <summary>A 422 naming the field that is not a way to reach someone, or the channel asked for without its address.</summary>
     public static ProblemDetails? Check(string? email, string? phone, bool? byEmail)
     {
+        if (email is { Length: > 200 }) return Problems.BadRequest("email", "email is at most 200 characters.");
+        if (phone is { Length: > 40 }) return Problems.BadRequest("phone", "phone is at most 40 characters.");
         if (!string.IsNullOrWhiteSpace(email) && Email(email) is null)
             return Problems.Make(422, "Invalid e-mail address", "email is not an e-mail address (name@example.org).", "email");
         if (!string.IsNullOrWhiteSpace(phone) && Phone(phone) is null)
@@ -91,8 +93,6 @@ public static class TravellerContactEndpoint
 {
     public static Microsoft.AspNetCore.Mvc.ProblemDetails Validate(TravellerContact c) =>
         Crossings.TravellerStatusEndpoint.Validate(new Crossings.TravellerStatusRequest(c.BookingReference, c.AccessCode)) is var key && key != Wolverine.Http.WolverineContinue.NoProblems ? key
-        : c.Email is { Length: > 200 } ? Problems.BadRequest("email", "email is at most 200 characters.")
-        : c.Phone is { Length: > 40 } ? Problems.BadRequest("phone", "phone is at most 40 characters.")
         : Contact.Check(c.Email, c.Phone, c.NotifyByEmail) ?? Wolverine.Http.WolverineContinue.NoProblems;
 
     /// <summary>Kept in the traveller's erasable profile, beside the party the operator recorded; only later changes are told.</summary>

@@ -82,22 +82,20 @@ public sealed class NoticeTexts(IStringLocalizer<TravellerTexts> texts)
     public (string Subject, string Text, string Html) Compose(NoticeKind kind, Crossing crossing, Sailing sailing, Language language, string pageUrl)
     {
         using var _ = TravellerLanguage.Use(language);
-        var culture = TravellerLanguage.Culture(language);
-        string T(string key, params object[] args) => string.Format(culture, texts[key].Value, args);
-        string Time(DateTimeOffset at, string port) => TimeZoneInfo.ConvertTime(at, ReferenceData.Port(port).Zone).ToString("g", culture);
+        var w = new Words(texts, TravellerLanguage.Culture(language));
 
         var change = kind switch
         {
-            NoticeKind.Delayed => T("Sailing_Delayed", Time(sailing.DepartureAt, sailing.Origin), Time(sailing.ArrivalAt, sailing.Destination)),
-            NoticeKind.BerthChanged => T("Sailing_BerthChanged", string.Join(", ", new[] { sailing.Terminal, sailing.Berth }.Where(x => x is not null))),
-            NoticeKind.SailingCancelled => T("Sailing_Cancelled"),
-            NoticeKind.Rebooked => T("History_rebooked", Time(sailing.DepartureAt, sailing.Origin)),
-            _ => T("History_awaiting-new-sailing")
+            NoticeKind.Delayed => w["Sailing_Delayed", w.Time(sailing.DepartureAt, sailing.Origin), w.Time(sailing.ArrivalAt, sailing.Destination)],
+            NoticeKind.BerthChanged => w["Sailing_BerthChanged", string.Join(", ", new[] { sailing.Terminal, sailing.Berth }.Where(x => x is not null))],
+            NoticeKind.SailingCancelled => w["Sailing_Cancelled"],
+            NoticeKind.Rebooked => w["History_rebooked", w.Time(sailing.DepartureAt, sailing.Origin)],
+            _ => w["History_awaiting-new-sailing"]
         };
-        var booking = T("Notice_Booking", crossing.BookingReference, ReferenceData.Port(crossing.Origin).Name, ReferenceData.Port(crossing.Destination).Name);
-        var link = T("Notice_Link", pageUrl);
-        var subject = T("Notice_Subject", crossing.BookingReference);
-        var text = $"{change}\n{booking}\n{link}\n\n{T("Notice_Why")}";
+        var booking = w["Notice_Booking", crossing.BookingReference, w.Port(crossing.Origin), w.Port(crossing.Destination)];
+        var link = w["Notice_Link", pageUrl];
+        var subject = w["Notice_Subject", crossing.BookingReference];
+        var text = $"{change}\n{booking}\n{link}\n\n{w["Notice_Why"]}";
         var direction = TravellerLanguage.Direction(language);
         string E(string s) => WebUtility.HtmlEncode(s);
         var html = $"""
@@ -107,7 +105,7 @@ public sealed class NoticeTexts(IStringLocalizer<TravellerTexts> texts)
             <p><strong>{E(change)}</strong></p>
             <p>{E(booking)}</p>
             <p><a href="{E(pageUrl)}">{E(link)}</a></p>
-            <p style="color:#555">{E(T("Notice_Why"))}</p>
+            <p style="color:#555">{E(w["Notice_Why"])}</p>
             </body></html>
             """;
         return (subject, text, html);

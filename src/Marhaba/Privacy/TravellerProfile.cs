@@ -72,8 +72,6 @@ public static class SaveProfileEndpoint
             if (p.Nationality is { } n && (n.Length != 2 || !n.All(char.IsAsciiLetter))) return Problems.BadRequest($"party[{i}].nationality", "nationality is an ISO 3166 two-letter code (MA, FR, IT, ES, ...).");
             if (p.DocumentNumber is { Length: > 30 }) return Problems.BadRequest($"party[{i}].documentNumber", "documentNumber is at most 30 characters.");
         }
-        if (profile.Phone is { Length: > 40 }) return Problems.BadRequest("phone", "phone is at most 40 characters.");
-        if (profile.Email is { Length: > 200 }) return Problems.BadRequest("email", "email is at most 200 characters.");
         return Notices.Contact.Check(profile.Email, profile.Phone, profile.NotifyByEmail) ?? WolverineContinue.NoProblems;
     }
 

@@ -17,6 +17,18 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
         return events.Count(e => e.Data is CrossingArrived);
     }
 
+    /// <summary>A crossing from before stream ids were derived from references: its id is random.</summary>
+    private async Task<(Guid Id, string Reference)> BookedBeforeIdsWereDerivedAsync(SailingSummary sailing)
+    {
+        var (id, reference) = (Guid.CreateVersion7(), Codes.NewBookingReference());
+        await using var write = App.Store.LightweightSession();
+        write.Events.StartStream<Crossing>(id, new CrossingBooked(id, reference, sailing.Id, sailing.RouteCode, sailing.Direction,
+            sailing.Origin, sailing.Destination, sailing.DepartureAt, sailing.ArrivalAt, 1, 0, null, sailing.DepartureAt.AddDays(-3), "operator"));
+        write.Events.Append(sailing.Id, new PlacesReserved(id, 1, 0));
+        await write.SaveChangesAsync();
+        return (id, reference);
+    }
+
     [Fact]
     public async Task a_crossing_booked_checked_in_and_embarked_at_genova_is_recorded_arriving_at_tanger_med_and_the_traveller_sees_it()
     {
@@ -46,15 +58,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
         var (booking, sailing) = await BookedAndSailed();
         booking.CrossingId.ShouldBe(Codes.CrossingIdOf(booking.BookingReference));
 
-        // A crossing from before stream ids were derived from references: a random id.
-        var (oldId, oldReference) = (Guid.CreateVersion7(), Codes.NewBookingReference());
-        await using (var write = App.Store.LightweightSession())
-        {
-            write.Events.StartStream<Crossing>(oldId, new CrossingBooked(oldId, oldReference, sailing.Id, sailing.RouteCode, sailing.Direction,
-                sailing.Origin, sailing.Destination, sailing.DepartureAt, sailing.ArrivalAt, 1, 0, null, sailing.DepartureAt.AddDays(-3), "operator"));
-            write.Events.Append(sailing.Id, new PlacesReserved(oldId, 1, 0));
-            await write.SaveChangesAsync();
-        }
+        var (oldId, oldReference) = await BookedBeforeIdsWereDerivedAsync(sailing);
 
         foreach (var reference in new[] { booking.BookingReference, oldReference.ToLowerInvariant() })
             await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(reference, null, "Lane 2", null), 200);
@@ -69,14 +73,7 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     public async Task a_ships_list_mixing_derived_and_random_ids_records_both_against_their_sailing()
     {
         var (booking, sailing) = await BookedAndSailed();
-        var (oldId, oldReference) = (Guid.CreateVersion7(), Codes.NewBookingReference());
-        await using (var write = App.Store.LightweightSession())
-        {
-            write.Events.StartStream<Crossing>(oldId, new CrossingBooked(oldId, oldReference, sailing.Id, sailing.RouteCode, sailing.Direction,
-                sailing.Origin, sailing.Destination, sailing.DepartureAt, sailing.ArrivalAt, 1, 0, null, sailing.DepartureAt.AddDays(-3), "operator"));
-            write.Events.Append(sailing.Id, new PlacesReserved(oldId, 1, 0));
-            await write.SaveChangesAsync();
-        }
+        var (oldId, oldReference) = await BookedBeforeIdsWereDerivedAsync(sailing);
 
         var result = await Record("MAPTM", PortStaff("MAPTM"), new RecordArrivals([
             new CrossingAtPort(booking.BookingReference, null, "Lane 1", null), new CrossingAtPort(oldReference, null, "Lane 1", null)]), 200, action: "arrivals/batch");
