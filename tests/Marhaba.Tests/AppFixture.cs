@@ -66,12 +66,15 @@ public sealed class AppFixture : IAsyncLifetime
     /// <summary>The mail server travellers' messages go to: smtp4dev, read through its web API.</summary>
     public LocalMailServer Mail { get; } = new();
 
+    /// <summary>The SMS gateway travellers' text messages go to: the stand-in gateway program.</summary>
+    public StandInSmsGatewayServer Sms { get; } = new();
+
     /// <summary>How long a change settles before travellers are told of it, in the scenarios.</summary>
     public const int NoticeSettleSeconds = 3;
 
     public async Task InitializeAsync()
     {
-        await Task.WhenAll(Authority.StartAsync(() => Host!.Server.CreateHandler()), Mail.StartAsync());
+        await Task.WhenAll(Authority.StartAsync(() => Host!.Server.CreateHandler()), Mail.StartAsync(), Sms.StartAsync(() => Host!.Server.CreateHandler()));
         Host = await AlbaHost.For<Program>(x =>
         {
             x.UseSetting("Database:Name", DatabaseName);
@@ -88,6 +91,9 @@ public sealed class AppFixture : IAsyncLifetime
             x.UseSetting("Notices:Smtp:Port", Mail.SmtpPort.ToString());
             x.UseSetting("Notices:Smtp:Security", "None");
             x.UseSetting("Notices:SettleSeconds", NoticeSettleSeconds.ToString());
+            x.UseSetting("Notices:Sms:BaseUrl", Sms.Url);
+            x.UseSetting("Notices:Sms:ApiKey", Sms.ApiKey);
+            x.UseSetting("Notices:Sms:ReceiptsUrl", StandInSmsGatewayServer.ReceiptsUrl);
             x.ConfigureServices(services =>
             {
                 services.AddSingleton<TimeProvider>(Clock);
@@ -125,6 +131,7 @@ public sealed class AppFixture : IAsyncLifetime
         await Host.DisposeAsync();
         await Authority.DisposeAsync();
         await Mail.DisposeAsync();
+        await Sms.DisposeAsync();
     }
 }
 
@@ -154,6 +161,7 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
         await Host.Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>().Storage.Admin.ClearAllAsync();
         await App.Authority.ResetAsync();
         await App.Mail.ClearAsync();
+        await App.Sms.ResetAsync();
     }
 
     /// <summary>A scenario's browser windows close with it: no live page keeps polling into the next one.</summary>

@@ -29,7 +29,7 @@ public sealed class StandInAuthorityServer : IAsyncDisposable
             builder.Configuration["Authority:Id"] = AuthorityId;
             builder.Configuration["Marhaba:BaseUrl"] = "http://marhaba.test";
             builder.Logging.ClearProviders();
-            builder.Services.AddHttpClient("marhaba").ConfigurePrimaryHttpMessageHandler(() => new Forward(platform));
+            builder.Services.AddHttpClient("marhaba").ConfigurePrimaryHttpMessageHandler(() => new ToPlatform(platform));
         });
         await _app.StartAsync();
         Url = _app.Urls.First();
@@ -55,13 +55,13 @@ public sealed class StandInAuthorityServer : IAsyncDisposable
         if (_app is not null) await _app.DisposeAsync();
         Client?.Dispose();
     }
+}
 
-    /// <summary>Sends to the platform's test server, known only once it has started.</summary>
-    private sealed class Forward(Func<HttpMessageHandler> platform) : HttpMessageHandler
-    {
-        private HttpMessageInvoker? _invoker;
+/// <summary>Sends to the platform's test server, known only once it has started.</summary>
+public sealed class ToPlatform(Func<HttpMessageHandler> platform) : HttpMessageHandler
+{
+    private HttpMessageInvoker? _invoker;
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct) =>
-            (_invoker ??= new HttpMessageInvoker(platform())).SendAsync(request, ct);
-    }
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct) =>
+        (_invoker ??= new HttpMessageInvoker(platform())).SendAsync(request, ct);
 }

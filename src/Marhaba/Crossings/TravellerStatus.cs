@@ -24,7 +24,9 @@ public record TravellerStatusResponse(
     List<HistoryLine> History, List<SentMessage> Messages);
 
 /// <summary>A message the traveller was sent (or that waits to be): its first line, in the language it was written in; the address half hidden.</summary>
-public record SentMessage(DateTimeOffset At, string Channel, string Text, string? To, DateTimeOffset? SentAt);
+/// <param name="DeliveredAt">An SMS's receipt from the gateway: on the phone.</param>
+/// <param name="DeliveryFailedAt">… or given up on by the network.</param>
+public record SentMessage(DateTimeOffset At, string Channel, string Text, string? To, DateTimeOffset? SentAt, DateTimeOffset? DeliveredAt, DateTimeOffset? DeliveryFailedAt);
 
 public static class TravellerStatusEndpoint
 {
@@ -71,7 +73,7 @@ public static class TravellerStatusEndpoint
         var events = await session.Events.FetchStreamAsync(crossing.Id, token: ct);
         var messages = (await session.Query<Notices.Notice>().Where(n => n.CrossingId == crossing.Id).OrderByDescending(n => n.DecidedAt).ToListAsync(ct))
             .Where(n => n.Text is not null)
-            .Select(n => new SentMessage(n.DecidedAt, n.Channel.ToString(), n.Text!.Split('\n')[0], Notices.Contact.Masked(n.To), n.SentAt)).ToList();
+            .Select(n => new SentMessage(n.DecidedAt, n.Channel.ToString(), n.Text!.Split('\n')[0], Notices.Contact.Masked(n.To), n.SentAt, n.DeliveredAt, n.DeliveryFailedAt)).ToList();
         using var _ = TravellerLanguage.Use(language);
         var words = new Words(texts, TravellerLanguage.Culture(language));
 

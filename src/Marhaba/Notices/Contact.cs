@@ -30,7 +30,7 @@ public static class Contact
     }
 
     /// <summary>A 422 naming the field that is not a way to reach someone, or the channel asked for without its address.</summary>
-    public static ProblemDetails? Check(string? email, string? phone, bool? byEmail)
+    public static ProblemDetails? Check(string? email, string? phone, bool? byEmail, bool? bySms)
     {
         if (email is { Length: > 200 }) return Problems.BadRequest("email", "email is at most 200 characters.");
         if (phone is { Length: > 40 }) return Problems.BadRequest("phone", "phone is at most 40 characters.");
@@ -40,6 +40,8 @@ public static class Contact
             return Problems.Make(422, "Invalid phone number", "phone is not a phone number in international form (+212 6 12 34 56 78).", "phone");
         if (byEmail == true && string.IsNullOrWhiteSpace(email))
             return Problems.Make(422, "No e-mail address", "notifyByEmail needs an email address.", "email");
+        if (bySms == true && string.IsNullOrWhiteSpace(phone))
+            return Problems.Make(422, "No phone number", "notifyBySms needs a phone number.", "phone");
         return null;
     }
 
@@ -51,6 +53,7 @@ public static class Contact
     public static IEnumerable<(Channel Channel, string To)> ChannelsOf(TravellerProfile p)
     {
         if (p.NotifyByEmail && p.Email is { } email) yield return (Channel.Email, email);
+        if (p.NotifyBySms && p.Phone is { } phone) yield return (Channel.Sms, phone);
     }
 }
 
@@ -58,13 +61,14 @@ public static class Consent
 {
     /// <summary>The contact a traveller gives, kept in their erasable profile beside the party their operator recorded.</summary>
     public static async Task SaveAsync(Marten.IDocumentSession session, Crossings.Crossing crossing, string? email, string? phone, Assistance.Language? language,
-        bool byEmail, CancellationToken ct)
+        bool byEmail, bool bySms, CancellationToken ct)
     {
         var profile = await session.LoadAsync<TravellerProfile>(crossing.Id, ct) ?? new TravellerProfile { Id = crossing.Id };
         profile.Email = Contact.Email(email);
         profile.Phone = Contact.Phone(phone);
         profile.PreferredLanguage = language ?? profile.PreferredLanguage;
         profile.NotifyByEmail = byEmail;
+        profile.NotifyBySms = bySms;
         session.Store(profile);
         await GivenAsync(session, crossing, profile, ct);
     }
@@ -87,13 +91,13 @@ public static class Consent
 }
 
 /// <summary>A traveller gives (or changes, or withdraws) how to be told, with their booking reference and access code.</summary>
-public record TravellerContact(string? BookingReference, string? AccessCode, string? Email, string? Phone, Assistance.Language? Language, bool? NotifyByEmail);
+public record TravellerContact(string? BookingReference, string? AccessCode, string? Email, string? Phone, Assistance.Language? Language, bool? NotifyByEmail, bool? NotifyBySms = null);
 
 public static class TravellerContactEndpoint
 {
     public static Microsoft.AspNetCore.Mvc.ProblemDetails Validate(TravellerContact c) =>
         Crossings.TravellerStatusEndpoint.Validate(new Crossings.TravellerStatusRequest(c.BookingReference, c.AccessCode)) is var key && key != Wolverine.Http.WolverineContinue.NoProblems ? key
-        : Contact.Check(c.Email, c.Phone, c.NotifyByEmail) ?? Wolverine.Http.WolverineContinue.NoProblems;
+        : Contact.Check(c.Email, c.Phone, c.NotifyByEmail, c.NotifyBySms) ?? Wolverine.Http.WolverineContinue.NoProblems;
 
     /// <summary>Kept in the traveller's erasable profile, beside the party the operator recorded; only later changes are told.</summary>
     [Wolverine.Http.WolverinePut("/api/traveller/contact", OperationId = "TravellerGivesContact")]
@@ -104,13 +108,13 @@ public static class TravellerContactEndpoint
     {
         var (crossing, refused) = await access.OpenCrossingAsync(session, c.BookingReference, c.AccessCode, context, clock.GetUtcNow(), ct);
         if (crossing is null) return (refused ?? Crossings.TravellerAccess.NoMatch).ToResult();
-        await Consent.SaveAsync(session, crossing, c.Email, c.Phone, c.Language, c.NotifyByEmail == true, ct);
+        await Consent.SaveAsync(session, crossing, c.Email, c.Phone, c.Language, c.NotifyByEmail == true, c.NotifyBySms == true, ct);
         return Results.NoContent();
     }
 }
 
-/// <summary>A traveller asks on their page (the key already checked there) to be told by e-mail, or no longer: through Wolverine.</summary>
-public record GiveContactFromTravellerPage(Guid CrossingId, string? Email, Assistance.Language Language, bool ByEmail);
+/// <summary>A traveller asks on their page (the key already checked there) to be told by e-mail or SMS, or no longer: through Wolverine.</summary>
+public record GiveContactFromTravellerPage(Guid CrossingId, string? Email, string? Phone, Assistance.Language Language, bool ByEmail, bool BySms);
 
 public static class GiveContactFromTravellerPageHandler
 {
@@ -118,9 +122,8 @@ public static class GiveContactFromTravellerPageHandler
     public static async Task<ContactOutcome> Handle(GiveContactFromTravellerPage command, Marten.IDocumentSession session, CancellationToken ct)
     {
         var crossing = (await session.LoadAsync<Crossings.Crossing>(command.CrossingId, ct))!;
-        var phone = (await session.LoadAsync<TravellerProfile>(command.CrossingId, ct))?.Phone;
-        if (Contact.Check(command.Email, null, command.ByEmail) is { } refused) return new ContactOutcome(refused.Detail);
-        await Consent.SaveAsync(session, crossing, command.Email, phone, command.Language, command.ByEmail, ct);
+        if (Contact.Check(command.Email, command.Phone, command.ByEmail, command.BySms) is { } refused) return new ContactOutcome(refused.Detail);
+        await Consent.SaveAsync(session, crossing, command.Email, command.Phone, command.Language, command.ByEmail, command.BySms, ct);
         return new ContactOutcome(null);
     }
 }

@@ -1,134 +1,85 @@
-using MailKit.Net.Smtp;
-using MailKit.Security;
 using Marten;
-using MimeKit;
-using Polly;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
+using Marten.Patching;
 using Wolverine.ErrorHandling;
 using Wolverine.Runtime.Handlers;
 using JasperFx.Core;
 
 namespace Marhaba.Notices;
 
-public sealed class NoticeOptions
-{
-    public const string Section = "Notices";
-    /// <summary>How long a change settles before it is told: a burst of changes within it makes one message.</summary>
-    public double SettleSeconds { get; set; } = 120;
-    /// <summary>The traveller's page, linked from every message.</summary>
-    public string TravellerPageUrl { get; set; } = "http://localhost:5080/traveller";
-    public SmtpOptions Smtp { get; set; } = new();
-
-    public TimeSpan Settle => TimeSpan.FromSeconds(SettleSeconds);
-}
-
-public sealed class SmtpOptions
-{
-    /// <summary>The mail server; empty: no e-mail is sent (the decision and the message are still kept).</summary>
-    public string? Host { get; set; }
-    public int Port { get; set; } = 25;
-    public string From { get; set; } = "Marhaba <noreply@marhaba.example>";
-    public string? User { get; set; }
-    public string? Password { get; set; }
-    /// <summary>STARTTLS when the server offers it (Auto), always (StartTls) or never (None, a local server).</summary>
-    public SecureSocketOptions Security { get; set; } = SecureSocketOptions.Auto;
-    public double AttemptTimeoutSeconds { get; set; } = 10;
-}
-
-/// <summary>A mail server that did not take a message for now: Wolverine retries it later, then keeps it in the dead letters.</summary>
-public sealed class MailServerUnavailableException(string message, Exception inner) : Exception(message, inner);
-
-/// <summary>
-/// The mail server, through MailKit, behind a Polly pipeline: each attempt times out and a circuit breaker stops
-/// knocking on a server that is down. The message carries its notice's id as Message-ID, so a receiving system can
-/// tell a retry from a new message.
-/// </summary>
-public sealed class EmailGateway
-{
-    private readonly SmtpOptions _smtp;
-    private readonly ResiliencePipeline _pipeline;
-
-    public EmailGateway(NoticeOptions options)
-    {
-        _smtp = options.Smtp;
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = TimeProvider.System }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = 0.5, MinimumThroughput = 4, SamplingDuration = TimeSpan.FromSeconds(10), BreakDuration = TimeSpan.FromSeconds(10)
-            })
-            .AddTimeout(TimeSpan.FromSeconds(_smtp.AttemptTimeoutSeconds))
-            .Build();
-    }
-
-    public bool Configured => !string.IsNullOrWhiteSpace(_smtp.Host);
-
-    public async Task SendAsync(Notice notice, CancellationToken ct)
-    {
-        var message = new MimeMessage { Subject = notice.Subject ?? "", MessageId = $"{notice.Id:N}@marhaba" };
-        message.From.Add(MailboxAddress.Parse(_smtp.From));
-        message.To.Add(MailboxAddress.Parse(notice.To!));
-        message.Body = new BodyBuilder { TextBody = notice.Text, HtmlBody = notice.Html }.ToMessageBody();
-        try
-        {
-            await _pipeline.ExecuteAsync(async token =>
-            {
-                using var client = new SmtpClient();
-                await client.ConnectAsync(_smtp.Host!, _smtp.Port, _smtp.Security, token);
-                if (_smtp.User is { Length: > 0 } user) await client.AuthenticateAsync(user, _smtp.Password ?? "", token);
-                await client.SendAsync(message, token);
-                await client.DisconnectAsync(true, token);
-            }, ct);
-        }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or SmtpCommandException or SmtpProtocolException
-                                       or MailKit.ServiceNotConnectedException or BrokenCircuitException or TimeoutRejectedException)
-        {
-            throw new MailServerUnavailableException($"The mail server at {_smtp.Host}:{_smtp.Port} did not take the message: {e.Message}", e);
-        }
-    }
-}
-
 /// <summary>Send one notice on its channel, once: a notice already sent is not sent again.</summary>
 public record DeliverNotice(Guid NoticeId);
 
 public static class DeliverNoticeHandler
 {
-    /// <summary>A mail server down for a while: tried again and again for about an hour, then kept in the dead letters to be retried by hand.</summary>
-    public static void Configure(HandlerChain chain) =>
-        chain.OnException<MailServerUnavailableException>()
-            .ScheduleRetry(2.Seconds(), 5.Seconds(), 10.Seconds(), 30.Seconds(), 1.Minutes(), 2.Minutes(), 5.Minutes(), 10.Minutes(), 20.Minutes(), 20.Minutes())
+    /// <summary>
+    /// A gateway down for a while: tried again and again for about an hour, then kept in the dead letters to be
+    /// retried by an administrator. A message the gateway refuses will not get better by retrying: dead letters at once.
+    /// </summary>
+    public static void Configure(HandlerChain chain)
+    {
+        chain.OnException<GatewayRefusedException>().MoveToErrorQueue();
+        chain.OnException<GatewayUnavailableException>()
+            .ScheduleRetry(1.Seconds(), 2.Seconds(), 5.Seconds(), 10.Seconds(), 20.Seconds(), 30.Seconds(), 1.Minutes(), 2.Minutes(), 5.Minutes(), 10.Minutes(), 20.Minutes(), 20.Minutes())
             .Then.MoveToErrorQueue();
+    }
 
-    public static async Task Handle(DeliverNotice message, IDocumentSession session, EmailGateway email, TimeProvider clock, CancellationToken ct)
+    public static async Task Handle(DeliverNotice message, IDocumentSession session, EmailGateway email, SmsGateway sms, TimeProvider clock, CancellationToken ct)
     {
         var notice = await session.LoadAsync<Notice>(message.NoticeId, ct);
-        // Erased meanwhile (no address left), already sent, or no mail server configured: nothing to send.
-        if (notice is not { SentAt: null, To: not null } || !email.Configured) return;
-        await email.SendAsync(notice, ct);
-        notice.SentAt = clock.GetUtcNow();
-        session.Store(notice);
+        // Erased meanwhile (no address left), already sent, or its gateway not configured: nothing to send.
+        if (notice is not { SentAt: null, To: not null }) return;
+        // Patched, not stored whole: a delivery receipt may be recorded on the notice before this commits.
+        var sent = session.Patch<Notice>(notice.Id);
+        switch (notice.Channel)
+        {
+            case Channel.Email when email.Configured:
+                await email.SendAsync(notice, ct);
+                break;
+            case Channel.Sms when sms.Configured:
+                var accepted = await sms.SendAsync(notice, ct);
+                sent.Set(n => n.Segments, accepted.Segments).Set(n => n.Encoding, accepted.Encoding);
+                break;
+            default:
+                return;
+        }
+        sent.Set(n => n.SentAt, clock.GetUtcNow());
     }
 }
 
-/// <summary>Per channel: messages decided, sent, waiting (retried meanwhile), and given up on (in the dead letters, to be replayed by hand).</summary>
-public record NoticeFigures(string Channel, long Decided, long Sent, long Waiting, long DeadLettered);
+/// <summary>
+/// Per channel: messages decided, taken by the gateway, delivered (SMS receipts), waiting (retried meanwhile), and
+/// given up on (in the dead letters, for an administrator to replay through /dead-letters/replay).
+/// </summary>
+public record NoticeFigures(string Channel, long Decided, long Sent, long Delivered, long Waiting, long DeadLettered);
 
 public static class NoticeFiguresEndpoint
 {
+    private static readonly System.Text.Json.JsonSerializerOptions Body = new() { PropertyNameCaseInsensitive = true };
+
     [Wolverine.Http.WolverineGet("/api/notices/figures", OperationId = "NoticeFigures")]
     [Microsoft.AspNetCore.Authorization.Authorize(Policy = Hosting.Policies.Admin)]
     public static async Task<List<NoticeFigures>> Get(IQuerySession session, Npgsql.NpgsqlDataSource database, CancellationToken ct)
     {
         await using var dead = database.CreateCommand(
-            $"select count(*) from {Hosting.Database.Schema}.wolverine_dead_letters where message_type = '{typeof(DeliverNotice).FullName}'");
-        // Every dead-lettered delivery is an e-mail's while e-mail is the only channel.
-        var deadLettered = (long)(await dead.ExecuteScalarAsync(ct))!;
+            $"select body from {Hosting.Database.Schema}.wolverine_dead_letters where message_type = '{typeof(DeliverNotice).FullName}'");
+        var deadIds = new List<Guid>();
+        await using (var reader = await dead.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+                if (Wolverine.Runtime.Serialization.EnvelopeSerializer.Deserialize((byte[])reader[0]).Data is { } data
+                    && System.Text.Json.JsonSerializer.Deserialize<DeliverNotice>(data, Body) is { } m) deadIds.Add(m.NoticeId);
+        var deadByChannel = (await session.LoadManyAsync<Notice>(ct, deadIds)).CountBy(n => n.Channel).ToDictionary();
+
+        var batch = session.CreateBatchQuery();
+        var counts = Enum.GetValues<Channel>().Select(channel => (channel,
+            Decided: batch.Query<Notice>().Where(n => n.Channel == channel).Count(),
+            Sent: batch.Query<Notice>().Where(n => n.Channel == channel && n.SentAt != null).Count(),
+            Delivered: batch.Query<Notice>().Where(n => n.Channel == channel && n.DeliveredAt != null).Count())).ToList();
+        await batch.Execute(ct);
         var figures = new List<NoticeFigures>();
-        foreach (var channel in Enum.GetValues<Channel>())
+        foreach (var (channel, decided, sent, delivered) in counts)
         {
-            var decided = await session.Query<Notice>().LongCountAsync(n => n.Channel == channel, ct);
-            var sent = await session.Query<Notice>().LongCountAsync(n => n.Channel == channel && n.SentAt != null, ct);
-            figures.Add(new NoticeFigures(channel.ToString(), decided, sent, Math.Max(0, decided - sent - deadLettered), deadLettered));
+            var deadLettered = deadByChannel.GetValueOrDefault(channel);
+            figures.Add(new NoticeFigures(channel.ToString(), await decided, await sent, await delivered, Math.Max(0, await decided - await sent - deadLettered), deadLettered));
         }
         return figures;
     }

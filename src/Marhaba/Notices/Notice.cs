@@ -11,7 +11,8 @@ namespace Marhaba.Notices;
 
 public enum Channel
 {
-    [JsonStringEnumMemberName("Email")] Email
+    [JsonStringEnumMemberName("Email")] Email,
+    [JsonStringEnumMemberName("Sms")] Sms
 }
 
 public enum NoticeKind
@@ -56,8 +57,15 @@ public class Notice
     public string? Subject { get; set; }
     public string? Text { get; set; }
     public string? Html { get; set; }
+    /// <summary>An SMS's length as billed: one or two segments, GSM-7 or UCS-2.</summary>
+    public int? Segments { get; set; }
+    public string? Encoding { get; set; }
     public DateTimeOffset DecidedAt { get; set; }
+    /// <summary>Taken by the mail server or the SMS gateway.</summary>
     public DateTimeOffset? SentAt { get; set; }
+    /// <summary>The SMS gateway's receipt: on the phone, or given up on by the network.</summary>
+    public DateTimeOffset? DeliveredAt { get; set; }
+    public DateTimeOffset? DeliveryFailedAt { get; set; }
 }
 
 public static class NoticeRules
@@ -79,7 +87,7 @@ public static class NoticeRules
 /// <summary>A notice's words in the traveller's language, times in each port's local time, with the way to their page.</summary>
 public sealed class NoticeTexts(IStringLocalizer<TravellerTexts> texts)
 {
-    public (string Subject, string Text, string Html) Compose(NoticeKind kind, Crossing crossing, Sailing sailing, Language language, string pageUrl)
+    public NoticeWords Compose(NoticeKind kind, Crossing crossing, Sailing sailing, Language language, string pageUrl)
     {
         using var _ = TravellerLanguage.Use(language);
         var w = new Words(texts, TravellerLanguage.Culture(language));
@@ -108,6 +116,24 @@ public sealed class NoticeTexts(IStringLocalizer<TravellerTexts> texts)
             <p style="color:#555">{E(w["Notice_Why"])}</p>
             </body></html>
             """;
-        return (subject, text, html);
+        return new NoticeWords(subject, text, html, Sms($"Marhaba {crossing.BookingReference}: {change}", pageUrl));
     }
+
+    /// <summary>
+    /// An SMS in at most two segments (306 GSM-7 characters, 134 in UCS-2 — Arabic's): the change and the booking
+    /// always, the link when it fits, the change cut short only when it alone would not.
+    /// </summary>
+    public static string Sms(string essential, string link)
+    {
+        var full = $"{essential} {link}";
+        if (SmsSegments.Count(full).Segments <= 2) return full;
+        if (SmsSegments.Count(essential).Segments <= 2) return essential;
+        return essential[..130] + "…";
+    }
+}
+
+public sealed record NoticeWords(string Subject, string Text, string Html, string Sms)
+{
+    public (string? Subject, string Text, string? Html) For(Channel channel) =>
+        channel == Channel.Email ? (Subject, Text, Html) : (null, Sms, null);
 }

@@ -16,6 +16,7 @@ public static class NoticesSetup
         var options = configuration.GetSection(NoticeOptions.Section).Get<NoticeOptions>() ?? new NoticeOptions();
         services.AddSingleton(options);
         services.AddSingleton<EmailGateway>();
+        SmsGateway.AddTo(services, options.Sms);
         services.AddTransient<NoticeTexts>();
     }
 }

@@ -51,13 +51,14 @@ public static class TellTravellerHandler
         told.Told = now;
         session.Store(told);
         var language = p.PreferredLanguage ?? Assistance.Language.en;
-        var (subject, text, html) = texts.Compose(kind, c, sailing, language, options.TravellerPageUrl);
+        var words = texts.Compose(kind, c, sailing, language, options.TravellerPageUrl);
         foreach (var (channel, to) in Contact.ChannelsOf(p))
         {
+            var (subject, text, html) = words.For(channel);
             var notice = new Notice
             {
                 Id = NoticeRules.IdOf(c.Id, channel, now), CrossingId = c.Id, Channel = channel, Kind = kind, Language = language, To = to,
-                Subject = subject, Text = text, Html = channel == Channel.Email ? html : null, DecidedAt = clock.GetUtcNow()
+                Subject = subject, Text = text, Html = html, DecidedAt = clock.GetUtcNow()
             };
             session.Store(notice);
             messages.Add(new DeliverNotice(notice.Id));

@@ -28,6 +28,8 @@ public class TravellerProfile
     public Language? PreferredLanguage { get; set; }
     /// <summary>The traveller asked to be told of changes to their crossing by e-mail, in their language.</summary>
     public bool NotifyByEmail { get; set; }
+    /// <summary>… and by SMS, to <see cref="Phone"/>.</summary>
+    public bool NotifyBySms { get; set; }
 }
 
 /// <summary>Who read which profile, when and why; never the data itself.</summary>
@@ -53,7 +55,7 @@ public enum ErasureReason
     [JsonStringEnumMemberName("LegalObligation")] LegalObligation,
 }
 
-public record SaveProfile(List<PartyMember>? Party, string? Phone, string? Email, Language? PreferredLanguage, bool? NotifyByEmail = null);
+public record SaveProfile(List<PartyMember>? Party, string? Phone, string? Email, Language? PreferredLanguage, bool? NotifyByEmail = null, bool? NotifyBySms = null);
 
 public static class SaveProfileEndpoint
 {
@@ -72,7 +74,7 @@ public static class SaveProfileEndpoint
             if (p.Nationality is { } n && (n.Length != 2 || !n.All(char.IsAsciiLetter))) return Problems.BadRequest($"party[{i}].nationality", "nationality is an ISO 3166 two-letter code (MA, FR, IT, ES, ...).");
             if (p.DocumentNumber is { Length: > 30 }) return Problems.BadRequest($"party[{i}].documentNumber", "documentNumber is at most 30 characters.");
         }
-        return Notices.Contact.Check(profile.Email, profile.Phone, profile.NotifyByEmail) ?? WolverineContinue.NoProblems;
+        return Notices.Contact.Check(profile.Email, profile.Phone, profile.NotifyByEmail, profile.NotifyBySms) ?? WolverineContinue.NoProblems;
     }
 
     /// <summary>The operator's booking system records who travels; stored apart from the crossing's events.</summary>
@@ -89,7 +91,7 @@ public static class SaveProfileEndpoint
         {
             Id = crossingId, Party = profile.Party!.Select(p => p with { Nationality = p.Nationality?.ToUpperInvariant() }).ToList(),
             Phone = Notices.Contact.Phone(profile.Phone), Email = Notices.Contact.Email(profile.Email), PreferredLanguage = profile.PreferredLanguage,
-            NotifyByEmail = profile.NotifyByEmail == true
+            NotifyByEmail = profile.NotifyByEmail == true, NotifyBySms = profile.NotifyBySms == true
         };
         session.Store(saved);
         await Notices.Consent.GivenAsync(session, crossing, saved, ct);

@@ -72,7 +72,7 @@ public class when_a_sailing_changes_its_travellers_are_told(AppFixture app) : Sc
 
         // What the administrators see.
         var figures = await Host.Scenario(s => { s.WithBearerToken(Token(Roles.Admin)); s.Get.Url("/api/notices/figures"); });
-        (await figures.ReadAsJsonAsync<List<NoticeFigures>>())!.ShouldBe([new NoticeFigures("Email", 1, 1, 0, 0)]);
+        (await figures.ReadAsJsonAsync<List<NoticeFigures>>())!.ShouldBe([new NoticeFigures("Email", 1, 1, 0, 0, 0), new NoticeFigures("Sms", 0, 0, 0, 0, 0)]);
     }
 
     [Fact]

@@ -81,7 +81,7 @@ public class when_a_traveller_opens_their_page(AppFixture app) : Scenario(app)
         (await page.GetByRole(AriaRole.Alert).InnerTextAsync()).ShouldContain("not an e-mail address");
         await page.FillAsync("#email", "leila@example.org");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
-        await page.GetByText("you will be told of changes by e-mail").WaitForAsync();
+        await page.GetByText("you will be told of changes to your crossing").WaitForAsync();
 
         await browser.PostAsync<SailingSummary>($"/api/sailings/{sailing.Id}/delay", new DelaySailing(sailing.DepartureAt.AddMinutes(90), null, "Weather"), Roles.Planner);
         for (var i = 0; i < 600 && (await App.Mail.MessagesToAsync("leila@example.org")).Count == 0; i++) await Task.Delay(100);
