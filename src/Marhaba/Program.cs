@@ -56,7 +56,14 @@ builder.Services.AddMarten(opts =>
     .UseLightweightSessions()
     // Schema changes at start-up, not lazily under the first burst of requests (which would queue on them).
     .ApplyAllDatabaseChangesOnStartup()
-    .IntegrateWithWolverine(w => w.UseWolverineManagedEventSubscriptionDistribution = true);
+    .IntegrateWithWolverine(w => w.UseWolverineManagedEventSubscriptionDistribution = true)
+    // A traveller recorded at the arrival port is welcomed: relayed from the event store, off the arrivals' own
+    // transactions (the busiest writes); the subscription resumes from its recorded progress, so none is missed.
+    .PublishEventsToWolverine(TellTraveller.WelcomeSubscription, relay =>
+    {
+        relay.PublishEvent<CrossingArrived>((e, bus) => bus.PublishAsync(new TellTraveller(e.StreamId)));
+        relay.Options.SubscribeFromPresent();
+    });
 // After the schema, before the daemon: see CrossingViewsStart.
 builder.Services.AddHostedService<CrossingViewsStart>();
 CrashDrill.AddTo(builder.Services, builder.Configuration, builder.Environment);

@@ -123,6 +123,8 @@ public class AssistanceRequest
     public bool OpenedByTraveller { get; set; }
     public bool Abusive { get; set; }
     public bool Erased { get; set; }
+    /// <summary>Notes an agent wrote for the traveller to read.</summary>
+    public int NotesForTraveller { get; set; }
 
     public bool IsOpen => Status is AssistanceStatus.Opened or AssistanceStatus.Acknowledged or AssistanceStatus.Assigned;
     /// <summary>Aboard, the sailing's arrival port (whose agents meet the ship).</summary>
@@ -140,7 +142,7 @@ public class AssistanceRequest
 
     public void Apply(AssistanceRequestAcknowledged e) { Status = AssistanceStatus.Acknowledged; AcknowledgedAt = e.At; LastUpdateAt = e.At; }
     public void Apply(AssistanceRequestAssigned e) { Status = AssistanceStatus.Assigned; Place = e.Place; Agent = e.Agent; LastUpdateAt = e.At; AcknowledgedAt ??= e.At; }
-    public void Apply(AssistanceNoteAdded e) => LastUpdateAt = e.At;
+    public void Apply(AssistanceNoteAdded e) { LastUpdateAt = e.At; if (e.VisibleToTraveller) NotesForTraveller++; }
     public void Apply(AssistanceRequestTransferred e) { Place = e.ToPlace; Agent = null; LastUpdateAt = e.At; if (Status == AssistanceStatus.Assigned) Status = AssistanceStatus.Acknowledged; }
     public void Apply(AssistanceRequestEscalated e) { Escalations.Add(e.Limit); LastUpdateAt = e.At; }
     public void Apply(AssistanceUrgencyRaised e) { Urgency = e.To; AcknowledgeBy = e.AcknowledgeBy; ResolveBy = e.ResolveBy; LastUpdateAt = e.At; }

@@ -68,7 +68,9 @@ public static class AgentActions
             _ => null
         };
         if (note is not null) await Texts.AddNoteAsync(session, request.Id, note, ct);
-        return (decision, AssistanceRules.ChecksAfter(request.Id, request.AcknowledgedAt is not null, decision.Event));
+        var messages = AssistanceRules.ChecksAfter(request.Id, request.AcknowledgedAt is not null, decision.Event);
+        if (Notices.NoticeRules.TellAfter(request, decision.Event) is { } tell) messages.Add(tell);
+        return (decision, messages);
     }
 }
 

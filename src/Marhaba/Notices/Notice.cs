@@ -21,14 +21,37 @@ public enum NoticeKind
     [JsonStringEnumMemberName("BerthChanged")] BerthChanged,
     [JsonStringEnumMemberName("SailingCancelled")] SailingCancelled,
     [JsonStringEnumMemberName("Rebooked")] Rebooked,
-    [JsonStringEnumMemberName("WithoutSailing")] WithoutSailing
+    [JsonStringEnumMemberName("WithoutSailing")] WithoutSailing,
+    [JsonStringEnumMemberName("Welcome")] Welcome,
+    [JsonStringEnumMemberName("RequestTakenUp")] RequestTakenUp,
+    [JsonStringEnumMemberName("RequestAnswered")] RequestAnswered,
+    [JsonStringEnumMemberName("RequestResolved")] RequestResolved
 }
 
 /// <summary>Where a crossing stands for its traveller: the sailing it is on, when that sailing leaves and arrives, where it berths.</summary>
-public sealed record Itinerary(Guid SailingId, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, string? Berth, string? Terminal, bool SailingCancelled, bool WithoutSailing)
+/// <param name="Arrived">Recorded at the arrival port: the traveller is welcomed.</param>
+public sealed record Itinerary(Guid SailingId, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, string? Berth, string? Terminal, bool SailingCancelled, bool WithoutSailing,
+    bool Arrived = false)
 {
     public static Itinerary Of(Crossing c, Sailing s) =>
-        new(c.SailingId, s.DepartureAt, s.ArrivalAt, s.Berth, s.Terminal, s.Status == SailingStatus.Cancelled, c.LeftWithoutSailing);
+        new(c.SailingId, s.DepartureAt, s.ArrivalAt, s.Berth, s.Terminal, s.Status == SailingStatus.Cancelled, c.LeftWithoutSailing,
+            c.Status is CrossingStatus.Arrived or CrossingStatus.Cleared);
+}
+
+/// <summary>Where a traveller's request for help stands, as far as they are told: taken up, written to, resolved.</summary>
+public sealed record RequestProgress(bool TakenUp, int NotesForTraveller, bool Resolved)
+{
+    public static readonly RequestProgress Opened = new(false, 0, false);
+
+    public static RequestProgress Of(AssistanceRequest r) =>
+        new(r.AcknowledgedAt is not null, r.NotesForTraveller, r.Status is AssistanceStatus.Resolved or AssistanceStatus.Closed && !r.Abusive);
+}
+
+/// <summary>What a traveller was last told of one of their requests for help.</summary>
+public class RequestNoticeLedger
+{
+    public Guid Id { get; set; }
+    public RequestProgress Told { get; set; } = RequestProgress.Opened;
 }
 
 /// <summary>
@@ -72,16 +95,30 @@ public static class NoticeRules
 {
     /// <summary>What to tell, the most important change first; nothing when the crossing stands as last told.</summary>
     public static NoticeKind? KindOf(Itinerary told, Itinerary now) =>
-        now.WithoutSailing && !told.WithoutSailing ? NoticeKind.WithoutSailing
+        now.Arrived ? (told.Arrived ? null : NoticeKind.Welcome)
+        : now.WithoutSailing && !told.WithoutSailing ? NoticeKind.WithoutSailing
         : now.SailingId != told.SailingId ? NoticeKind.Rebooked
         : now.SailingCancelled && !told.SailingCancelled ? NoticeKind.SailingCancelled
         : now.DepartureAt != told.DepartureAt || now.ArrivalAt != told.ArrivalAt ? NoticeKind.Delayed
         : now.Berth != told.Berth || now.Terminal != told.Terminal ? NoticeKind.BerthChanged
         : null;
 
-    /// <summary>One message per crossing, channel and state told: a retried decision finds the one it made.</summary>
-    public static Guid IdOf(Guid crossingId, Channel channel, Itinerary told) =>
-        new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{crossingId}|{channel}|{told}"))[..16]);
+    /// <summary>Resolved first; an agent's new note; taken up (acknowledged or assigned, whichever came first) once.</summary>
+    public static NoticeKind? KindOf(RequestProgress told, RequestProgress now) =>
+        now.Resolved && !told.Resolved ? NoticeKind.RequestResolved
+        : now.NotesForTraveller > told.NotesForTraveller && !now.Resolved ? NoticeKind.RequestAnswered
+        : now.TakenUp && !told.TakenUp && !now.Resolved ? NoticeKind.RequestTakenUp
+        : null;
+
+    /// <summary>An agent's step a traveller hears of, decided in the step's own transaction; told at once (an agent's steps are news, not a burst).</summary>
+    public static TellTravellerOfRequest? TellAfter(AssistanceRequest request, object? e) =>
+        request.CrossingId is not null && e is AssistanceRequestAcknowledged or AssistanceRequestAssigned or AssistanceNoteAdded { VisibleToTraveller: true } or AssistanceRequestResolved
+            ? new TellTravellerOfRequest(request.Id)
+            : null;
+
+    /// <summary>One message per subject (crossing or request), channel and state told: a retried decision finds the one it made.</summary>
+    public static Guid IdOf(Guid subject, Channel channel, object told) =>
+        new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{subject}|{channel}|{told}"))[..16]);
 }
 
 /// <summary>A notice's words in the traveller's language, times in each port's local time, with the way to their page.</summary>
@@ -91,19 +128,30 @@ public sealed class NoticeTexts(IStringLocalizer<TravellerTexts> texts)
     {
         using var _ = TravellerLanguage.Use(language);
         var w = new Words(texts, TravellerLanguage.Culture(language));
-
         var change = kind switch
         {
+            NoticeKind.Welcome => w["Notice_Welcome", w.Port(crossing.Destination), ReferenceData.Port(crossing.Destination).AssistanceLine],
             NoticeKind.Delayed => w["Sailing_Delayed", w.Time(sailing.DepartureAt, sailing.Origin), w.Time(sailing.ArrivalAt, sailing.Destination)],
             NoticeKind.BerthChanged => w["Sailing_BerthChanged", string.Join(", ", new[] { sailing.Terminal, sailing.Berth }.Where(x => x is not null))],
             NoticeKind.SailingCancelled => w["Sailing_Cancelled"],
             NoticeKind.Rebooked => w["History_rebooked", w.Time(sailing.DepartureAt, sailing.Origin)],
             _ => w["History_awaiting-new-sailing"]
         };
-        var booking = w["Notice_Booking", crossing.BookingReference, w.Port(crossing.Origin), w.Port(crossing.Destination)];
+        return Build(w, language, w["Notice_Subject", crossing.BookingReference], crossing.BookingReference, change,
+            w["Notice_Booking", crossing.BookingReference, w.Port(crossing.Origin), w.Port(crossing.Destination)], pageUrl);
+    }
+
+    public NoticeWords Compose(NoticeKind kind, AssistanceRequest request, Language language, string pageUrl)
+    {
+        using var _ = TravellerLanguage.Use(language);
+        var w = new Words(texts, TravellerLanguage.Culture(language));
+        return Build(w, language, w["Notice_RequestSubject", request.Reference], request.Reference, w[$"Notice_{kind}", request.Reference], null, pageUrl);
+    }
+
+    private static NoticeWords Build(Words w, Language language, string subject, string reference, string change, string? detail, string pageUrl)
+    {
         var link = w["Notice_Link", pageUrl];
-        var subject = w["Notice_Subject", crossing.BookingReference];
-        var text = $"{change}\n{booking}\n{link}\n\n{w["Notice_Why"]}";
+        var text = string.Join("\n", new[] { change, detail, link, "", w["Notice_Why"] }.Where(x => x is not null));
         var direction = TravellerLanguage.Direction(language);
         string E(string s) => WebUtility.HtmlEncode(s);
         var html = $"""
@@ -111,12 +159,12 @@ public sealed class NoticeTexts(IStringLocalizer<TravellerTexts> texts)
             <html lang="{language}" dir="{direction}"><head><meta charset="utf-8"><title>{E(subject)}</title></head>
             <body style="font-family:sans-serif" dir="{direction}">
             <p><strong>{E(change)}</strong></p>
-            <p>{E(booking)}</p>
+            {(detail is null ? "" : $"<p>{E(detail)}</p>")}
             <p><a href="{E(pageUrl)}">{E(link)}</a></p>
             <p style="color:#555">{E(w["Notice_Why"])}</p>
             </body></html>
             """;
-        return new NoticeWords(subject, text, html, Sms($"Marhaba {crossing.BookingReference}: {change}", pageUrl));
+        return new NoticeWords(subject, text, html, Sms($"Marhaba {reference}: {change}", pageUrl));
     }
 
     /// <summary>

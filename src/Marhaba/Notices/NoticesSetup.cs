@@ -8,6 +8,7 @@ public static class NoticesSetup
     {
         // Two nodes deciding for one traveller at once: one commits, the other meets the new version and finds nothing new.
         opts.Schema.For<NoticeLedger>().UseOptimisticConcurrency(true);
+        opts.Schema.For<RequestNoticeLedger>().UseOptimisticConcurrency(true);
         opts.Schema.For<Notice>().Index(n => n.CrossingId);
     }
 

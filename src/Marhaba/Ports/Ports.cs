@@ -17,6 +17,12 @@ public sealed record Port(string Code, string Name, Country Country, string Time
     /// <summary>The port's local time: the one definition of an hour and a day in every view and figure.</summary>
     public DateTimeOffset Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, Zone);
     public DateOnly LocalDay(DateTimeOffset at) => DateOnly.FromDateTime(Local(at).DateTime);
+
+    /// <summary>
+    /// The Fondation Mohammed V's 24/7 line for a traveller at this port: toll-free from a Moroccan phone in Morocco,
+    /// the Rabat coordination office's number from abroad.
+    /// </summary>
+    public string AssistanceLine => InMorocco ? "080 000 23 23" : "+212 537 20 55 66";
 }
 
 /// <summary>A ferry line between a European port and a Moroccan port; it runs both ways.</summary>
