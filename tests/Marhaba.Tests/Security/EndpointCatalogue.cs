@@ -27,7 +27,10 @@ public static class EndpointCatalogue
         .Replace("{requestId}", id ?? Guid.NewGuid().ToString()).Replace("{port}", "MAPTM").Replace("{day}", "2027-07-28")
         .Replace("{requestReference}", "AST-AAAAAAAAAA").Replace("{login}", "nobody-here");
 
-    public enum Caller { Anonymous, StaffTangerMed, StaffNador, Agent, Planner, Admin, Operator, PortAuthority }
+    public enum Caller { Anonymous, StaffTangerMed, StaffNador, Agent, Planner, Admin, Operator, PortAuthority, SmsGateway }
+
+    /// <summary>Systems that sign their requests instead of carrying a token.</summary>
+    public static bool Signed(Caller c) => c is Caller.PortAuthority or Caller.SmsGateway;
 
     public static readonly Caller[] Everyone = Enum.GetValues<Caller>();
     public static readonly Caller[] Staff = [Caller.StaffTangerMed, Caller.StaffNador, Caller.Agent, Caller.Planner, Caller.Admin, Caller.Operator];
@@ -55,7 +58,7 @@ public static class EndpointCatalogue
         ["POST /api/staff/accounts/{login}/disable"] = Admins, ["POST /api/staff/accounts/{login}/enable"] = Admins,
         ["POST /api/traveller/status"] = Everyone, ["PUT /api/traveller/contact"] = Everyone, ["POST /api/traveller/assistance"] = Everyone, ["POST /api/traveller/requests"] = Everyone,
         ["POST /api/traveller/requests/{requestReference}/cancel"] = Everyone, ["POST /api/traveller/requests/{requestReference}/reopen"] = Everyone,
-        ["POST /api/port-authority/notifications"] = [Caller.PortAuthority],
+        ["POST /api/port-authority/notifications"] = [Caller.PortAuthority], ["POST /api/notices/sms-receipts"] = [Caller.SmsGateway],
 
         ["GET /api/crossings"] = Staff, ["GET /api/crossings/{crossingId}"] = Staff, ["GET /api/sailings"] = Staff,
         ["GET /api/sailings/{sailingId}"] = Staff, ["GET /api/ports/{port}/arrivals/{day}"] = Staff,
@@ -108,6 +111,12 @@ public static class EndpointCatalogue
             _ => null
         };
         if (token is not null) request.Headers.Authorization = new("Bearer", token);
+        if (caller == Caller.SmsGateway)
+        {
+            var at = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            request.Headers.Add(Marhaba.Notices.SmsProtocol.TimestampHeader, at.ToString());
+            request.Headers.Add(Marhaba.Notices.SmsProtocol.SignatureHeader, Marhaba.Notices.SmsProtocol.Sign(app.Sms.ApiKey, at, body));
+        }
         if (caller == Caller.PortAuthority)
         {
             var at = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
