@@ -144,11 +144,13 @@ public sealed class DemoData(
             if (sailing.DepartureAt > now)
             {
                 // Travellers still to sail asked to be told of changes, each in a language of the operation: their messages
-                // land in the local mail server's inbox.
+                // land in the local mail server's inbox, and one in four also asked for SMS (the stand-in gateway's phones).
+                var bySms = reference[^2] % 4 == 0;
                 s.Store(new Privacy.TravellerProfile
                 {
                     Id = id, Party = [new Privacy.PartyMember("Demo", "Traveller", null, "MA", null, null)],
-                    Email = $"{reference.ToLowerInvariant()}@demo.marhaba.example", PreferredLanguage = (Language)(reference[^1] % 4), NotifyByEmail = true
+                    Email = $"{reference.ToLowerInvariant()}@demo.marhaba.example", PreferredLanguage = (Language)(reference[^1] % 4), NotifyByEmail = true,
+                    Phone = bySms ? $"+2126{(uint)reference.Aggregate(17, (h, c) => h * 31 + c) % 100_000_000:D8}" : null, NotifyBySms = bySms
                 });
                 s.Store(new Notices.NoticeLedger { Id = id, Told = new Notices.Itinerary(sailing.SailingId, sailing.DepartureAt, sailing.ArrivalAt, null, null, false, false) });
             }
