@@ -14,6 +14,8 @@ public static class Entry
               a season through the API; scale 1.0 = the 2025 season; --day-seconds N paces one simulated day in N seconds (0: as fast as possible)
           bench [--clients 8] [--seconds 10] [--bookings 2000] [--crossings 1000000] [--repeats 3] [--nodes 3] [--json benchmark.json] [--smoke]
               the benchmark: the full path against the same work written by hand and raw appends, on a season-sized store
+          notices [--travellers 1500] [--json notices.json]
+              a cancelled peak sailing's travellers rebooked and told by e-mail and SMS, with the SMS gateway well, then failing
           ingest [--scale 1.0] [--seed 2025] [--json ingest.json]
               a whole season's events straight into the event store, then every asynchronous projection rebuilt in a process of its own
         """;
@@ -39,6 +41,11 @@ public static class Entry
                 return summary.UnexpectedAnswers == 0 ? 0 : 1;
             case "bench":
                 return await BenchAsync(args.Contains("--smoke"), Option);
+            case "notices":
+                var noticesJson = Option("--json") ?? "notices.json";
+                PrintFigures(await new NoticeBench(int.Parse(Option("--travellers") ?? "1500"), noticesJson).RunAsync(), null);
+                Console.WriteLine($"\nWritten to {Path.GetFullPath(noticesJson)}");
+                return 0;
             case "ingest":
                 var ingested = await SeasonIngest.RunAsync(double.Parse(Option("--scale") ?? "1.0", CultureInfo.InvariantCulture), int.Parse(Option("--seed") ?? "2025"));
                 PrintFigures(ingested, Option("--json") ?? "ingest.json");

@@ -16,7 +16,6 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private ServerProcess(Process process, Uri address) { _process = process; Address = address; }
 
-    /// <param name="settings">More configuration for the server, as environment variables (Section__Key).</param>
     /// <summary>The access-code key of every server this process starts (a restarted server still knows the codes it issued).</summary>
     private static readonly string AccessCodeKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
 
@@ -41,6 +40,7 @@ public sealed class ServerProcess : IAsyncDisposable
         return file;
     }
 
+    /// <param name="settings">More configuration for the server, as environment variables (Section__Key); "{server}" in a value is the server's own address.</param>
     public static async Task<ServerProcess> StartAsync(string connection, string signingKey, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
@@ -62,7 +62,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 ["Travellers__RequestsPerMinutePerClient"] = "1000000",
             }
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value.Replace("{server}", $"http://127.0.0.1:{port}");
         var process = Process.Start(start)!;
         // Its warnings and errors, kept beside the binaries: what a failed drill had to say.
         var log = TextWriter.Synchronized(new StreamWriter(Path.Combine(bin, $"server-process-{port}.log")) { AutoFlush = true });

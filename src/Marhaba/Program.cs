@@ -75,10 +75,15 @@ builder.Host.UseWolverine(opts =>
     opts.Policies.AutoApplyTransactions();
     opts.Policies.UseDurableLocalQueues();
     opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
+    opts.AddNotices();
     // A node silent for 15 s is taken as gone: the leader moves its projections and jobs, the others take over its
     // messages. Long enough to ride out a database failover (about 11 s without a primary at worst).
     opts.Durability.HealthCheckPollingTime = 3.Seconds();
     opts.Durability.StaleNodeTimeout = 15.Seconds();
+    // Scheduled messages (retries, deadlines, settled notices) come due within a second, a thousand at a time: a
+    // gateway's outage ending releases its backlog at the gateway's pace, not Wolverine's default 100 per 5 s.
+    opts.Durability.ScheduledJobPollingTime = 1.Seconds();
+    opts.Durability.RecoveryBatchSize = 1000;
 
     // A message the port authority refuses will not get better by retrying: straight to the dead letters.
     opts.OnException<AuthorityRejectedMessageException>().MoveToErrorQueue();

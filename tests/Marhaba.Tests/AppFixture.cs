@@ -5,6 +5,7 @@ using Marhaba.Crossings;
 using Marhaba.Hosting;
 using Marhaba.Ports;
 using Marhaba.Sailings;
+using Marhaba.Simulator;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;

@@ -12,14 +12,15 @@ public record DeliverNotice(Guid NoticeId);
 public static class DeliverNoticeHandler
 {
     /// <summary>
-    /// A gateway down for a while: tried again and again for about an hour, then kept in the dead letters to be
+    /// A gateway down for a while: tried again every few seconds at first (an outage of a minute costs its length and
+    /// little more), then further apart, for about an hour, then kept in the dead letters to be
     /// retried by an administrator. A message the gateway refuses will not get better by retrying: dead letters at once.
     /// </summary>
     public static void Configure(HandlerChain chain)
     {
         chain.OnException<GatewayRefusedException>().MoveToErrorQueue();
         chain.OnException<GatewayUnavailableException>()
-            .ScheduleRetry(1.Seconds(), 2.Seconds(), 5.Seconds(), 10.Seconds(), 20.Seconds(), 30.Seconds(), 1.Minutes(), 2.Minutes(), 5.Minutes(), 10.Minutes(), 20.Minutes(), 20.Minutes())
+            .ScheduleRetry(1.Seconds(), 2.Seconds(), 5.Seconds(), 10.Seconds(), 10.Seconds(), 10.Seconds(), 20.Seconds(), 30.Seconds(), 1.Minutes(), 2.Minutes(), 5.Minutes(), 10.Minutes(), 20.Minutes(), 20.Minutes())
             .Then.MoveToErrorQueue();
     }
 

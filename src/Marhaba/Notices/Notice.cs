@@ -94,11 +94,15 @@ public class Notice
 public static class NoticeRules
 {
     /// <summary>What to tell, the most important change first; nothing when the crossing stands as last told.</summary>
+    /// <remarks>
+    /// A crossing still on a cancelled sailing is being moved: nothing is told until it is (the rebooking tells its
+    /// travellers when every move is made), so each hears once, of their new sailing or of none found.
+    /// </remarks>
     public static NoticeKind? KindOf(Itinerary told, Itinerary now) =>
         now.Arrived ? (told.Arrived ? null : NoticeKind.Welcome)
         : now.WithoutSailing && !told.WithoutSailing ? NoticeKind.WithoutSailing
+        : now.SailingCancelled ? null
         : now.SailingId != told.SailingId ? NoticeKind.Rebooked
-        : now.SailingCancelled && !told.SailingCancelled ? NoticeKind.SailingCancelled
         : now.DepartureAt != told.DepartureAt || now.ArrivalAt != told.ArrivalAt ? NoticeKind.Delayed
         : now.Berth != told.Berth || now.Terminal != told.Terminal ? NoticeKind.BerthChanged
         : null;
@@ -124,7 +128,8 @@ public static class NoticeRules
 /// <summary>A notice's words in the traveller's language, times in each port's local time, with the way to their page.</summary>
 public sealed class NoticeTexts(IStringLocalizer<TravellerTexts> texts)
 {
-    public NoticeWords Compose(NoticeKind kind, Crossing crossing, Sailing sailing, Language language, string pageUrl)
+    /// <param name="leftCancelled">Rebooked off a sailing that was cancelled: the message says so.</param>
+    public NoticeWords Compose(NoticeKind kind, Crossing crossing, Sailing sailing, Language language, string pageUrl, bool leftCancelled = false)
     {
         using var _ = TravellerLanguage.Use(language);
         var w = new Words(texts, TravellerLanguage.Culture(language));
@@ -134,7 +139,7 @@ public sealed class NoticeTexts(IStringLocalizer<TravellerTexts> texts)
             NoticeKind.Delayed => w["Sailing_Delayed", w.Time(sailing.DepartureAt, sailing.Origin), w.Time(sailing.ArrivalAt, sailing.Destination)],
             NoticeKind.BerthChanged => w["Sailing_BerthChanged", string.Join(", ", new[] { sailing.Terminal, sailing.Berth }.Where(x => x is not null))],
             NoticeKind.SailingCancelled => w["Sailing_Cancelled"],
-            NoticeKind.Rebooked => w["History_rebooked", w.Time(sailing.DepartureAt, sailing.Origin)],
+            NoticeKind.Rebooked => w[leftCancelled ? "History_rebooked_SailingCancelled" : "History_rebooked", w.Time(sailing.DepartureAt, sailing.Origin)],
             _ => w["History_awaiting-new-sailing"]
         };
         return Build(w, language, w["Notice_Subject", crossing.BookingReference], crossing.BookingReference, change,

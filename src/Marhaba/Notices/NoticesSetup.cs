@@ -1,4 +1,5 @@
 using Marten;
+using Wolverine;
 
 namespace Marhaba.Notices;
 
@@ -10,6 +11,16 @@ public static class NoticesSetup
         opts.Schema.For<NoticeLedger>().UseOptimisticConcurrency(true);
         opts.Schema.For<RequestNoticeLedger>().UseOptimisticConcurrency(true);
         opts.Schema.For<Notice>().Index(n => n.CrossingId);
+    }
+
+    /// <summary>
+    /// Deliveries wait on mail servers and gateways, not on this machine: many at once (the SMS account's rate is kept
+    /// by the gateway's client). The decisions are database work: a few at once.
+    /// </summary>
+    public static void AddNotices(this WolverineOptions opts)
+    {
+        opts.LocalQueueFor<DeliverNotice>().MaximumParallelMessages(32);
+        opts.LocalQueueFor<TellTraveller>().MaximumParallelMessages(8);
     }
 
     public static void AddNotices(this IServiceCollection services, IConfiguration configuration)

@@ -55,7 +55,9 @@ public static class TellTravellerHandler
         told.Told = now;
         session.Store(told);
         var language = p.PreferredLanguage ?? Assistance.Language.en;
-        return Telling.Decide(session, p, c.Id, now, kind, language, texts.Compose(kind, c, sailing, language, options.TravellerPageUrl), clock);
+        var leftCancelled = kind == NoticeKind.Rebooked && c.PreviousSailingId is { } previous
+                            && (await session.LoadAsync<Sailing>(previous, ct))?.Status == SailingStatus.Cancelled;
+        return Telling.Decide(session, p, c.Id, now, kind, language, texts.Compose(kind, c, sailing, language, options.TravellerPageUrl, leftCancelled), clock);
     }
 }
 

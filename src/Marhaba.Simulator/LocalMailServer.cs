@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using Marhaba.Hosting;
-using Marhaba.Simulator;
 
-namespace Marhaba.Tests;
+namespace Marhaba.Simulator;
 
 /// <summary>
-/// A real SMTP server for the scenarios: smtp4dev (the project's .NET tool, .config/dotnet-tools.json), in memory, on
+/// A real SMTP server for the scenarios and the benchmark: smtp4dev (the project's .NET tool, .config/dotnet-tools.json), in memory, on
 /// loopback ports of its own. What it received is read through its web API, as a person reads its inbox.
 /// </summary>
 public sealed class LocalMailServer : IAsyncDisposable
@@ -24,7 +23,7 @@ public sealed class LocalMailServer : IAsyncDisposable
         var root = EmbeddedPostgres.FindWorkingTreeRoot();
         await RunAsync(root, "tool restore");
         _process = Process.Start(new ProcessStartInfo("dotnet",
-            $"tool run smtp4dev -- --urls=http://127.0.0.1:{_webPort} --smtpport={SmtpPort} --bindaddress=127.0.0.1 --imapport=0 --pop3port=0 --db=")
+            $"tool run smtp4dev -- --urls=http://127.0.0.1:{_webPort} --smtpport={SmtpPort} --bindaddress=127.0.0.1 --imapport=0 --pop3port=0 --messagestokeep=100000 --db=")
         {
             WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false
         })!;
@@ -46,7 +45,9 @@ public sealed class LocalMailServer : IAsyncDisposable
     }
 
     public async Task<List<Received>> MessagesToAsync(string address) =>
-        (await Inbox.GetFromJsonAsync<Page>("/api/messages?pageSize=1000"))!.Results.Where(m => m.To.Contains(address, StringComparer.OrdinalIgnoreCase)).ToList();
+        (await AllAsync()).Where(m => m.To.Contains(address, StringComparer.OrdinalIgnoreCase)).ToList();
+
+    public async Task<List<Received>> AllAsync() => (await Inbox.GetFromJsonAsync<Page>("/api/messages?pageSize=100000"))!.Results;
 
     public Task<string> TextAsync(string id) => Inbox.GetStringAsync($"/api/messages/{id}/plaintext");
     public Task<string> HtmlAsync(string id) => Inbox.GetStringAsync($"/api/messages/{id}/html");
