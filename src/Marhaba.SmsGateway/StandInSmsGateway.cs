@@ -58,6 +58,7 @@ public static partial class StandInSmsGateway
 
             var (kept, first) = phones.Receive(key, sms);
             if (first && sms.CallbackUrl is { Length: > 0 } callback) receipts.Enqueue(callback, kept, faults.Current.DuplicateReceiptRate);
+            if (faults.Current.HangMs > 0) await Task.Delay(faults.Current.HangMs, context.RequestAborted);
             return Results.Json(new SmsAccepted(kept.MessageId, kept.Segments, kept.Encoding), Json.Options, statusCode: first ? 202 : 200);
         });
 
@@ -129,20 +130,22 @@ public sealed class Phones
 /// <param name="GarbageRate">Share of messages answered 200 with a body that is not the API's.</param>
 /// <param name="DuplicateReceiptRate">Share of delivery receipts sent twice.</param>
 /// <param name="RefuseRate">Share of messages refused as undeliverable (400), as a gateway does for a number its networks cannot reach.</param>
-public record GatewayFaultSettings(int LatencyMs = 0, double ErrorRate = 0, int OutageSeconds = 0, double GarbageRate = 0, double DuplicateReceiptRate = 0, double RefuseRate = 0);
+/// <param name="HangMs">A message is taken (and sent to the phone), then answered only after this long: the client may never hear of it.</param>
+public record GatewayFaultSettings(int LatencyMs = 0, double ErrorRate = 0, int OutageSeconds = 0, double GarbageRate = 0, double DuplicateReceiptRate = 0, double RefuseRate = 0,
+    int HangMs = 0);
 
-public record GatewayFaultState(int LatencyMs, double ErrorRate, DateTimeOffset? DownUntil, double GarbageRate, double DuplicateReceiptRate, double RefuseRate);
+public record GatewayFaultState(int LatencyMs, double ErrorRate, DateTimeOffset? DownUntil, double GarbageRate, double DuplicateReceiptRate, double RefuseRate, int HangMs);
 
 public sealed class GatewayFaults
 {
-    private volatile GatewayFaultState _state = new(0, 0, null, 0, 0, 0);
+    private volatile GatewayFaultState _state = new(0, 0, null, 0, 0, 0, 0);
 
     public GatewayFaultState Current => _state;
 
     public void Set(GatewayFaultSettings s) =>
         _state = new GatewayFaultState(Math.Max(0, s.LatencyMs), Math.Clamp(s.ErrorRate, 0, 1),
             s.OutageSeconds > 0 ? DateTimeOffset.UtcNow.AddSeconds(s.OutageSeconds) : null, Math.Clamp(s.GarbageRate, 0, 1), Math.Clamp(s.DuplicateReceiptRate, 0, 1),
-            Math.Clamp(s.RefuseRate, 0, 1));
+            Math.Clamp(s.RefuseRate, 0, 1), Math.Max(0, s.HangMs));
 
     public async Task<IResult?> ApplyAsync()
     {

@@ -188,12 +188,12 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
         await conn.OpenAsync();
         await using var pending = new Npgsql.NpgsqlCommand(
             $"select count(*) from {Database.Schema}.wolverine_incoming_envelopes where message_type like 'Marhaba.Notices.%' and status <> 'Handled'", conn);
-        for (var i = 0; i < 600; i++)
+        for (var i = 0; i < 1200; i++)
         {
             if ((long)(await pending.ExecuteScalarAsync())! == 0) return;
             await Task.Delay(100);
         }
-        throw new TimeoutException("Travellers' notices still pending after a minute.");
+        throw new TimeoutException("Travellers' notices still pending after two minutes.");
     }
 
     protected string Token(string role, params string[] ports) => App.Tokens.Mint($"test-{role}-{string.Join("-", ports)}", [role], ports);

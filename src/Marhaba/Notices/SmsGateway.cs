@@ -51,7 +51,8 @@ public sealed class SmsGateway
             })
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
-                ShouldHandle = transient, FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(10), BreakDuration = TimeSpan.FromSeconds(5)
+                // Broken by a gateway that is down, not by one that fails now and then (each retry counts here).
+                ShouldHandle = transient, FailureRatio = 0.8, MinimumThroughput = 20, SamplingDuration = TimeSpan.FromSeconds(10), BreakDuration = TimeSpan.FromSeconds(5)
             })
             .AddTimeout(TimeSpan.FromSeconds(_sms.AttemptTimeoutSeconds))
             .Build();

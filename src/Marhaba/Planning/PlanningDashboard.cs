@@ -1,11 +1,14 @@
+using Marhaba.Sailings;
 using Marhaba.Ports;
 using Marten;
 
 namespace Marhaba.Planning;
 
 /// <summary>What the planners' dashboard shows of one arrival port, all read from projections.</summary>
+/// <param name="Changed">The coming sailings to this port that were delayed or cancelled, with how many of their travellers have been told.</param>
 public record DashboardView(
-    string Port, DateOnly Today, List<DayOutlook> Days, List<DayOutlook> PastWeek, PortHoursOutlook Hours, SeasonLine? Season, DateTimeOffset ReadAt);
+    string Port, DateOnly Today, List<DayOutlook> Days, List<DayOutlook> PastWeek, PortHoursOutlook Hours, SeasonLine? Season, DateTimeOffset ReadAt,
+    List<Notices.TravellersTold> Changed);
 
 public static class PlanningDashboard
 {
@@ -20,7 +23,11 @@ public static class PlanningDashboard
         var (past, days) = (all.Take(PastDays).ToList(), all.Skip(PastDays).ToList());
         var hours = await OutlookReader.HoursAsync(session, port, now, Hours, now, ct);
         var season = (await SeasonEndpoint.Get(session, clock, ct)).Ports.FirstOrDefault(p => p.Key == port);
-        return new DashboardView(port, today, days, past, hours, season, now);
+        var changedIds = days.SelectMany(d => d.Sailings).Where(s => s.Status is SailingStatus.Delayed or SailingStatus.Cancelled).Select(s => s.SailingId).ToArray();
+        var changed = new List<Notices.TravellersTold>();
+        foreach (var sailing in await session.LoadManyAsync<Sailing>(ct, changedIds))
+            changed.Add(await Notices.TravellersToldReader.OfAsync(session, sailing, ct));
+        return new DashboardView(port, today, days, past, hours, season, now, changed.OrderBy(c => c.DepartureAt).ToList());
     }
 
     /// <summary>Why a day saturates, in a planner's words: which flow, by how much, for how long, and the wait it makes.</summary>

@@ -29,8 +29,8 @@ public class when_three_nodes_share_the_work(AppFixture app, ITestOutputHelper o
             for (var i = 0; i < 3; i++) nodes.Add(await ServerProcess.StartAsync(connection, Key, settings));
 
             // Every projection assigned to exactly one node (one row per agent: the crossings' views as one composite, the
-            // assistance times), projections on more than one.
-            var assignments = await WaitForAsync(connection, a => a.Count(x => x.Agent.StartsWith("event-subscriptions")) == 2
+            // assistance times, the travellers' welcome), projections on more than one.
+            var assignments = await WaitForAsync(connection, a => a.Count(x => x.Agent.StartsWith("event-subscriptions")) == 3
                 && a.Where(x => x.Agent.StartsWith("event-subscriptions")).Select(x => x.Node).Distinct().Count() > 1);
             foreach (var a in assignments) output.WriteLine($"{a.Agent} on node {a.Node}");
 
@@ -88,7 +88,7 @@ public class when_three_nodes_share_the_work(AppFixture app, ITestOutputHelper o
             output.WriteLine($"150 arrivals acknowledged, {retried} sent again to another node");
 
             // The killed node's agents move to the survivors; the projection catches up and counts each arrival once.
-            var moved = await WaitForAsync(connection, a => a.Count(x => x.Agent.StartsWith("event-subscriptions")) == 2 && a.All(x => x.Node != victim),
+            var moved = await WaitForAsync(connection, a => a.Count(x => x.Agent.StartsWith("event-subscriptions")) == 3 && a.All(x => x.Node != victim),
                 TimeSpan.FromSeconds(120));
             output.WriteLine($"the killed node's agents resumed on the others {killedAt.Elapsed.TotalSeconds:0.0} s after the kill");
             long projected = 0, events = 0;

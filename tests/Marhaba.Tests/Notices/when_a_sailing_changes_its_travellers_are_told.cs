@@ -125,6 +125,11 @@ public class when_a_sailing_changes_its_travellers_are_told(AppFixture app) : Sc
             received.Count.ShouldBe(1, email);
             (await App.Mail.TextAsync(received[0].Id)).ShouldContain(newDeparture);
         }
+
+        // What the planners see of the cancelled sailing: everyone who asked has been told.
+        var told = await Host.Scenario(s => { s.WithBearerToken(Planner); s.Get.Url($"/api/planning/sailings/{cancelled.Id}/travellers-told"); });
+        var figures = (await told.ReadAsJsonAsync<TravellersTold>())!;
+        (figures.Status, figures.AskedToBeTold, figures.Told, figures.Waiting).ShouldBe((SailingStatus.Cancelled, 5, 5, 0));
     }
 
     [Fact]

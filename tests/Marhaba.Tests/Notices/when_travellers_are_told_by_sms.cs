@@ -105,7 +105,7 @@ public class when_travellers_are_told_by_sms(AppFixture app) : Scenario(app)
         var cancelled = await ScheduleSailing("ITGOA-MAPTM");
         var next = await ScheduleSailing("ITGOA-MAPTM", departure: cancelled.DepartureAt.AddHours(6));
         var phones = new List<string>();
-        for (var i = 0; i < 20; i++)
+        for (var i = 0; i < 50; i++)
         {
             var phone = $"+39 347 555 {i:D4}";
             await BookedAndAskedForSmsAsync(cancelled, phone, (Language)(i % 4));
@@ -121,11 +121,11 @@ public class when_travellers_are_told_by_sms(AppFixture app) : Scenario(app)
         foreach (var phone in phones)
             (await App.Sms.MessagesToAsync(phone)).ShouldHaveSingleItem(phone).Text.ShouldContain(newDeparture);
         var stats = await App.Sms.StatsAsync();
-        stats.Messages.ShouldBe(20);
-        stats.Submissions.ShouldBeGreaterThanOrEqualTo(20); // retries the idempotency key caught, if any
+        stats.Messages.ShouldBe(50);
+        stats.Submissions.ShouldBeGreaterThanOrEqualTo(50); // retries the idempotency key caught, if any
 
-        var notices = await ReceiptsRecordedAsync(20);
-        notices.Count.ShouldBe(20);
+        var notices = await ReceiptsRecordedAsync(50);
+        notices.Count.ShouldBe(50);
         notices.ShouldAllBe(n => n.Kind == NoticeKind.Rebooked && n.SentAt != null && n.DeliveredAt != null);
     }
 

@@ -110,7 +110,7 @@ public class when_a_staff_member_leaves(AppFixture app) : Scenario(app)
         var token = await DeskTokenAsync(page);
         (await DeskReadAsync(browser.Api, token)).ShouldBe(HttpStatusCode.OK);
         await page.ClickAsync("form[action='/signout'] button");
-        await page.WaitForURLAsync("**/signin");
+        await page.WaitForURLAsync("**/signin?signedOut=true");
         await RefusedWithinAsync(browser.Api, token, TimeSpan.FromSeconds(5));
 
         // Signed in again; then an administrator moves the officer to Nador: the Tanger Med desk's token ends.

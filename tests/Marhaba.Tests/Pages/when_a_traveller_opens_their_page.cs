@@ -111,6 +111,14 @@ public class when_a_traveller_opens_their_page(AppFixture app) : Scenario(app)
 
         await ShowAsync(page, family);
         (await page.GetByTestId("status").InnerTextAsync()).ShouldContain("Genova");
+
+        // The booking as a QR code to show at the quay: drawn in the page, named, with the reference and never the code.
+        var qr = page.GetByRole(AriaRole.Img, new() { Name = $"Codice QR della prenotazione {family.BookingReference}" });
+        (await qr.EvaluateAsync<string>("e => e.tagName")).ShouldBe("svg");
+        var figure = await page.GetByTestId("booking-qr").InnerHTMLAsync();
+        figure.ShouldContain(family.BookingReference);
+        figure.ShouldNotContain(family.AccessCode);
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
     }
 
     [Fact]

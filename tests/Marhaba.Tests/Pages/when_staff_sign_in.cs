@@ -44,7 +44,7 @@ public class when_staff_sign_in(AppFixture app) : Scenario(app)
         await Browser.ScreenshotAsync(page, "staff-accounts-desktop");
         (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
         await page.ClickAsync("form[action='/signout'] button");
-        await page.WaitForURLAsync("**/signin");
+        await page.WaitForURLAsync("**/signin?signedOut=true");
 
         // The officer signs in, sees where they work, and the accounts page is not theirs.
         await SignInAsync(page, officer, password);
@@ -59,7 +59,8 @@ public class when_staff_sign_in(AppFixture app) : Scenario(app)
         (await page.GetByRole(AriaRole.Alert).InnerTextAsync()).ShouldContain("may not open that page");
         await page.GotoAsync("/staff");
         await page.ClickAsync("form[action='/signout'] button");
-        await page.WaitForURLAsync("**/signin");
+        await page.WaitForURLAsync("**/signin?signedOut=true");
+        (await page.GetByTestId("signed-out").InnerTextAsync()).ShouldContain("You are signed out");
 
         // Disabled by the administrator, the account no longer signs in.
         await SignInAsync(page, admin.Login, admin.Password);
@@ -68,7 +69,7 @@ public class when_staff_sign_in(AppFixture app) : Scenario(app)
         await page.ClickAsync($"button[value='{officer}']");
         (await page.Locator("[data-testid=account]", new() { HasText = officer }).InnerTextAsync()).ShouldContain("disabled");
         await page.ClickAsync("form[action='/signout'] button");
-        await page.WaitForURLAsync("**/signin");
+        await page.WaitForURLAsync("**/signin?signedOut=true");
         await SignInAsync(page, officer, password);
         (await page.GetByRole(AriaRole.Alert).InnerTextAsync()).ShouldContain("disabled");
     }

@@ -79,7 +79,7 @@ public static class EndpointCatalogue
         ["POST /api/sailings/{sailingId}/departure-report"] = Planners,
         ["GET /api/ports/{port}/days/{day}/capacity"] = Planners, ["POST /api/ports/{port}/days/{day}/capacity"] = Planners,
         ["POST /api/planning/forecasts"] = Planners, ["GET /api/planning/ports"] = Planners, ["GET /api/planning/ports/{port}/days"] = Planners,
-        ["GET /api/planning/ports/{port}/hours"] = Planners, ["GET /api/planning/sailings/{sailingId}"] = Planners,
+        ["GET /api/planning/ports/{port}/hours"] = Planners, ["GET /api/planning/sailings/{sailingId}"] = Planners, ["GET /api/planning/sailings/{sailingId}/travellers-told"] = Planners,
         ["GET /api/planning/season"] = Planners, ["GET /api/port-authority/notifications"] = Planners, ["GET /api/notices/figures"] = Admins,
 
         ["GET /api/assistance/{requestId}"] = Agents, ["POST /api/assistance/{requestId}/acknowledge"] = Agents,
@@ -136,7 +136,7 @@ public static class EndpointCatalogue
         ["POST /api/crossings/{crossingId}/rebook"] = $$"""{"sailingId":"{{Guid.NewGuid()}}","reason":"TravellerRequest"}""",
         ["POST /api/crossings/{crossingId}/erasure"] = """{"why":"TravellerRequest"}""", ["POST /api/assistance/{requestId}/erasure"] = """{"why":"TravellerRequest"}""",
         ["PUT /api/crossings/{crossingId}/profile"] = """{"phone":"+212600000000"}""",
-        ["GET /api/sailings/{sailingId}"] = "", ["GET /api/ports/{port}/desk/sailings/{sailingId}"] = "", ["GET /api/planning/sailings/{sailingId}"] = "",
+        ["GET /api/sailings/{sailingId}"] = "", ["GET /api/ports/{port}/desk/sailings/{sailingId}"] = "", ["GET /api/planning/sailings/{sailingId}"] = "", ["GET /api/planning/sailings/{sailingId}/travellers-told"] = "",
         ["POST /api/sailings/{sailingId}/arrival"] = "{}", ["POST /api/sailings/{sailingId}/boarding"] = "{}",
         ["POST /api/sailings/{sailingId}/departure"] = "{}", ["POST /api/sailings/{sailingId}/departure-report"] = "{}",
         ["POST /api/sailings/{sailingId}/cancellation"] = """{"reason":"Weather"}""",
