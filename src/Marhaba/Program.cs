@@ -195,7 +195,8 @@ app.UseMiddleware<EmptyIdGuard>();
 app.UseMiddleware<IdempotencyMiddleware>();
 
 app.MapOpenApi().AllowAnonymous();
-app.MapScalarApiReference("/docs").AllowAnonymous();
+// No fonts from the vendor's servers (the browser's own): a port's network may reach nothing but the platform.
+app.MapScalarApiReference("/docs", o => o.DisableDefaultFonts()).AllowAnonymous();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthAnswer.WriteAsync }).AllowAnonymous();
 app.MapHealthChecks("/health/reads", new HealthCheckOptions { Predicate = c => c.Tags.Contains("reads"), ResponseWriter = HealthAnswer.WriteAsync }).AllowAnonymous();

@@ -12,8 +12,9 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
-        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
         var path = context.Request.Path;
+        // The quay desk reads the travellers' codes with the tablet's camera; no other page may use it.
+        headers["Permissions-Policy"] = path.StartsWithSegments("/desk") ? "camera=(self), microphone=(), geolocation=()" : "camera=(), microphone=(), geolocation=()";
         if (path.StartsWithSegments("/api") || path.StartsWithSegments("/health") || path.StartsWithSegments("/openapi"))
             headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
         else if (!path.StartsWithSegments("/docs"))

@@ -257,6 +257,82 @@ async function openShip(sailingId) {
       : '–'))));
 }
 
+// ---- scanning -------------------------------------------------------------------------------------
+// The traveller's page shows the booking reference as a QR code. The browser reads it where it can
+// (BarcodeDetector, on tablets); elsewhere the picture's brightness goes to the server, which reads it.
+
+async function readCode(source, width, height, largest) {
+  if ('BarcodeDetector' in window) {
+    try {
+      const [code] = await new BarcodeDetector({ formats: ['qr_code'] }).detect(source);
+      if (code) return code.rawValue.trim().toUpperCase();
+    } catch { /* not for this format here: the server reads it */ }
+  }
+  const scale = Math.min(1, largest / Math.max(width, height));
+  const [w, h] = [Math.round(width * scale), Math.round(height * scale)];
+  const canvas = document.createElement('canvas');
+  Object.assign(canvas, { width: w, height: h });
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  context.drawImage(source, 0, 0, w, h);
+  const rgba = context.getImageData(0, 0, w, h).data;
+  const gray = new Uint8Array(w * h);
+  for (let i = 0; i < gray.length; i++) gray[i] = (rgba[4 * i] * 77 + rgba[4 * i + 1] * 150 + rgba[4 * i + 2] * 29) >> 8;
+  const send = () => fetch(`/api/ports/${port}/desk/scan?width=${w}&height=${h}`,
+    { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/octet-stream' }, body: gray });
+  let response = await send();
+  if (response.status === 401 && await renewToken()) response = await send();
+  return response.ok ? (await response.json()).bookingReference : null;
+}
+
+function scanned(reference) {
+  $('scan-status').textContent = `Scanned ${reference}.`;
+  $('q').value = reference;
+  search();
+}
+
+$('scan-photo').addEventListener('change', async () => {
+  const file = $('scan-photo').files[0];
+  if (!file) return;
+  $('scan-status').textContent = 'Reading the code…';
+  try {
+    const picture = await createImageBitmap(file);
+    const reference = await readCode(picture, picture.width, picture.height, 1200);
+    if (reference) scanned(reference);
+    else $('scan-status').textContent = 'No booking code could be read in that picture: try again closer, or type the reference.';
+  } catch {
+    $('scan-status').textContent = navigator.onLine ? 'That picture could not be read: type the reference.' : 'No network to read the picture: type the reference.';
+  } finally {
+    $('scan-photo').value = '';
+  }
+});
+
+$('scan-camera').addEventListener('click', async () => {
+  const video = $('scan-video');
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+  } catch {
+    $('scan-status').textContent = 'No camera is available here: use a photo, or type the reference.';
+    return;
+  }
+  video.srcObject = stream;
+  video.hidden = false;
+  await video.play();
+  $('scan-status').textContent = 'Hold the traveller\'s code in front of the camera…';
+  const until = Date.now() + 30_000;
+  try {
+    while (Date.now() < until) {
+      const reference = video.videoWidth ? await readCode(video, video.videoWidth, video.videoHeight, 640).catch(() => null) : null;
+      if (reference) { scanned(reference); return; }
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    $('scan-status').textContent = 'No code seen for 30 seconds: try again, or type the reference.';
+  } finally {
+    stream.getTracks().forEach((t) => t.stop());
+    video.hidden = true;
+  }
+});
+
 $('q').addEventListener('input', search);
 $('record-typed').addEventListener('click', recordTyped);
 

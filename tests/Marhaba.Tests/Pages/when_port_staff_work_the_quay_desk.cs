@@ -46,6 +46,32 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task a_booking_shown_as_a_qr_code_on_the_travellers_phone_is_scanned_at_the_desk_and_opens_that_crossing()
+    {
+        var browser = await App.BrowserAsync();
+        var (_, family) = await browser.FamilyBookedAsync();
+
+        // The traveller opens their page; the desk photographs the code on their screen.
+        var phone = await browser.OpenAsync("/traveller", "fr-FR", phone: true);
+        await phone.FillAsync("#reference", family.BookingReference);
+        await phone.FillAsync("#code", family.AccessCode);
+        await phone.ClickAsync("button.primary");
+        var photo = await phone.GetByTestId("booking-qr").Locator("svg").ScreenshotAsync();
+
+        var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
+        var page = await browser.SignedInAsync("/desk", officer);
+        await page.SetInputFilesAsync("#scan-photo", new FilePayload { Name = "code.png", MimeType = "image/png", Buffer = photo });
+        await page.Locator("#scan-status").Filter(new() { HasText = $"Scanned {family.BookingReference}" }).WaitForAsync();
+        await page.GetByTestId("match").Filter(new() { HasText = family.BookingReference }).WaitForAsync();
+        (await page.InputValueAsync("#q")).ShouldBe(family.BookingReference);
+
+        // A picture with no booking's code in it is said so; typing stays.
+        await page.SetInputFilesAsync("#scan-photo", new FilePayload { Name = "blank.png", MimeType = "image/png", Buffer = await phone.Locator("h1").ScreenshotAsync() });
+        await page.Locator("#scan-status").Filter(new() { HasText = "No booking code could be read" }).WaitForAsync();
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task a_desk_that_loses_the_network_keeps_three_arrivals_and_each_is_recorded_once_when_it_returns()
     {
         var browser = await App.BrowserAsync();

@@ -68,7 +68,7 @@ public static class EndpointCatalogue
         ["POST /api/ports/{port}/clearances"] = DeskAtTangerMed, ["POST /api/ports/{port}/exits"] = DeskAtTangerMed,
         ["POST /api/ports/{port}/no-shows"] = DeskAtTangerMed,
         ["GET /api/ports/{port}/desk/crossings"] = DeskAtTangerMed, ["GET /api/ports/{port}/desk/sailings"] = DeskAtTangerMed,
-        ["GET /api/ports/{port}/desk/sailings/{sailingId}"] = DeskAtTangerMed,
+        ["GET /api/ports/{port}/desk/sailings/{sailingId}"] = DeskAtTangerMed, ["POST /api/ports/{port}/desk/scan"] = DeskAtTangerMed,
 
         ["POST /api/crossings"] = Booking, ["POST /api/crossings/{crossingId}/cancel"] = Booking,
         ["POST /api/crossings/{crossingId}/rebook"] = Booking, ["PUT /api/crossings/{crossingId}/profile"] = Booking,
