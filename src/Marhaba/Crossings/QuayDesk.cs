@@ -24,6 +24,9 @@ public static class QuayDeskEndpoints
 {
     public const int MaxMatches = 8;
 
+    /// <summary>The instant with the offset of the port it happens at: the desk shows it as written, whatever the tablet's zone (or its browser's zone rules).</summary>
+    private static DateTimeOffset Local(DateTimeOffset at, string port) => ReferenceData.Port(port).Local(at);
+
     public static ProblemDetails Validate(string port, ClaimsPrincipal user) => PortDesk.CheckPort(port, user);
 
     /// <summary>Live crossings through the port whose booking reference starts with, or whose plate is, what was typed.</summary>
@@ -92,7 +95,7 @@ public static class QuayDeskEndpoints
     {
         var live = crossings.Where(c => c.Status is not (CrossingStatus.Cancelled or CrossingStatus.NoShow)).ToList();
         int Count(params CrossingStatus[] statuses) => live.Count(c => statuses.Contains(c.Status));
-        return new DeskSailing(s.Id, s.Vessel, s.Operator, s.Origin, s.Destination, s.DepartureAt, s.ArrivalAt, s.Status, s.Origin == port,
+        return new DeskSailing(s.Id, s.Vessel, s.Operator, s.Origin, s.Destination, Local(s.DepartureAt, s.Origin), Local(s.ArrivalAt, s.Destination), s.Status, s.Origin == port,
             live.Count, Count(CrossingStatus.CheckedIn), Count(CrossingStatus.Embarked),
             Count(CrossingStatus.Arrived), Count(CrossingStatus.Cleared, CrossingStatus.Completed), listed);
     }
@@ -108,7 +111,7 @@ public static class QuayDeskEndpoints
         {
             var s = sailings[c.SailingId];
             return new DeskCrossing(c.Id, c.BookingReference, plates.GetValueOrDefault(c.Id), c.SailingId, s.Vessel, c.Origin, c.Destination,
-                s.DepartureAt, s.ArrivalAt, c.Passengers, c.Vehicle, c.Status, c.NextStepAt(port));
+                Local(s.DepartureAt, c.Origin), Local(s.ArrivalAt, c.Destination), c.Passengers, c.Vehicle, c.Status, c.NextStepAt(port));
         }).ToList();
     }
 }

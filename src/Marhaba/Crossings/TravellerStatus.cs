@@ -85,7 +85,7 @@ public static class TravellerStatusEndpoint
 
         return new TravellerStatusResponse(
             crossing.BookingReference, crossing.Status, crossing.Direction, crossing.RouteCode,
-            crossing.Origin, ReferenceData.Port(crossing.Origin).Name, crossing.Destination, ReferenceData.Port(crossing.Destination).Name,
+            crossing.Origin, words.Port(crossing.Origin), crossing.Destination, words.Port(crossing.Destination),
             sailing.DepartureAt, sailing.ArrivalAt, crossing.Adults, crossing.Children, crossing.Vehicle,
             CurrentSailing.Of(sailing),
             crossing.LeftWithoutSailing, NextStep(crossing, sailing, words), language, TravellerLanguage.Direction(language), history, messages);
@@ -138,5 +138,5 @@ public sealed record Words(IStringLocalizer Texts, CultureInfo Culture)
 {
     public string this[string key, params object[] args] => string.Format(Culture, Texts[key].Value, args);
     public string Time(DateTimeOffset at, string port) => TimeZoneInfo.ConvertTime(at, ReferenceData.Port(port).Zone).ToString("g", Culture);
-    public string Port(string code) => ReferenceData.Port(code).Name;
+    public string Port(string code) => ReferenceData.Port(code).NameIn(Culture);
 }

@@ -9,8 +9,11 @@ public enum Country { MA, ES, FR, IT }
 /// <summary>A port of the operation, named by its UN/LOCODE (country + 3 letters, e.g. MAPTM).</summary>
 /// <param name="PassengersPerHour">Default processing capacity of the border and customs lanes, when planners set none.</param>
 /// <param name="VehiclesPerHour">Likewise for vehicles.</param>
-public sealed record Port(string Code, string Name, Country Country, string TimeZone, int PassengersPerHour, int VehiclesPerHour)
+/// <param name="ArabicName">The name in Arabic script, for readers of Arabic; the UN/LOCODE stays the key.</param>
+public sealed record Port(string Code, string Name, Country Country, string TimeZone, int PassengersPerHour, int VehiclesPerHour, string ArabicName)
 {
+    public string NameIn(System.Globalization.CultureInfo culture) => culture.TwoLetterISOLanguageName == "ar" ? ArabicName : Name;
+
     public bool InMorocco => Country == Country.MA;
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
@@ -50,20 +53,20 @@ public static class ReferenceData
     // ~9,500 cars a day); the others are estimates in proportion to their 2025 traffic, for planners to set.
     public static readonly IReadOnlyList<Port> Ports =
     [
-        new("MAPTM", "Tanger Med", Country.MA, "Africa/Casablanca", 2200, 440),
-        new("MATNG", "Tanger Ville", Country.MA, "Africa/Casablanca", 900, 150),
-        new("MANDR", "Nador", Country.MA, "Africa/Casablanca", 800, 180),
-        new("MAAHU", "Al Hoceima", Country.MA, "Africa/Casablanca", 200, 50),
-        new("ITGOA", "Genova", Country.IT, "Europe/Rome", 600, 150),
-        new("ITSVN", "Savona", Country.IT, "Europe/Rome", 600, 150),
-        new("ITCVV", "Civitavecchia", Country.IT, "Europe/Rome", 600, 150),
-        new("FRSET", "Sète", Country.FR, "Europe/Paris", 600, 150),
-        new("FRMRS", "Marseille", Country.FR, "Europe/Paris", 600, 150),
-        new("ESBCN", "Barcelona", Country.ES, "Europe/Madrid", 600, 150),
-        new("ESALG", "Algeciras", Country.ES, "Europe/Madrid", 1700, 400),
-        new("ESTAR", "Tarifa", Country.ES, "Europe/Madrid", 600, 150),
-        new("ESLEI", "Almería", Country.ES, "Europe/Madrid", 600, 150),
-        new("ESMOT", "Motril", Country.ES, "Europe/Madrid", 600, 150),
+        new("MAPTM", "Tanger Med", Country.MA, "Africa/Casablanca", 2200, 440, "طنجة المتوسط"),
+        new("MATNG", "Tanger Ville", Country.MA, "Africa/Casablanca", 900, 150, "طنجة المدينة"),
+        new("MANDR", "Nador", Country.MA, "Africa/Casablanca", 800, 180, "الناظور"),
+        new("MAAHU", "Al Hoceima", Country.MA, "Africa/Casablanca", 200, 50, "الحسيمة"),
+        new("ITGOA", "Genova", Country.IT, "Europe/Rome", 600, 150, "جنوة"),
+        new("ITSVN", "Savona", Country.IT, "Europe/Rome", 600, 150, "سافونا"),
+        new("ITCVV", "Civitavecchia", Country.IT, "Europe/Rome", 600, 150, "تشيفيتافيكيا"),
+        new("FRSET", "Sète", Country.FR, "Europe/Paris", 600, 150, "سيت"),
+        new("FRMRS", "Marseille", Country.FR, "Europe/Paris", 600, 150, "مرسيليا"),
+        new("ESBCN", "Barcelona", Country.ES, "Europe/Madrid", 600, 150, "برشلونة"),
+        new("ESALG", "Algeciras", Country.ES, "Europe/Madrid", 1700, 400, "الجزيرة الخضراء"),
+        new("ESTAR", "Tarifa", Country.ES, "Europe/Madrid", 600, 150, "طريفة"),
+        new("ESLEI", "Almería", Country.ES, "Europe/Madrid", 600, 150, "ألمرية"),
+        new("ESMOT", "Motril", Country.ES, "Europe/Madrid", 600, 150, "موتريل"),
     ];
 
     public static readonly IReadOnlyList<Route> Routes =

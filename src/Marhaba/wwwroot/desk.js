@@ -44,7 +44,19 @@ const el = (tag, { dataset = {}, ...props } = {}, ...children) => {
   node.append(...children.filter((c) => c !== null && c !== undefined));
   return node;
 };
-const time = (iso) => new Date(iso).toLocaleString(document.documentElement.lang, { day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit' });
+// Times at the quay are the port's, on a 24-hour clock, whatever the tablet's zone: the server writes each with the
+// offset of the port where it happens (its zone rules, not the browser's); the day only when it is not today.
+const portOffset = Number(desk.dataset.offsetMinutes) * 60000;
+const wallClock = (ms, offset) => new Date(ms + offset).toISOString(); // the port's date and time, read off an ISO string
+const time = (iso) => {
+  const written = iso.match(/([+-])(\d{2}):(\d{2})$/);
+  // An instant this device stamped (UTC) is shown in the port's present offset.
+  const offset = written ? (written[1] === '-' ? -1 : 1) * (Number(written[2]) * 60 + Number(written[3])) * 60000 : portOffset;
+  const at = wallClock(Date.parse(iso), offset);
+  if (at.slice(0, 10) === wallClock(Date.now() + clockOffset, offset).slice(0, 10)) return at.slice(11, 16);
+  const day = new Date(`${at.slice(0, 10)}T12:00:00Z`).toLocaleDateString(document.documentElement.lang, { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' });
+  return `${day} ${at.slice(11, 16)}`;
+};
 
 // ---- the queue, kept on the device -------------------------------------------------------------
 

@@ -113,11 +113,12 @@ public sealed class Browser : IAsyncDisposable
     }
 
     /// <summary>A fresh browser profile: a phone or a desktop window, in the reader's language.</summary>
-    public async Task<IPage> OpenAsync(string path, string locale, bool phone)
+    /// <param name="timezoneId">The device's own time zone (IANA), when it matters: by default the machine's.</param>
+    public async Task<IPage> OpenAsync(string path, string locale, bool phone, string? timezoneId = null)
     {
         var context = await _browser.NewContextAsync(new()
         {
-            Locale = locale,
+            Locale = locale, TimezoneId = timezoneId,
             ViewportSize = phone ? new() { Width = 390, Height = 844 } : new() { Width = 1280, Height = 900 },
             IsMobile = phone, HasTouch = phone, BaseURL = Address.ToString()
         });
@@ -127,9 +128,9 @@ public sealed class Browser : IAsyncDisposable
     }
 
     /// <summary>A staff member opens <paramref name="path"/>, is sent to sign in, and lands back on it.</summary>
-    public async Task<IPage> SignedInAsync(string path, Marhaba.Staff.StaffAccountCreated account, bool phone = false, string locale = "fr-FR")
+    public async Task<IPage> SignedInAsync(string path, Marhaba.Staff.StaffAccountCreated account, bool phone = false, string locale = "fr-FR", string? timezoneId = null)
     {
-        var page = await OpenAsync(path, locale, phone);
+        var page = await OpenAsync(path, locale, phone, timezoneId);
         await page.FillAsync("#login", account.Login);
         await page.FillAsync("#password", account.Password);
         await page.ClickAsync("button.primary");

@@ -54,6 +54,7 @@ public class when_a_traveller_opens_their_page(AppFixture app) : Scenario(app)
         await status.WaitForAsync();
         (await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth")).ShouldBeTrue("nothing runs off a phone's screen");
         (await status.InnerTextAsync()).ShouldContain("تأخرت الرحلة");
+        (await status.InnerTextAsync()).ShouldContain("جنوة – طنجة المتوسط"); // the ports in Arabic script
         (await page.GetByTestId("next-step").InnerTextAsync()).ShouldStartWith("تأخير");
         (await page.EvaluateAsync<string>("getComputedStyle(document.querySelector('main')).direction")).ShouldBe("rtl");
         await Browser.ScreenshotAsync(page, "traveller-ar-status-phone");

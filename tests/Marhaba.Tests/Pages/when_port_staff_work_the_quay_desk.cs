@@ -18,6 +18,9 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
     private static Task<CrossingStatus> StatusAsync(Browser browser, CrossingBookedResponse crossing) =>
         browser.GetAsync<CrossingView>($"/api/crossings/{crossing.CrossingId}", Roles.PortStaff, "MAPTM").ContinueWith(v => v.Result.Status);
 
+    /// <summary>The day of the month at Tanger Med, which the desk writes when it is not today (the ship from Genova arrives two days later).</summary>
+    private static int ArrivalDay(SailingSummary s) => TimeZoneInfo.ConvertTime(s.ArrivalAt, ReferenceData.Port("MAPTM").Zone).Day;
+
     [Fact]
     public async Task an_officer_records_an_arrival_by_plate_then_the_rest_of_the_ship_at_once()
     {
@@ -25,7 +28,14 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
         var (ship, parties, plate) = await browser.ShipOnItsWayAsync(4);
         var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
 
-        var page = await browser.SignedInAsync("/desk", officer);
+        // A tablet set to New York's time: the desk still speaks Tanger Med's, on a 24-hour clock.
+        var page = await browser.SignedInAsync("/desk", officer, timezoneId: "America/New_York");
+        var sailing = await browser.GetAsync<SailingSummary>($"/api/sailings/{ship.Id}", Roles.Planner);
+        var arrives = TimeZoneInfo.ConvertTime(sailing.ArrivalAt, ReferenceData.Port("MAPTM").Zone).ToString("HH:mm");
+        await page.Locator("button.sailing").Filter(new() { HasText = ship.Vessel }).WaitForAsync();
+        var shown = await page.Locator("button.sailing").Filter(new() { HasText = ship.Vessel }).InnerTextAsync();
+        shown.ShouldStartWith("Arrives ");
+        shown.ShouldContain($" {ArrivalDay(sailing)} {arrives} ·", Case.Sensitive); // with its day: not today
         await page.FillAsync("#lane", "Lane 7");
         await page.FillAsync("#q", plate.ToLowerInvariant()[..2] + "-" + plate[2..]);
         await page.ClickAsync($"button.big:has-text('Record arrival: {parties[0].BookingReference}')");
