@@ -119,6 +119,8 @@ public static class SmsReceiptEndpoint
     [ProducesResponseType<ProblemDetails>(401)]
     public static async Task<IResult> Post(HttpContext context, IDocumentSession session, NoticeOptions options, CancellationToken ct)
     {
+        // Read only with its length given and small: nothing unbounded is read before the signature is checked.
+        if (context.Request.ContentLength is null) return Problems.Make(411, "Length required", "A receipt gives its Content-Length.").ToResult();
         if (context.Request.ContentLength > MaxBody) return Problems.Make(413, "Too large", $"A receipt is at most {MaxBody} bytes.").ToResult();
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync(ct);

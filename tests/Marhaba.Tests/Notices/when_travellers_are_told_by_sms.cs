@@ -184,6 +184,14 @@ public class when_travellers_are_told_by_sms(AppFixture app) : Scenario(app)
         }
 
         (await PostAsync(body, null)).ShouldBe(401);
+        // Five megabytes, with or without a length given: refused before anything is read.
+        var huge = new string('x', 5 * 1024 * 1024);
+        (await PostAsync(huge, App.Sms.ApiKey)).ShouldBe(413);
+        using (var chunked = new HttpRequestMessage(HttpMethod.Post, SmsReceiptEndpoint.Path) { Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(huge))) })
+        {
+            chunked.Headers.TransferEncodingChunked = true;
+            ((int)(await Host.Server.CreateClient().SendAsync(chunked)).StatusCode).ShouldBe(411);
+        }
         (await PostAsync(body, "not-the-gateways-key")).ShouldBe(401);
         (await PostAsync(body, App.Sms.ApiKey, DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeSeconds())).ShouldBe(401);
         (await PostAsync("{\"messageId\":", App.Sms.ApiKey)).ShouldBe(400);
