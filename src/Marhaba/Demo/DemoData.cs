@@ -12,149 +12,120 @@ using Wolverine;
 namespace Marhaba.Demo;
 
 /// <summary>
-/// Fills an empty database with a few days of the operation around today (sailings on the main
-/// lines, a few hundred crossings, the past ones arrived), then prints where to go and the demo
-/// tokens. A fixed seed keeps the shape of the demo the same from one run to the next.
+/// The demo, kept in today: at each start the days around today that are not yet written get their sailings and
+/// bookings (<see cref="DemoTimetable"/>), the staff accounts and a few assistance requests are made on an empty
+/// database, and the welcome prints where to go; then, every minute (<c>Demo:RollSeconds</c>), the ports' steps whose
+/// time has come are recorded (<see cref="DemoOperations"/>), so that at any hour the quay shows ships arrived,
+/// boarding, scheduled, one delayed and one cancelled.
 /// </summary>
 public sealed class DemoData(
     IDocumentStore store, TimeProvider clock, TokenIssuer tokens, AuthOptions auth, DemoCredentials credentials, TravellerAccess access, IServer server, IServiceScopeFactory scopes,
-    IHostApplicationLifetime lifetime, ILogger<DemoData> logger) : BackgroundService
+    IConfiguration configuration, IHostApplicationLifetime lifetime, ILogger<DemoData> logger) : BackgroundService
 {
-    /// <summary>Sailings per day each way, passenger capacity, lane-metres, vessel: a demo-sized slice of the 2025 network.</summary>
-    private static readonly (string Route, double PerDay, int Passengers, int LaneMetres, string Vessel)[] Lines =
-    [
-        ("ESALG-MAPTM", 4, 1000, 1250, "Baleària Ceuta Jet"),
-        ("ESTAR-MATNG", 3, 600, 500, "Baleària Kattegat"),
-        ("ESLEI-MANDR", 1, 1400, 2125, "Nissos Chios"),
-        ("ESMOT-MAAHU", 1, 900, 1000, "Volcán de Tamasite"),
-        ("ITGOA-MAPTM", 0.5, 1200, 1800, "GNV Victory"),
-        ("FRSET-MANDR", 0.5, 1000, 1500, "GNV Majestic"),
-        ("FRMRS-MAPTM", 0.34, 1000, 1400, "Piana"),
-    ];
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await WaitForStartAsync(stoppingToken);
-        string? traveller = null, request = null;
+        string? request = null;
         await using (var query = store.QuerySession())
         {
-            if (!await query.Query<Sailing>().AnyAsync(stoppingToken))
-            {
-                traveller = await SeedAsync(stoppingToken);
-                request = await SeedAssistanceAsync(stoppingToken);
-            }
             if (!await query.Query<Staff.StaffAccount>().AnyAsync(stoppingToken))
             {
                 await using var session = store.LightweightSession();
                 foreach (var account in Staff.DemoAccounts.For(auth, clock.GetUtcNow())) session.Insert(account);
                 await session.SaveChangesAsync(stoppingToken);
             }
+            if (!await query.Query<AssistanceRequest>().AnyAsync(stoppingToken)) request = await SeedAssistanceAsync(stoppingToken);
         }
+        var traveller = await WriteDaysAsync(stoppingToken);
         await using (var query = store.QuerySession())
             PrintWelcome(traveller, request, await query.Query<Staff.StaffAccount>().ToListAsync(stoppingToken));
+
+        var every = TimeSpan.FromSeconds(configuration.GetValue("Demo:RollSeconds", 60));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await WriteDaysAsync(stoppingToken);
+                await RollAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // A round that meets a database restart or a step recorded meanwhile is tried again at the next.
+                logger.LogWarning(e, "Demo round failed; trying again in {Every}", every);
+            }
+            await Task.Delay(every, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
+        }
     }
 
-    private async Task<string> SeedAsync(CancellationToken ct)
+    /// <summary>Writes the days around today not yet written; the booking shown in the welcome, when one was made.</summary>
+    private async Task<string?> WriteDaysAsync(CancellationToken ct)
     {
-        var random = new Random(2025);
         var now = clock.GetUtcNow();
-        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
-        var shown = "";
-        var crossings = 0;
-
-        await using var session = store.LightweightSession();
-        foreach (var (routeCode, perDay, passengers, laneMetres, vessel) in Lines)
+        var days = DemoTimetable.DaysAround(now).ToList();
+        await using var query = store.QuerySession();
+        var written = (await query.LoadManyAsync<DemoDay>(ct, days.Select(d => d.ToString("yyyy-MM-dd")))).Select(d => d.Id).ToHashSet();
+        string? shown = null;
+        var total = 0;
+        foreach (var day in days.Where(d => !written.Contains(d.ToString("yyyy-MM-dd"))))
         {
-            var route = ReferenceData.Route(routeCode);
-            foreach (var direction in Enum.GetValues<Direction>())
-            {
-                var gap = TimeSpan.FromHours(24 / perDay);
-                for (var departure = today.AddDays(-3).AddHours(7 + random.Next(0, 5)); departure < today.AddDays(4); departure += gap)
-                {
-                    var sailingId = Guid.CreateVersion7();
-                    var scheduled = ScheduleSailingEndpoint.Schedule(
-                        new ScheduleSailing(routeCode, direction, route.Operators[random.Next(route.Operators.Length)], vessel,
-                            departure, null, passengers, laneMetres), sailingId, "demo-planner");
-                    session.Events.StartStream<Sailing>(sailingId, scheduled);
-
-                    // Homeward sailings of the days ahead are well booked (the planners' concern); the rest lightly.
-                    var loadFactor = direction == Direction.Inbound && departure > now ? 0.45 + random.NextDouble() * 0.5 : 0.03 + random.NextDouble() * 0.07;
-                    for (var booked = 0; booked < passengers * loadFactor;)
-                    {
-                        var code = Codes.NewAccessCode();
-                        var (_, reference, party) = Book(session, scheduled, random, code);
-                        if (shown == "" && scheduled.ArrivalAt < now) shown = $"{reference} / access code {code}";
-                        booked += party;
-                        crossings++;
-                    }
-                    await session.SaveChangesAsync(ct);
-                }
-            }
+            var (crossings, traveller) = await DemoTimetable.WriteDayAsync(store, access, day, now, ct);
+            shown ??= traveller;
+            total += crossings;
         }
-
-        // Tomorrow afternoon Tanger Med opens fewer customs lanes: the outlook shows the queue it causes.
-        var tomorrow = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, ReferenceData.Port("MAPTM").Zone).DateTime).AddDays(1);
-        session.Events.StartStream<PortDay>(PortDay.StreamId("MAPTM", tomorrow),
-            new PortDayCapacitySet("MAPTM", tomorrow, 12, 22, 300, 60, "customs staff shortage: 2 lanes of 10 open", "demo-planner", now));
-        await session.SaveChangesAsync(ct);
-        logger.LogInformation("Demo data: {Crossings} crossings on the sailings from {From:d} to {To:d}", crossings, today.AddDays(-3), today.AddDays(4));
-        return shown;
-
-        (Guid, string, int) Book(IDocumentSession s, SailingScheduled sailing, Random r, string code)
+        if (total > 0)
         {
-            var reference = Codes.NewBookingReference();
-            var id = Codes.CrossingIdOf(reference);
-            var adults = r.Next(1, 4);
-            var children = r.Next(0, 4);
-            VehicleKind? vehicle = r.NextDouble() switch
-            {
-                < 0.30 => null,
-                < 0.82 => VehicleKind.Car,
-                < 0.90 => VehicleKind.Van,
-                < 0.94 => VehicleKind.Camper,
-                < 0.97 => VehicleKind.CarWithTrailer,
-                _ => VehicleKind.Motorbike
-            };
-            var bookedAt = sailing.DepartureAt.AddDays(-r.Next(2, 60));
-            s.Events.Append(sailing.SailingId, new PlacesReserved(id, adults + children, VehicleRoom.LaneMetres(vehicle)));
-            var events = new List<object>
-            {
-                new CrossingBooked(id, reference, sailing.SailingId, sailing.RouteCode, sailing.Direction,
-                    sailing.Origin, sailing.Destination, sailing.DepartureAt, sailing.ArrivalAt, adults, children, vehicle, bookedAt, "demo-operator")
-            };
-            if (vehicle is not null)
-                s.Store(new CrossingVehicle { Id = id, Plate = $"{(char)('A' + r.Next(26))}{(char)('A' + r.Next(26))}{r.Next(100, 999)}{(char)('A' + r.Next(26))}{(char)('A' + r.Next(26))}", Country = sailing.Origin[..1] });
+            await WriteCapacityChangeAsync(now, ct);
+            logger.LogInformation("Demo data: {Crossings} crossings written on the sailings to {To:d}", total, days[^1]);
+        }
+        return shown;
+    }
 
-            var now = clock.GetUtcNow();
-            var checkIn = sailing.DepartureAt.AddHours(-3).AddMinutes(r.Next(0, 120));
-            if (checkIn < now && r.NextDouble() < 0.96)
+    /// <summary>Tomorrow afternoon Tanger Med opens fewer customs lanes: the outlook shows the queue it causes.</summary>
+    private async Task WriteCapacityChangeAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        var tomorrow = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, ReferenceData.Port(DemoOperations.Port).Zone).DateTime).AddDays(1);
+        await using var session = store.LightweightSession();
+        var day = await session.Events.FetchForWriting<PortDay>(PortDay.StreamId(DemoOperations.Port, tomorrow), ct);
+        if (day.Aggregate is not null) return;
+        day.AppendOne(new PortDayCapacitySet(DemoOperations.Port, tomorrow, 12, 22, 300, 60, "customs staff shortage: 2 lanes of 10 open", DemoOperations.Planner, now));
+        await session.SaveChangesAsync(ct);
+    }
+
+    /// <summary>One round: the disruptions the day lacks, then every sailing with a step due, each in its own transaction.</summary>
+    private async Task RollAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        // However long the demo was away, every ship and crossing left behind is brought up to the clock.
+        var to = now + DemoOperations.CheckInOpens;
+        IReadOnlyList<Sailing> aroundPort;
+        List<Guid> sailings;
+        await using (var query = store.QuerySession())
+        {
+            aroundPort = await query.Query<Sailing>()
+                .Where(s => (s.Origin == DemoOperations.Port || s.Destination == DemoOperations.Port) && s.DepartureAt > now.AddHours(-12) && s.DepartureAt < now.AddHours(24))
+                .ToListAsync(ct);
+            sailings = [.. await query.Query<Sailing>()
+                .Where(s => s.Status != SailingStatus.Cancelled && s.Status != SailingStatus.Arrived && s.DepartureAt < to)
+                .Select(s => s.Id).ToListAsync(ct)];
+            sailings.AddRange(await query.Query<Crossing>()
+                .Where(c => (c.Status == CrossingStatus.Booked || c.Status == CrossingStatus.CheckedIn || c.Status == CrossingStatus.Embarked || c.Status == CrossingStatus.Arrived)
+                            && c.DepartureAt < to)
+                .Select(c => c.SailingId).Distinct().ToListAsync(ct));
+        }
+        using var scope = scopes.CreateScope();
+        var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+        foreach (var disruption in DemoOperations.DisruptionsDue(aroundPort, now)) await bus.InvokeAsync(disruption, ct);
+        foreach (var sailing in sailings.Distinct())
+        {
+            try
             {
-                events.Add(new CrossingCheckedIn(sailing.Origin, $"Booth {r.Next(1, 9)}", checkIn, "demo-staff", sailing.SailingId, adults + children, vehicle));
-                if (sailing.DepartureAt < now) events.Add(new CrossingEmbarked(sailing.Origin, sailing.SailingId, sailing.DepartureAt.AddMinutes(-20), "demo-staff", adults + children, vehicle));
-                var arrived = sailing.ArrivalAt.AddMinutes(r.Next(10, 180));
-                if (arrived < now)
-                {
-                    events.Add(new CrossingArrived(sailing.Destination, $"Lane {r.Next(1, 13)}", arrived, "demo-staff", adults + children, vehicle, sailing.Direction, sailing.RouteCode, sailing.SailingId));
-                    var cleared = arrived.AddMinutes(r.Next(20, 150));
-                    if (cleared < now) events.Add(new CrossingCleared(sailing.Destination, cleared, "demo-staff", adults + children, vehicle));
-                }
+                await bus.InvokeAsync(new RollDemoSailing(sailing), ct);
             }
-            s.Events.StartStream<Crossing>(id, events.ToArray());
-            s.Insert(access.Issue(reference, id, code, bookedAt));
-            if (sailing.DepartureAt > now)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                // Travellers still to sail asked to be told of changes, each in a language of the operation: their messages
-                // land in the local mail server's inbox, and one in four also asked for SMS (the stand-in gateway's phones).
-                var bySms = reference[^2] % 4 == 0;
-                s.Store(new Privacy.TravellerProfile
-                {
-                    Id = id, Party = [new Privacy.PartyMember("Demo", "Traveller", null, "MA", null, null)],
-                    Email = $"{reference.ToLowerInvariant()}@demo.marhaba.example", PreferredLanguage = (Language)(reference[^1] % 4), NotifyByEmail = true,
-                    Phone = bySms ? $"+2126{(uint)reference.Aggregate(17, (h, c) => h * 31 + c) % 100_000_000:D8}" : null, NotifyBySms = bySms
-                });
-                s.Store(new Notices.NoticeLedger { Id = id, Told = new Notices.Itinerary(sailing.SailingId, sailing.DepartureAt, sailing.ArrivalAt, null, null, false, false) });
+                // Port staff recorded a step on it meanwhile (a version conflict): the next round takes it from there.
+                logger.LogDebug(e, "Demo sailing {Sailing} left for the next round", sailing);
             }
-            return (id, reference, adults + children);
         }
     }
 
@@ -220,8 +191,8 @@ public sealed class DemoData(
             $"  Assistance board:    {address}/board      (agent-tanger-med)",
         };
         if (!string.IsNullOrEmpty(request)) lines.Add($"  A demo request:      {request}  (on the traveller's page)");
-        // Access codes are kept only as keyed hashes: a demo traveller's code is shown once, when the demo data is made.
-        if (string.IsNullOrEmpty(traveller)) lines.Add("  (the demo traveller's code was shown at the first start; ./ops/local-db.sh stop && rm -rf .data starts afresh)");
+        // Access codes are kept only as keyed hashes: a demo traveller's code is shown once, when the demo writes a new day.
+        if (string.IsNullOrEmpty(traveller)) lines.Add("  (a demo traveller's code is shown when a new day is written; ./ops/local-db.sh stop && rm -rf .data starts afresh)");
         lines.Add($"  Staff sign-in:       {address}/signin  (the demo accounts' names and passwords: {credentials.Write(auth)})");
         lines.Add("The API:");
         lines.Add($"  API docs (OpenAPI):  {address}/docs  ({address}/openapi/v1.json)");

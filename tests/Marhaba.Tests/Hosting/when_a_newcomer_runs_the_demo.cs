@@ -8,6 +8,7 @@ using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using System.Net.Http.Json;
 using Wolverine;
 
 namespace Marhaba.Tests.Hosting;
@@ -20,33 +21,22 @@ public class when_a_newcomer_runs_the_demo(AppFixture app) : Scenario(app)
     [Fact]
     public async Task an_empty_database_is_filled_with_a_week_of_sailings_crossings_and_requests()
     {
-        var admin = new NpgsqlConnectionStringBuilder(App.ConnectionString) { Database = "postgres", Pooling = false };
-        await using (var conn = new NpgsqlConnection(admin.ConnectionString))
-        {
-            await conn.OpenAsync();
-            await using var drop = new NpgsqlCommand($"drop database if exists {DemoDatabase} with (force)", conn);
-            await drop.ExecuteNonQueryAsync();
-        }
-
+        await DropDemoDatabaseAsync();
+        // Ten past midnight at Tanger Med: yesterday's ships are in, tonight's board, today's are still to come.
+        App.Clock.SetUtcNow(new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddMinutes(-50));
         var folder = Directory.CreateTempSubdirectory("marhaba-demo-");
         var console = new StringWriter();
         var before = Console.Out;
         Console.SetOut(TextWriter.Synchronized(console));
-        await using var demo = await App.StartNodeAsync(("Database:Name", DemoDatabase), ("Demo:Seed", "true"), ("Demo:CredentialsFolder", folder.FullName));
+        await using var demo = await StartDemoAsync(folder);
         var store = demo.Services.GetRequiredService<IDocumentStore>();
-        var requests = 0;
-        for (var attempt = 0; attempt < 240 && requests == 0; attempt++)
-        {
-            await Task.Delay(250);
-            await using var wait = store.QuerySession();
-            requests = await wait.Query<AssistanceRequest>().CountAsync();
-        }
+        await TangerMedShowsADisruptedDayAsync(demo);
 
         await using var session = store.QuerySession();
-        (await session.Query<Sailing>().CountAsync()).ShouldBeGreaterThan(100);
+        (await session.Query<Sailing>().CountAsync()).ShouldBeGreaterThan(200);
         (await session.Query<Crossing>().CountAsync()).ShouldBeGreaterThan(1000);
         (await session.Query<Crossing>().CountAsync(c => c.Status == CrossingStatus.Arrived || c.Status == CrossingStatus.Cleared)).ShouldBeGreaterThan(50);
-        requests.ShouldBe(25);
+        (await session.Query<AssistanceRequest>().CountAsync()).ShouldBe(25);
         (await session.Query<PortDay>().CountAsync()).ShouldBe(1);
 
         // The demo's staff accounts, one per demo user, sign in with the passwords of a file only its owner reads; the banner
@@ -65,5 +55,70 @@ public class when_a_newcomer_runs_the_demo(AppFixture app) : Scenario(app)
         (await signIn.CheckAsync("admin", passwords["admin"], DateTimeOffset.UtcNow, CancellationToken.None)).ShouldNotBeNull();
         (await signIn.CheckAsync("admin", "not-the-password", DateTimeOffset.UtcNow, CancellationToken.None)).ShouldBeNull();
         folder.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task a_demo_started_again_days_later_lives_in_its_new_today()
+    {
+        await DropDemoDatabaseAsync();
+        var folder = Directory.CreateTempSubdirectory("marhaba-demo-");
+        var first = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddHours(9);
+        App.Clock.SetUtcNow(first);
+        await using (var demo = await StartDemoAsync(folder))
+            await TangerMedShowsADisruptedDayAsync(demo);
+
+        // Two and a half days later, in the evening: the days in between are written and lived, none of their ships is left waiting.
+        App.Clock.SetUtcNow(first.AddDays(2).AddHours(10.5));
+        await using (var demo = await StartDemoAsync(folder))
+        {
+            await TangerMedShowsADisruptedDayAsync(demo);
+            var store = demo.Services.GetRequiredService<IDocumentStore>();
+            var now = App.Clock.GetUtcNow();
+            List<Sailing> behind = [];
+            for (var attempt = 0; attempt < 240; attempt++)
+            {
+                await using var query = store.QuerySession();
+                behind = [.. await query.Query<Sailing>().Where(s => s.ArrivalAt < now.AddHours(-1) && s.Status != SailingStatus.Arrived && s.Status != SailingStatus.Cancelled).ToListAsync()];
+                if (behind.Count == 0) break;
+                await Task.Delay(250);
+            }
+            behind.Select(s => $"{s.RouteCode} {s.Direction} {s.DepartureAt:u} {s.Status}").ShouldBeEmpty();
+            await using var session = store.QuerySession();
+            (await session.Query<Crossing>().CountAsync(c => c.DepartureAt < now.AddHours(-1) && (c.Status == CrossingStatus.Booked || c.Status == CrossingStatus.CheckedIn) && !c.LeftWithoutSailing)).ShouldBe(0);
+            (await session.Query<Marhaba.Demo.DemoDay>().CountAsync()).ShouldBe(9);
+            (await session.Query<PortDay>().CountAsync()).ShouldBe(2);
+        }
+        folder.Delete(recursive: true);
+    }
+
+    private async Task DropDemoDatabaseAsync()
+    {
+        var admin = new NpgsqlConnectionStringBuilder(App.ConnectionString) { Database = "postgres", Pooling = false };
+        await using var conn = new NpgsqlConnection(admin.ConnectionString);
+        await conn.OpenAsync();
+        await using var drop = new NpgsqlCommand($"drop database if exists {DemoDatabase} with (force)", conn);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    private Task<IAlbaHost> StartDemoAsync(DirectoryInfo folder) =>
+        App.StartNodeAsync(("Database:Name", DemoDatabase), ("Demo:Seed", "true"), ("Demo:CredentialsFolder", folder.FullName), ("Demo:RollSeconds", "1"));
+
+    /// <summary>
+    /// What the Tanger Med quay desk lists once the demo has caught up with the clock: ships arrived, one boarding, ships
+    /// scheduled, one delayed (with its time as first scheduled) and one cancelled.
+    /// </summary>
+    private async Task TangerMedShowsADisruptedDayAsync(IAlbaHost demo)
+    {
+        var client = demo.Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", PortStaff("MAPTM"));
+        SailingStatus[] expected = [SailingStatus.Arrived, SailingStatus.Boarding, SailingStatus.Scheduled, SailingStatus.Delayed, SailingStatus.Cancelled];
+        HashSet<SailingStatus> shown = [];
+        for (var attempt = 0; attempt < 600 && !shown.IsSupersetOf(expected); attempt++)
+        {
+            await Task.Delay(250);
+            var sailings = await client.GetFromJsonAsync<List<DeskSailing>>("/api/ports/MAPTM/desk/sailings", Json.Options);
+            shown = sailings!.Select(s => s.Status).ToHashSet();
+        }
+        expected.Except(shown).ShouldBeEmpty();
     }
 }

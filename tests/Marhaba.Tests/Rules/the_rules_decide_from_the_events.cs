@@ -95,4 +95,33 @@ public class the_rules_decide_from_the_events
     [Fact] public void an_acknowledged_request_does_not_escalate_for_acknowledgement() => AssistanceRules.Escalate(Request(true, new AssistanceRequestAcknowledged("a", T, AssistanceCategory.Medical, "MAPTM", 60)), TimeLimit.Acknowledge, T.AddMinutes(11)).ShouldBeNull();
     [Fact] public void a_resolved_request_reopens_within_seven_days() => AssistanceRules.Reopen(Request(true, new AssistanceRequestResolved(AssistanceOutcome.Solved, "a", T, AssistanceCategory.Medical, "MAPTM", 60)), T.AddDays(6)).Event.ShouldBeOfType<AssistanceRequestReopened>();
     [Fact] public void a_resolved_request_does_not_reopen_after_seven_days() => AssistanceRules.Reopen(Request(true, new AssistanceRequestResolved(AssistanceOutcome.Solved, "a", T, AssistanceCategory.Medical, "MAPTM", 60)), T.AddDays(8)).Refused!.Kind.ShouldBe(RefusalKind.Conflict);
+
+    // The demo's port days: what has happened by a given moment and is not yet recorded.
+    private static Marhaba.Demo.DemoOperations.Steps Demo(Sailing s, DateTimeOffset now, params Crossing[] crossings) => Marhaba.Demo.DemoOperations.Due(s, crossings, now);
+    [Fact] public void the_demo_records_nothing_before_check_in_opens() => Demo(Sailing(), T.AddHours(5), Crossing()).Any.ShouldBeFalse();
+    [Fact] public void the_demo_opens_boarding_two_hours_before_departure() => Demo(Sailing(), T.AddHours(8)).Sailing.ShouldBe([new SailingBoardingStarted(T.AddHours(8), "demo-staff")]);
+    [Fact] public void the_demo_leaves_a_cancelled_sailing_alone() => Demo(Sailing(new SailingCancelled("strike", T, "p")), T.AddHours(70), Crossing()).Any.ShouldBeFalse();
+    [Fact] public void the_demo_ship_leaves_with_the_checked_in_and_without_the_others()
+    {
+        var steps = Demo(Sailing(), T.AddHours(11), Crossing(CheckedIn), Crossing() with { Id = Guid.Empty });
+        steps.Sailing.OfType<SailingDeparted>().Single().PersonsOnBoard.ShouldBe(4);
+        steps.Crossings.Single(c => c.Crossing.Status == CrossingStatus.CheckedIn).Events.Single().ShouldBeOfType<CrossingEmbarked>();
+        // A draw of zero: this party never comes to check in.
+        steps.Crossings.Single(c => c.Crossing.Id == Guid.Empty).Events.Single().ShouldBeOfType<CrossingMarkedNoShow>();
+        steps.Sailing.OfType<PlacesReleased>().Single().CrossingId.ShouldBe(Guid.Empty);
+    }
+    [Fact] public void a_demo_started_days_later_catches_up_every_step()
+    {
+        // All bits set: this party draws late, but it does come.
+        var steps = Demo(Sailing(), T.AddDays(5), Crossing() with { Id = Guid.AllBitsSet });
+        steps.Sailing.Select(e => e.GetType()).ShouldBe([typeof(SailingDeparted), typeof(SailingArrived)]);
+        steps.Crossings.Single().Events.Select(e => e.GetType()).ShouldBe([typeof(CrossingCheckedIn), typeof(CrossingEmbarked), typeof(CrossingArrived), typeof(CrossingCleared)]);
+    }
+    [Fact] public void the_demo_delays_and_cancels_one_homeward_sailing_each()
+    {
+        var later = Enumerable.Range(0, 10).Select(h => Marhaba.Sailings.Sailing.Create(Scheduled with { SailingId = Guid.NewGuid(), DepartureAt = T.AddHours(2 * h) })).ToList();
+        Marhaba.Demo.DemoOperations.DisruptionsDue(later, T).ShouldBe([new(later[2].Id, false), new(later[3].Id, true)]);
+        later[5] = Sailing(DelayedBy(1));
+        Marhaba.Demo.DemoOperations.DisruptionsDue(later, T).Single().Cancel.ShouldBeTrue();
+    }
 }
