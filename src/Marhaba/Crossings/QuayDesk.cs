@@ -14,10 +14,13 @@ public record DeskCrossing(
     Guid CrossingId, string BookingReference, string? Plate, Guid SailingId, string Vessel, string Origin, string Destination,
     DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt, int Passengers, VehicleKind? Vehicle, CrossingStatus Status, DeskStep? NextStep);
 
-/// <summary>A sailing through the desk's port, with its crossings counted by step (and listed, on its own screen).</summary>
+/// <summary>
+/// A sailing through the desk's port, with its crossings counted by step (and listed, on its own screen); its times as
+/// they now stand and as first published, so that a delay reads "was 14:00, now 16:10".
+/// </summary>
 public record DeskSailing(
     Guid SailingId, string Vessel, string Operator, string Origin, string Destination, DateTimeOffset DepartureAt, DateTimeOffset ArrivalAt,
-    SailingStatus Status, bool DepartsHere, int Expected, int CheckedIn, int Aboard, int Arrived, int Cleared, List<DeskCrossing> Crossings);
+    DateTimeOffset ScheduledDepartureAt, DateTimeOffset ScheduledArrivalAt, SailingStatus Status, bool DepartsHere, int Expected, int CheckedIn, int Aboard, int Arrived, int Cleared, List<DeskCrossing> Crossings);
 
 /// <summary>What the quay desk reads: crossings found as staff type, the day's sailings, one sailing's list.</summary>
 public static class QuayDeskEndpoints
@@ -95,7 +98,8 @@ public static class QuayDeskEndpoints
     {
         var live = crossings.Where(c => c.Status is not (CrossingStatus.Cancelled or CrossingStatus.NoShow)).ToList();
         int Count(params CrossingStatus[] statuses) => live.Count(c => statuses.Contains(c.Status));
-        return new DeskSailing(s.Id, s.Vessel, s.Operator, s.Origin, s.Destination, Local(s.DepartureAt, s.Origin), Local(s.ArrivalAt, s.Destination), s.Status, s.Origin == port,
+        return new DeskSailing(s.Id, s.Vessel, s.Operator, s.Origin, s.Destination, Local(s.DepartureAt, s.Origin), Local(s.ArrivalAt, s.Destination),
+            Local(s.ScheduledDepartureAt, s.Origin), Local(s.ScheduledArrivalAt, s.Destination), s.Status, s.Origin == port,
             live.Count, Count(CrossingStatus.CheckedIn), Count(CrossingStatus.Embarked),
             Count(CrossingStatus.Arrived), Count(CrossingStatus.Cleared, CrossingStatus.Completed), listed);
     }

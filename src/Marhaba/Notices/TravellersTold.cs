@@ -11,7 +11,7 @@ namespace Marhaba.Notices;
 /// <param name="AskedToBeTold">Travellers of the sailing (on it, or moved off it) who asked to be told of changes.</param>
 /// <param name="Told">Of them, those a message about the sailing reached its mail server or gateway.</param>
 /// <param name="Waiting">Those whose message is decided and not yet taken (retried, or in the dead letters).</param>
-public record TravellersTold(Guid SailingId, string RouteCode, string Origin, SailingStatus Status, DateTimeOffset DepartureAt, long AskedToBeTold, int Told, int Waiting);
+public record TravellersTold(Guid SailingId, string RouteCode, string Origin, SailingStatus Status, DateTimeOffset DepartureAt, DateTimeOffset ScheduledDepartureAt, long AskedToBeTold, int Told, int Waiting);
 
 /// <summary>How many travellers of a changed sailing have heard of the change: what a planner checks before the ship's time.</summary>
 public static class TravellersToldReader
@@ -30,7 +30,7 @@ public static class TravellersToldReader
         await batch.Execute(ct);
         var byTraveller = (await notices).GroupBy(n => n.CrossingId).ToList();
         var told = byTraveller.Count(g => g.Any(n => n.SentAt is not null));
-        return new TravellersTold(sailing.Id, sailing.RouteCode, sailing.Origin, sailing.Status, sailing.DepartureAt, await asked, told,
+        return new TravellersTold(sailing.Id, sailing.RouteCode, sailing.Origin, sailing.Status, sailing.DepartureAt, sailing.ScheduledDepartureAt, await asked, told,
             byTraveller.Count(g => g.All(n => n.SentAt is null)));
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -20,6 +21,14 @@ public sealed record Port(string Code, string Name, Country Country, string Time
     /// <summary>The port's local time: the one definition of an hour and a day in every view and figure.</summary>
     public DateTimeOffset Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, Zone);
     public DateOnly LocalDay(DateTimeOffset at) => DateOnly.FromDateTime(Local(at).DateTime);
+
+    /// <summary>A time here as it now stands, and as first published when it moved: "was 14:00, now Sat 06 Dec 16:10".</summary>
+    public string Moved(DateTimeOffset scheduled, DateTimeOffset now, string format, IFormatProvider culture)
+    {
+        var (was, shown) = (Local(scheduled), Local(now));
+        if (was.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) == shown.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)) return shown.ToString(format, culture);
+        return $"was {was.ToString(was.Date == shown.Date ? "HH:mm" : format, culture)}, now {shown.ToString(format, culture)}";
+    }
 
     /// <summary>
     /// The Fondation Mohammed V's 24/7 line for a traveller at this port: toll-free from a Moroccan phone in Morocco,

@@ -228,6 +228,12 @@ function match(c) {
       : el('div', { textContent: 'Nothing to record here for this crossing now.' }));
 }
 
+// The ship's time here as it now stands; a delay as "was 14:00, now 16:10".
+function shipTime(s) {
+  const [now, was] = s.departsHere ? [s.departureAt, s.scheduledDepartureAt] : [s.arrivalAt, s.scheduledArrivalAt];
+  return was && was.slice(0, 16) !== now.slice(0, 16) ? `was ${time(was)}, now ${time(now)}` : time(now);
+}
+
 let openSailing = null;
 
 async function refresh() {
@@ -235,7 +241,7 @@ async function refresh() {
     const sailings = await get(`/api/ports/${port}/desk/sailings`);
     $('sailings').replaceChildren(...(sailings.length ? sailings.map((s) => el('li', {},
       el('button', { type: 'button', className: 'sailing', onclick: () => openShip(s.sailingId) },
-        `${s.departsHere ? 'Departs' : 'Arrives'} ${time(s.departsHere ? s.departureAt : s.arrivalAt)} · ${s.vessel} (${s.operator}) ${s.origin} → ${s.destination} · ${s.status} · ${s.expected} expected`)))
+        `${s.departsHere ? 'Departs' : 'Arrives'} ${shipTime(s)} · ${s.vessel} (${s.operator}) ${s.origin} → ${s.destination} · ${s.status} · ${s.expected} expected`)))
       : [el('li', { textContent: 'No ship through this port from 12 hours ago to 24 hours ahead, and none at sea towards it.' })]));
     if (openSailing) await openShip(openSailing);
   } catch {
@@ -247,7 +253,7 @@ async function openShip(sailingId) {
   const s = await get(`/api/ports/${port}/desk/sailings/${sailingId}`);
   openSailing = sailingId;
   $('sailing').hidden = false;
-  $('sailing-title').textContent = `${s.vessel}, ${s.origin} → ${s.destination}, ${s.departsHere ? 'departs' : 'arrives'} ${time(s.departsHere ? s.departureAt : s.arrivalAt)}`;
+  $('sailing-title').textContent = `${s.vessel}, ${s.origin} → ${s.destination}, ${s.departsHere ? 'departs' : 'arrives'} ${shipTime(s)}`;
   $('sailing-counts').textContent = `${s.expected} expected · ${s.checkedIn} checked in · ${s.aboard} aboard · ${s.arrived} arrived · ${s.cleared} cleared`;
   const remaining = s.crossings.filter((c) => c.nextStep === 'Arrival');
   $('arrive-all').hidden = s.departsHere || remaining.length === 0;

@@ -56,6 +56,32 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task a_delayed_ship_reads_was_and_now_on_the_desk_and_on_the_planners_dashboard()
+    {
+        var browser = await App.BrowserAsync();
+        var ship = await browser.PostAsync<SailingSummary>("/api/sailings", new ScheduleSailing("ESALG-MAPTM", Direction.Inbound, "FRS", $"FRS Tarifa Jet {Random.Shared.Next(1000, 9999)}",
+            DateTimeOffset.UtcNow.AddHours(5), null, 400, 500), Roles.Planner);
+        var delayed = await browser.PostAsync<SailingSummary>($"/api/sailings/{ship.Id}/delay",
+            new DelaySailing(ship.DepartureAt.AddMinutes(130), null, "Late arrival of the ship from its previous rotation"), Roles.Planner);
+        string AtTangerMed(DateTimeOffset at) => ReferenceData.Port("MAPTM").Local(at).ToString("HH:mm");
+
+        var page = await browser.SignedInAsync("/desk", await browser.AccountAsync(Roles.PortStaff, "MAPTM"), timezoneId: "Asia/Tokyo");
+        var listed = page.Locator("button.sailing").Filter(new() { HasText = ship.Vessel });
+        await listed.WaitForAsync();
+        var shown = await listed.InnerTextAsync();
+        shown.ShouldMatch($"^Arrives was (\\S+ )?{AtTangerMed(ship.ArrivalAt)}, now (\\S+ )?{AtTangerMed(delayed.ArrivalAt)} · ");
+        await listed.ClickAsync();
+        (await page.Locator("#sailing-title").InnerTextAsync()).ShouldContain($"{AtTangerMed(delayed.ArrivalAt)}");
+        (await page.Locator("#sailing-title").InnerTextAsync()).ShouldContain("was ");
+
+        var dashboard = await browser.SignedInAsync("/dashboard", await browser.AccountAsync(Roles.Planner));
+        var row = dashboard.GetByTestId("travellers-told").Locator("tr").Filter(new() { HasText = "ESALG-MAPTM" }).Filter(new() { HasText = "was " });
+        await row.First.WaitForAsync();
+        (await row.AllInnerTextsAsync()).ShouldContain(t => t.Contains($"was {ReferenceData.Port("ESALG").Local(ship.DepartureAt):HH:mm}") &&
+                                                           t.Contains($"{ReferenceData.Port("ESALG").Local(delayed.DepartureAt):HH:mm}"));
+    }
+
+    [Fact]
     public async Task a_booking_shown_as_a_qr_code_on_the_travellers_phone_is_scanned_at_the_desk_and_opens_that_crossing()
     {
         var browser = await App.BrowserAsync();
