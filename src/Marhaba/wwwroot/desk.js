@@ -6,8 +6,23 @@ const desk = document.getElementById('desk');
 const port = desk.dataset.port;
 // A short token for this desk's port and this sign-in, renewed through the sign-in cookie while the account stands.
 let token = desk.dataset.token;
-// Business time is the server's: the step happened at the server's "now" as seen from this device.
-const clockOffset = Number(desk.dataset.serverTime) - Date.now();
+// Opened from the tablet's copy (no network): its token and its server time are old.
+const fromCache = desk.dataset.fromCache === 'true';
+// Business time is the server's: the step happened at the server's "now" as seen from this device; offline, as last measured.
+const clockKey = 'marhaba-desk-clock-offset';
+const clockOffset = fromCache ? Number(localStorage.getItem(clockKey) ?? 0) : Number(desk.dataset.serverTime) - Date.now();
+if (!fromCache) localStorage.setItem(clockKey, String(clockOffset));
+
+// Installed, the desk opens without a network: its service worker keeps this page, this script and the port's lists.
+if ('serviceWorker' in navigator && !fromCache) {
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    // Read once more through the worker, which keeps them: this page and the ships' lists.
+    fetch(location.href, { credentials: 'same-origin' }).catch(() => {});
+    lastPrefetch = 0;
+    refresh();
+  }, { once: true });
+  navigator.serviceWorker.register('/desk-sw.js', { scope: '/desk' }).catch(() => { /* not installable here: the desk still works online */ });
+}
 // The queue belongs to the person signed in, not to the tablet: the next person never sees or sends it.
 const storageKey = `marhaba-desk-queue:${desk.dataset.login}:${port}`; // see prune()
 
@@ -110,7 +125,8 @@ async function send() {
     }
     renderQueue();
   }
-  showNetwork(true);
+  // Nothing (left) to send: the network is as the browser sees it.
+  showNetwork(navigator.onLine);
   prune();
   refresh();
 }
@@ -212,8 +228,9 @@ function search() {
       $('matches').replaceChildren(...(found.length ? found.map(match)
         : [el('li', { className: 'card', textContent: `No live crossing through this port for “${typed}”.` })]));
     } catch (error) {
-      $('matches').replaceChildren(el('li', { className: 'card problem', textContent: navigator.onLine
-        ? `Search failed: ${error.message}` : 'No network: use “Record without a match” below.' }));
+      const known = offlineMatches(typed);
+      $('matches').replaceChildren(...(known.length ? known.map(match) : [el('li', { className: 'card problem', textContent: navigator.onLine
+        ? `Search failed: ${error.message}` : 'No network, and nothing like this in the ships this tablet last read: use “Record without a match” below.' })]));
     }
   }, 250);
 }
@@ -236,6 +253,27 @@ function shipTime(s) {
 
 let openSailing = null;
 
+// The crossings of the port's ships as last read (each ship's list, read every five minutes and kept by the service
+// worker): with no network, what is typed is looked for there.
+const known = new Map();
+let lastPrefetch = 0;
+async function prefetch(sailings) {
+  if (Date.now() - lastPrefetch < 5 * 60 * 1000) return;
+  lastPrefetch = Date.now();
+  for (const s of sailings) {
+    try {
+      for (const c of (await get(`/api/ports/${port}/desk/sailings/${s.sailingId}`)).crossings) known.set(c.crossingId, c);
+    } catch { return; }
+  }
+}
+
+function offlineMatches(typed) {
+  const wanted = typed.toUpperCase().replace(/[^A-Z0-9]/g, '');
+  const reference = (c) => c.bookingReference.replace(/[^A-Z0-9]/g, '');
+  return [...known.values()].filter((c) => c.nextStep && (reference(c).startsWith(wanted) || reference(c).startsWith(`MRH${wanted}`) ||
+    (c.plate ?? '').replace(/[^A-Z0-9]/g, '') === wanted)).slice(0, 8);
+}
+
 async function refresh() {
   try {
     const sailings = await get(`/api/ports/${port}/desk/sailings`);
@@ -244,6 +282,7 @@ async function refresh() {
         `${s.departsHere ? 'Departs' : 'Arrives'} ${shipTime(s)} · ${s.vessel} (${s.operator}) ${s.origin} → ${s.destination} · ${s.status} · ${s.expected} expected`)))
       : [el('li', { textContent: 'No ship through this port from 12 hours ago to 24 hours ahead, and none at sea towards it.' })]));
     if (openSailing) await openShip(openSailing);
+    prefetch(sailings);
   } catch {
     // Offline: the last lists stay on screen.
   }

@@ -152,6 +152,50 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task a_desk_reloaded_with_no_network_opens_from_the_tablet_and_its_three_arrivals_reach_the_server_once()
+    {
+        var browser = await App.BrowserAsync();
+        var (ship, parties, plate) = await browser.ShipOnItsWayAsync(3);
+        var page = await browser.SignedInAsync("/desk", await browser.AccountAsync(Roles.PortStaff, "MAPTM"), phone: true);
+
+        // Installable: a manifest for the desk, and a service worker that holds the page and the ship's list once it controls the desk.
+        (await page.EvaluateAsync<string>("async () => (await (await fetch(document.querySelector('link[rel=manifest]').href)).json()).start_url")).ShouldBe("/desk");
+        var held = false;
+        for (var attempt = 0; attempt < 120 && !held; attempt++)
+        {
+            await page.WaitForTimeoutAsync(250);
+            held = await page.EvaluateAsync<bool>(@"async () => {
+                const names = await caches.keys();
+                if (!navigator.serviceWorker.controller || names.length === 0) return false;
+                const paths = (await (await caches.open(names[0])).keys()).map((r) => new URL(r.url).pathname);
+                return paths.includes('/desk') && paths.includes('/desk.js') && paths.some((p) => p.includes('/desk/sailings/" + ship.Id + @"'));
+            }");
+        }
+        held.ShouldBeTrue("the desk's page, script and ship list are kept on the tablet");
+
+        await page.Context.SetOfflineAsync(true);
+        await page.ReloadAsync();
+        (await page.Locator("#desk").GetAttributeAsync("data-from-cache")).ShouldBe("true");
+        await page.Locator("#network").Filter(new() { HasText = "No network" }).WaitForAsync();
+        // Found with no network among the crossings the tablet last read: by plate, then by the start of each reference.
+        foreach (var typed in new[] { plate }.Concat(parties.Skip(1).Select(p => p.BookingReference[4..9])))
+        {
+            await page.FillAsync("#q", typed);
+            await page.Locator("button.big").Filter(new() { HasText = "Record arrival" }).First.ClickAsync();
+        }
+        await page.Locator("li[data-state=waiting]").Nth(2).WaitForAsync();
+        (await page.Locator("#network").InnerTextAsync()).ShouldContain("3 step(s) kept on this device");
+        foreach (var party in parties) (await StatusAsync(browser, party)).ShouldBe(CrossingStatus.Embarked);
+
+        await page.Context.SetOfflineAsync(false);
+        await page.EvaluateAsync("window.dispatchEvent(new Event('online'))");
+        await page.Locator("li[data-state=done]").Nth(2).WaitForAsync(new() { Timeout = 60_000 });
+        (await page.Locator("li[data-state=refused]").CountAsync()).ShouldBe(0);
+        foreach (var party in parties) (await StatusAsync(browser, party)).ShouldBe(CrossingStatus.Arrived);
+        (await browser.GetAsync<DeskSailing>($"/api/ports/MAPTM/desk/sailings/{ship.Id}", Roles.PortStaff, "MAPTM")).Arrived.ShouldBe(3);
+    }
+
+    [Fact]
     public async Task an_officer_at_nador_neither_sees_nor_acts_on_tanger_meds_desk()
     {
         var browser = await App.BrowserAsync();
