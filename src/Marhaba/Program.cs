@@ -188,6 +188,7 @@ if (!app.Environment.IsDevelopment())
     if (!ProxyOptions.Configured(app.Configuration)) app.UseHttpsRedirection();
 }
 app.UseAuthentication();
+Marhaba.Pages.PageLanguage.UseFor(app);
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseAntiforgery();
@@ -205,6 +206,8 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<Marhaba.Pages.App>().AddInteractiveServerRenderMode();
 app.MapSimulatedClock();
 Marhaba.Staff.PageTokens.MapTo(app);
+Marhaba.Pages.LanguageChoice.MapTo(app);
+Marhaba.Pages.DashboardExports.MapTo(app);
 app.MapDeadLettersEndpoints().RequireAuthorization(Policies.Admin);
 app.MapWolverineEndpoints(opts =>
 {

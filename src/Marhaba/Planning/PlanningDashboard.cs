@@ -30,16 +30,5 @@ public static class PlanningDashboard
         return new DashboardView(port, today, days, past, hours, season, now, changed.OrderBy(c => c.DepartureAt).ToList());
     }
 
-    /// <summary>Why a day saturates, in a planner's words: which flow, by how much, for how long, and the wait it makes.</summary>
-    public static string? WhySaturated(DayOutlook d)
-    {
-        if (!d.Saturated) return null;
-        var byVehicles = d.UtilisationVehicles > d.UtilisationPassengers;
-        var flow = byVehicles
-            ? $"{d.ForecastVehicles:N0} vehicles forecast for {d.ProcessingVehicles:N0} the lanes clear ({d.UtilisationVehicles:P0})"
-            : $"{d.ForecastPassengers:N0} passengers forecast for {d.ProcessingPassengers:N0} the border posts clear ({d.UtilisationPassengers:P0})";
-        return $"{flow}; {d.SaturatedHours} hour(s) over capacity at the peak ({d.PeakHourUtilisation:P0}), waits up to {d.MaxExpectedWaitMinutes} min.";
-    }
-
     public static IEnumerable<Port> ArrivalPorts => ReferenceData.Ports.Where(p => p.InMorocco);
 }

@@ -22,12 +22,15 @@ public sealed record Port(string Code, string Name, Country Country, string Time
     public DateTimeOffset Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, Zone);
     public DateOnly LocalDay(DateTimeOffset at) => DateOnly.FromDateTime(Local(at).DateTime);
 
-    /// <summary>A time here as it now stands, and as first published when it moved: "was 14:00, now Sat 06 Dec 16:10".</summary>
-    public string Moved(DateTimeOffset scheduled, DateTimeOffset now, string format, IFormatProvider culture)
+    /// <summary>
+    /// A time here as it now stands, and as first published when it moved, in the reader's words
+    /// (<paramref name="wasNow"/>: "was {0}, now {1}" gives "was 14:00, now Sat 06 Dec 16:10").
+    /// </summary>
+    public string Moved(DateTimeOffset scheduled, DateTimeOffset now, string format, IFormatProvider culture, string wasNow)
     {
         var (was, shown) = (Local(scheduled), Local(now));
         if (was.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) == shown.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)) return shown.ToString(format, culture);
-        return $"was {was.ToString(was.Date == shown.Date ? "HH:mm" : format, culture)}, now {shown.ToString(format, culture)}";
+        return string.Format(culture, wasNow, was.ToString(was.Date == shown.Date ? "HH:mm" : format, culture), shown.ToString(format, culture));
     }
 
     /// <summary>

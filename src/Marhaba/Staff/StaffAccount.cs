@@ -25,6 +25,8 @@ public class StaffAccount
     public string? Company { get; set; }
     public string PasswordHash { get; set; } = "";
     public bool Disabled { get; set; }
+    /// <summary>The language the pages speak to this person, once they chose one (else their browser's).</summary>
+    public Assistance.Language? Language { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     /// <summary>Changes whenever what the account may do changes: every cookie and token made before is refused then.</summary>
@@ -51,8 +53,9 @@ public sealed class StaffSignIn(IDocumentStore store)
     /// <summary>
     /// A new session's claims if the name and password match an enabled account; else null, whatever was wrong. An
     /// unknown name costs the same password check as a wrong password, so that timing tells no one which names exist.
+    /// A language picked on the sign-in page becomes the account's.
     /// </summary>
-    public async Task<ClaimsPrincipal?> CheckAsync(string? login, string? password, DateTimeOffset now, CancellationToken ct)
+    public async Task<ClaimsPrincipal?> CheckAsync(string? login, string? password, DateTimeOffset now, CancellationToken ct, Assistance.Language? picked = null)
     {
         if (string.IsNullOrWhiteSpace(login) || string.IsNullOrEmpty(password) || login.Length > 64 || password.Length > 128) return null;
         await using var session = store.LightweightSession();
@@ -61,6 +64,11 @@ public sealed class StaffSignIn(IDocumentStore store)
         if (account is null || account.Disabled || !matches) return null;
         var started = new StaffSession { Id = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Login = account.Id, StartedAt = now };
         session.Store(started);
+        if (picked is not null && picked != account.Language)
+        {
+            account.Language = picked;
+            session.Store(account);
+        }
         await session.SaveChangesAsync(ct);
         return Principal(account, started.Id);
     }
@@ -89,6 +97,7 @@ public sealed class StaffSignIn(IDocumentStore store)
         claims.AddRange(account.Ports.Select(p => new Claim(Claims.Port, p)));
         claims.AddRange(account.Lines.Select(l => new Claim(Claims.Line, l)));
         if (account.Company is not null) claims.Add(new(Claims.Company, account.Company));
+        if (account.Language is { } language) claims.Add(new(Pages.PageLanguage.Claim, language.ToString()));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, Claims.Subject, Claims.Role));
     }
 
@@ -111,6 +120,14 @@ public sealed class StaffSignIn(IDocumentStore store)
                 if (await access.WhyRefusedAsync(context.Principal, context.HttpContext.RequestAborted) is null) return;
                 context.RejectPrincipal();
                 await context.HttpContext.SignOutAsync(Scheme);
+            };
+            // A browser that still sends a sign-in cookie the server no longer takes (signed out elsewhere, account
+            // changed, expired) is told its session ended, with the way back to the page it asked for.
+            var toSignIn = cookie.Events.OnRedirectToLogin;
+            cookie.Events.OnRedirectToLogin = context =>
+            {
+                if (context.Request.Cookies.ContainsKey(cookie.Cookie.Name!)) context.RedirectUri += "&ended=true";
+                return toSignIn(context);
             };
             cookie.LoginPath = "/signin";
             cookie.AccessDeniedPath = "/signin";

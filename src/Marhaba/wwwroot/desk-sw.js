@@ -18,7 +18,7 @@ self.addEventListener('activate', (event) => event.waitUntil((async () => {
 })()));
 
 const kept = (url) => url.origin === self.location.origin && (
-  url.pathname === '/desk' || url.pathname === '/desk.js' || url.pathname === '/desk.webmanifest' || url.pathname === '/desk-icon.svg' ||
+  url.pathname === '/desk' || url.pathname === '/desk.js' || url.pathname === '/desk.webmanifest' || url.pathname.startsWith('/desk-icon') ||
   /^\/api\/ports\/[A-Za-z]{5}\/desk\/sailings(\/[0-9a-fA-F-]{36})?$/.test(url.pathname));
 
 self.addEventListener('fetch', (event) => {

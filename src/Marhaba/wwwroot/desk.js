@@ -4,6 +4,9 @@
 
 const desk = document.getElementById('desk');
 const port = desk.dataset.port;
+// The page's words in the reader's language, from the server's resources; {0}, {1}… are filled in order.
+const texts = JSON.parse(desk.dataset.texts ?? '{}');
+const t = (key, ...args) => (texts[key] ?? key).replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)]));
 // A short token for this desk's port and this sign-in, renewed through the sign-in cookie while the account stands.
 let token = desk.dataset.token;
 // Opened from the tablet's copy (no network): its token and its server time are old.
@@ -31,7 +34,7 @@ async function renewToken() {
   try {
     const response = await fetch(`${desk.dataset.renew}?port=${encodeURIComponent(port)}`,
       { method: 'POST', credentials: 'same-origin', redirect: 'manual' });
-    if (!response.ok) return null;
+    if (!response.ok) { sessionEnded(); return null; }
     token = (await response.json()).token;
     return token;
   } catch {
@@ -39,18 +42,13 @@ async function renewToken() {
   }
 }
 setInterval(renewToken, 10 * 60 * 1000);
+// The sign-in has ended: the page says so, with the way back to this desk; what is queued stays on the tablet.
+function sessionEnded() { document.getElementById('session-ended').hidden = false; }
 
-const steps = {
-  CheckIn: { path: 'check-ins', label: 'Check in' },
-  Boarding: { path: 'boardings', label: 'Board' },
-  Arrival: { path: 'arrivals', label: 'Record arrival' },
-  Clearance: { path: 'clearances', label: 'Clear' },
-  Exit: { path: 'exits', label: 'Record exit' },
-};
-const statusWords = {
-  Booked: 'booked', CheckedIn: 'checked in', Embarked: 'aboard', Arrived: 'arrived', Cleared: 'cleared',
-  Completed: 'left the port', Cancelled: 'cancelled', NoShow: 'no-show',
-};
+const paths = { CheckIn: 'check-ins', Boarding: 'boardings', Arrival: 'arrivals', Clearance: 'clearances', Exit: 'exits' };
+const steps = Object.fromEntries(Object.entries(paths).map(([step, path]) => [step, { path, label: t(`Desk_Step_${step}`) }]));
+const statusWord = (status) => (texts[`Desk_Status_${status}`] ?? status);
+const sailingWord = (status) => (texts[`Sailing_${status}`] ?? status);
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, { dataset = {}, ...props } = {}, ...children) => {
@@ -69,7 +67,7 @@ const time = (iso) => {
   const offset = written ? (written[1] === '-' ? -1 : 1) * (Number(written[2]) * 60 + Number(written[3])) * 60000 : portOffset;
   const at = wallClock(Date.parse(iso), offset);
   if (at.slice(0, 10) === wallClock(Date.now() + clockOffset, offset).slice(0, 10)) return at.slice(11, 16);
-  const day = new Date(`${at.slice(0, 10)}T12:00:00Z`).toLocaleDateString(document.documentElement.lang, { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' });
+  const day = new Date(`${at.slice(0, 10)}T12:00:00Z`).toLocaleDateString(desk.dataset.culture, { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' });
   return `${day} ${at.slice(11, 16)}`;
 };
 
@@ -113,15 +111,15 @@ async function send() {
       update(action.key, { state: 'done', sentAt: new Date().toISOString(), outcome: outcome(action, answer) });
     } else if (response.status === 401) {
       if (await renewToken()) continue; // the token had expired: the same step again, with the same key
-      update(action.key, { outcome: 'Your sign-in has expired: sign in again; this step waits here.' });
+      update(action.key, { outcome: t('Desk_Expired') });
       renderQueue();
       return;
     } else if (response.status === 429 || response.status >= 500) {
-      update(action.key, { outcome: `The server could not take it now (${response.status}); it will be sent again.` });
+      update(action.key, { outcome: t('Desk_ServerBusy', response.status) });
       renderQueue();
       return;
     } else {
-      update(action.key, { state: 'refused', outcome: answer.detail ?? answer.title ?? `Refused (${response.status}).` });
+      update(action.key, { state: 'refused', outcome: answer.detail ?? answer.title ?? t('Desk_Refused', response.status) });
     }
     renderQueue();
   }
@@ -134,10 +132,10 @@ async function send() {
 function outcome(action, answer) {
   if (answer.items) {
     const refused = answer.items.filter((i) => !i.recorded);
-    return `${answer.recorded} recorded, ${answer.refused} refused` +
+    return t('Desk_BatchOutcome', answer.recorded, answer.refused) +
       (refused.length ? `: ${refused.map((i) => `${i.bookingReference ?? '#' + i.index} ${i.reason}`).join('; ')}` : '.');
   }
-  return `Done: ${answer.bookingReference} is now ${statusWords[answer.status] ?? answer.status}.`;
+  return t('Desk_Done', answer.bookingReference, statusWord(answer.status));
 }
 
 // A step holds a booking reference or a plate: the tablet keeps what was sent for a day (today's record on
@@ -161,13 +159,13 @@ function renderQueue() {
   const queue = load();
   const waiting = queue.filter((a) => a.state === 'waiting').length;
   const refused = queue.filter((a) => a.state === 'refused').length;
-  $('queue-title').textContent = `Sent, waiting (${waiting}) and refused (${refused})`;
+  $('queue-title').textContent = t('Desk_QueueCounts', waiting, refused);
   $('queue').replaceChildren(...queue.slice().reverse().map((a) =>
     el('li', { className: `card ${a.state}`, dataset: { state: a.state, testid: 'queued' } },
-      el('strong', { textContent: `${a.state === 'waiting' ? 'Waiting to send' : a.state === 'done' ? 'Sent' : 'Refused'}: ` }),
+      el('strong', { textContent: `${t(a.state === 'waiting' ? 'Desk_StateWaiting' : a.state === 'done' ? 'Desk_StateSent' : 'Desk_StateRefused')}: ` }),
       `${a.label} · ${time(a.queuedAt)}`,
       a.outcome ? el('div', { textContent: a.outcome }) : null,
-      a.state === 'refused' ? el('button', { type: 'button', textContent: 'Dismiss', onclick: () => { save(load().filter((x) => x.key !== a.key)); renderQueue(); } }) : null)));
+      a.state === 'refused' ? el('button', { type: 'button', textContent: t('Desk_Dismiss'), onclick: () => { save(load().filter((x) => x.key !== a.key)); renderQueue(); } }) : null)));
   showNetwork();
 }
 
@@ -178,8 +176,8 @@ function showNetwork(online = lastOnline) {
   const waiting = load().filter((a) => a.state === 'waiting').length;
   $('network').className = online ? 'card' : 'card problem';
   $('network').textContent = online
-    ? (waiting ? `Online · sending ${waiting} waiting step(s)…` : 'Online · every step has been sent.')
-    : `No network · ${waiting} step(s) kept on this device; they will be sent when the network returns.`;
+    ? (waiting ? t('Desk_OnlineSending', waiting) : t('Desk_OnlineAllSent'))
+    : t('Desk_Offline', waiting);
 }
 
 // ---- recording a step ----------------------------------------------------------------------------
@@ -214,7 +212,7 @@ async function get(url) {
   return body;
 }
 
-const party = (c) => `${c.passengers} ${c.passengers === 1 ? 'person' : 'people'}${c.vehicle ? ` · ${c.vehicle}` : ''}${c.plate ? ` · ${c.plate}` : ''}`;
+const party = (c) => `${t(c.passengers === 1 ? 'Desk_Person' : 'Desk_People', c.passengers)}${c.vehicle ? ` · ${c.vehicle}` : ''}${c.plate ? ` · ${c.plate}` : ''}`;
 
 let searchTimer;
 function search() {
@@ -226,11 +224,11 @@ function search() {
       const found = await get(`/api/ports/${port}/desk/crossings?q=${encodeURIComponent(typed)}`);
       showNetwork(true);
       $('matches').replaceChildren(...(found.length ? found.map(match)
-        : [el('li', { className: 'card', textContent: `No live crossing through this port for “${typed}”.` })]));
+        : [el('li', { className: 'card', textContent: t('Desk_NoMatch', typed) })]));
     } catch (error) {
       const known = offlineMatches(typed);
       $('matches').replaceChildren(...(known.length ? known.map(match) : [el('li', { className: 'card problem', textContent: navigator.onLine
-        ? `Search failed: ${error.message}` : 'No network, and nothing like this in the ships this tablet last read: use “Record without a match” below.' })]));
+        ? t('Desk_SearchFailed', error.message) : t('Desk_OfflineNoMatch') })]));
     }
   }, 250);
 }
@@ -238,17 +236,17 @@ function search() {
 function match(c) {
   return el('li', { className: 'card', dataset: { testid: 'match' } },
     el('strong', { textContent: c.bookingReference, dir: 'ltr' }), ` · ${party(c)}`,
-    el('div', { textContent: `${c.vessel}, ${c.origin} → ${c.destination}, departs ${time(c.departureAt)} · ${statusWords[c.status]}` }),
+    el('div', { textContent: t('Desk_MatchLine', c.vessel, c.origin, c.destination, time(c.departureAt), statusWord(c.status)) }),
     c.nextStep
       ? el('button', { type: 'button', className: 'primary big', textContent: `${steps[c.nextStep].label}: ${c.bookingReference}`,
           onclick: () => { record(c.nextStep, c); $('matches').replaceChildren(); $('q').value = ''; $('q').focus(); } })
-      : el('div', { textContent: 'Nothing to record here for this crossing now.' }));
+      : el('div', { textContent: t('Desk_NothingToRecord') }));
 }
 
 // The ship's time here as it now stands; a delay as "was 14:00, now 16:10".
 function shipTime(s) {
   const [now, was] = s.departsHere ? [s.departureAt, s.scheduledDepartureAt] : [s.arrivalAt, s.scheduledArrivalAt];
-  return was && was.slice(0, 16) !== now.slice(0, 16) ? `was ${time(was)}, now ${time(now)}` : time(now);
+  return was && was.slice(0, 16) !== now.slice(0, 16) ? t('Desk_WasNow', time(was), time(now)) : time(now);
 }
 
 let openSailing = null;
@@ -279,8 +277,8 @@ async function refresh() {
     const sailings = await get(`/api/ports/${port}/desk/sailings`);
     $('sailings').replaceChildren(...(sailings.length ? sailings.map((s) => el('li', {},
       el('button', { type: 'button', className: 'sailing', onclick: () => openShip(s.sailingId) },
-        `${s.departsHere ? 'Departs' : 'Arrives'} ${shipTime(s)} · ${s.vessel} (${s.operator}) ${s.origin} → ${s.destination} · ${s.status} · ${s.expected} expected`)))
-      : [el('li', { textContent: 'No ship through this port from 12 hours ago to 24 hours ahead, and none at sea towards it.' })]));
+        t(s.departsHere ? 'Desk_ShipDeparts' : 'Desk_ShipArrives', shipTime(s), s.vessel, s.operator, s.origin, s.destination, sailingWord(s.status), s.expected))))
+      : [el('li', { textContent: t('Desk_NoShips') })]));
     if (openSailing) await openShip(openSailing);
     prefetch(sailings);
   } catch {
@@ -292,23 +290,23 @@ async function openShip(sailingId) {
   const s = await get(`/api/ports/${port}/desk/sailings/${sailingId}`);
   openSailing = sailingId;
   $('sailing').hidden = false;
-  $('sailing-title').textContent = `${s.vessel}, ${s.origin} → ${s.destination}, ${s.departsHere ? 'departs' : 'arrives'} ${shipTime(s)}`;
-  $('sailing-counts').textContent = `${s.expected} expected · ${s.checkedIn} checked in · ${s.aboard} aboard · ${s.arrived} arrived · ${s.cleared} cleared`;
+  $('sailing-title').textContent = t(s.departsHere ? 'Desk_ShipTitleDeparts' : 'Desk_ShipTitleArrives', s.vessel, s.origin, s.destination, shipTime(s));
+  $('sailing-counts').textContent = t('Desk_ShipCounts', s.expected, s.checkedIn, s.aboard, s.arrived, s.cleared);
   const remaining = s.crossings.filter((c) => c.nextStep === 'Arrival');
   $('arrive-all').hidden = s.departsHere || remaining.length === 0;
-  $('arrive-all').textContent = `Record all remaining as arrived (${remaining.length})`;
+  $('arrive-all').textContent = t('Desk_ArriveAll', remaining.length);
   $('arrive-all').onclick = () => {
     const at = atTheDesk();
     enqueue({
       url: `/api/ports/${port}/arrivals/batch`,
       body: { items: remaining.map((c) => ({ bookingReference: c.bookingReference, ...at })) },
-      label: `${remaining.length} arrivals · ${s.vessel}`,
+      label: t('Desk_BatchLabel', remaining.length, s.vessel),
     });
   };
   $('sailing-crossings').replaceChildren(...s.crossings.map((c) => el('tr', { dataset: { testid: 'sailing-crossing' } },
     el('td', { dir: 'ltr', textContent: c.bookingReference }),
     el('td', { textContent: party(c) }),
-    el('td', { textContent: statusWords[c.status] }),
+    el('td', { textContent: statusWord(c.status) }),
     el('td', {}, c.nextStep
       ? el('button', { type: 'button', textContent: `${steps[c.nextStep].label}: ${c.bookingReference}`, onclick: () => record(c.nextStep, c) })
       : '–'))));
@@ -342,7 +340,7 @@ async function readCode(source, width, height, largest) {
 }
 
 function scanned(reference) {
-  $('scan-status').textContent = `Scanned ${reference}.`;
+  $('scan-status').textContent = t('Desk_Scanned', reference);
   $('q').value = reference;
   search();
 }
@@ -350,14 +348,14 @@ function scanned(reference) {
 $('scan-photo').addEventListener('change', async () => {
   const file = $('scan-photo').files[0];
   if (!file) return;
-  $('scan-status').textContent = 'Reading the code…';
+  $('scan-status').textContent = t('Desk_Reading');
   try {
     const picture = await createImageBitmap(file);
     const reference = await readCode(picture, picture.width, picture.height, 1200);
     if (reference) scanned(reference);
-    else $('scan-status').textContent = 'No booking code could be read in that picture: try again closer, or type the reference.';
+    else $('scan-status').textContent = t('Desk_NoCodeInPicture');
   } catch {
-    $('scan-status').textContent = navigator.onLine ? 'That picture could not be read: type the reference.' : 'No network to read the picture: type the reference.';
+    $('scan-status').textContent = t(navigator.onLine ? 'Desk_PictureUnreadable' : 'Desk_NoNetworkPicture');
   } finally {
     $('scan-photo').value = '';
   }
@@ -369,13 +367,13 @@ $('scan-camera').addEventListener('click', async () => {
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
   } catch {
-    $('scan-status').textContent = 'No camera is available here: use a photo, or type the reference.';
+    $('scan-status').textContent = t('Desk_NoCamera');
     return;
   }
   video.srcObject = stream;
   video.hidden = false;
   await video.play();
-  $('scan-status').textContent = 'Hold the traveller\'s code in front of the camera…';
+  $('scan-status').textContent = t('Desk_HoldCode');
   const until = Date.now() + 30_000;
   try {
     while (Date.now() < until) {
@@ -383,7 +381,7 @@ $('scan-camera').addEventListener('click', async () => {
       if (reference) { scanned(reference); return; }
       await new Promise((resolve) => setTimeout(resolve, 400));
     }
-    $('scan-status').textContent = 'No code seen for 30 seconds: try again, or type the reference.';
+    $('scan-status').textContent = t('Desk_NoCodeSeen');
   } finally {
     stream.getTracks().forEach((t) => t.stop());
     video.hidden = true;
@@ -401,7 +399,7 @@ signOut?.addEventListener('submit', (event) => {
   if (!waiting) return;
   event.preventDefault();
   leaving = true;
-  $('unsent-count').textContent = `${waiting} step(s) recorded here have not reached the server yet.`;
+  $('unsent-count').textContent = t('Desk_UnsentCount', waiting);
   $('unsent').hidden = false;
   $('unsent-send').focus();
 });
@@ -409,7 +407,7 @@ $('unsent-send').addEventListener('click', async () => {
   leaving = false;
   await drain();
   const still = waitingCount();
-  if (still) $('unsent-count').textContent = `${still} step(s) could not be sent (no network or the server is busy): keep them, or try again.`;
+  if (still) $('unsent-count').textContent = t('Desk_UnsentStill', still);
   else signOut.submit();
 });
 $('unsent-keep').addEventListener('click', () => signOut.submit());

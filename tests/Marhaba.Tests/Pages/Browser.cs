@@ -127,8 +127,15 @@ public sealed class Browser : IAsyncDisposable
         return page;
     }
 
-    /// <summary>A staff member opens <paramref name="path"/>, is sent to sign in, and lands back on it.</summary>
-    public async Task<IPage> SignedInAsync(string path, Marhaba.Staff.StaffAccountCreated account, bool phone = false, string locale = "fr-FR", string? timezoneId = null)
+    /// <summary>A fresh browser profile made as the scenario needs it (no script, a slow network…), on this server.</summary>
+    public Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions options)
+    {
+        options.BaseURL = Address.ToString();
+        return _browser.NewContextAsync(options);
+    }
+
+    /// <summary>A staff member opens <paramref name="path"/>, is sent to sign in, and lands back on it (the pages in the browser's language).</summary>
+    public async Task<IPage> SignedInAsync(string path, Marhaba.Staff.StaffAccountCreated account, bool phone = false, string locale = "en-GB", string? timezoneId = null)
     {
         var page = await OpenAsync(path, locale, phone, timezoneId);
         await page.FillAsync("#login", account.Login);

@@ -63,14 +63,28 @@ public class when_a_staff_member_leaves(AppFixture app) : Scenario(app)
         var two = await RefusedWithinAsync(nodeTwo, token, TimeSpan.FromSeconds(5));
         Console.WriteLine($"desk token refused {one.TotalSeconds:0.0} s after the disable on the node that made it, {two.TotalSeconds:0.0} s on the other");
 
-        // The desk itself: its sign-in cookie is refused too, and it can get no new token.
+        // The open desk finds out at its next read: it can get no new token, and says so with the way back.
+        await page.FillAsync("#q", "MRH");
+        var ended = page.GetByTestId("session-ended");
+        await ended.WaitForAsync();
+        (await ended.Locator("a").GetAttributeAsync("href")).ShouldBe("/signin?ended=true&ReturnUrl=%2Fdesk%3Fport%3DMAPTM");
+
+        // Reloaded, its sign-in cookie is refused too: the sign-in page says the session ended.
         await page.ReloadAsync();
         page.Url.ShouldContain("/signin");
+        page.Url.ShouldContain("ended=true");
+        (await page.GetByTestId("session-ended").InnerTextAsync()).ShouldContain("Your session has ended");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
 
-        // Enabled again, the old token stays refused: the account signs in afresh.
+        // Enabled again, the old token stays refused: the account signs in afresh, and lands back on its desk.
         await ChangeAsync(HttpMethod.Post, $"/api/staff/accounts/{officer.Login}/enable");
         await Task.Delay(StaffAccess.Freshness + TimeSpan.FromSeconds(1));
         (await DeskReadAsync(nodeTwo, token)).ShouldBe(HttpStatusCode.Unauthorized);
+        await page.FillAsync("#login", officer.Login);
+        await page.FillAsync("#password", officer.Password);
+        await page.ClickAsync("button.primary");
+        await page.WaitForURLAsync("**/desk");
+        (await page.GetByTestId("session-ended").IsVisibleAsync()).ShouldBeFalse();
     }
 
     [Fact]

@@ -98,6 +98,54 @@ public class when_a_traveller_opens_their_page(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task a_phone_without_javascript_on_a_3g_network_reads_the_crossing_and_the_page_stays_small()
+    {
+        var browser = await App.BrowserAsync();
+        var (_, family) = await browser.FamilyBookedAsync();
+        var context = await browser.NewContextAsync(new()
+        {
+            JavaScriptEnabled = false, Locale = "fr-FR", ViewportSize = new() { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true
+        });
+        var page = await context.NewPageAsync();
+        // DevTools' "Fast 3G" profile: 562.5 ms round trip, 1.44 Mbit/s down, 675 kbit/s up.
+        var devtools = await context.NewCDPSessionAsync(page);
+        await devtools.SendAsync("Network.enable");
+        await devtools.SendAsync("Network.emulateNetworkConditions", new Dictionary<string, object>
+        {
+            ["offline"] = false, ["latency"] = 562.5, ["downloadThroughput"] = 180_000, ["uploadThroughput"] = 84_375
+        });
+        var bytes = 0L;
+        var requests = new List<IRequest>();
+        page.RequestFinished += (_, request) => requests.Add(request);
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await page.GotoAsync("/traveller", new() { WaitUntil = WaitUntilState.Load });
+        var empty = watch.Elapsed;
+        await page.FillAsync("#reference", family.BookingReference);
+        await page.FillAsync("#code", family.AccessCode);
+        watch.Restart();
+        await page.ClickAsync("button.primary"); // a plain form post: the server writes the answer
+        await page.GetByTestId("status").WaitForAsync();
+        var shown = watch.Elapsed;
+
+        (await page.GetByTestId("status").InnerTextAsync()).ShouldContain("Genova");
+        (await page.GetByTestId("next-step").InnerTextAsync()).ShouldNotBeEmpty();
+        (await page.GetByTestId("booking-qr").InnerHTMLAsync()).ShouldContain("<svg");
+        (await page.ContentAsync()).ShouldNotContain("blazor.web.js");
+        foreach (var request in requests)
+        {
+            var sizes = await request.SizesAsync();
+            bytes += sizes.ResponseBodySize + sizes.ResponseHeadersSize;
+        }
+        Console.WriteLine($"traveller page without JavaScript on Fast 3G: {requests.Count} requests, {bytes / 1024.0:0.0} KiB transferred " +
+                          $"(empty page and the crossing shown), empty page loaded in {empty.TotalMilliseconds:0} ms, crossing shown {shown.TotalMilliseconds:0} ms after the tap");
+        // Size, not time, is asserted: one document per step, no script, no font, no image fetched.
+        requests.Count.ShouldBe(2, string.Join(", ", requests.Select(r => r.Url)));
+        bytes.ShouldBeLessThan(64 * 1024);
+        await Browser.ScreenshotAsync(page, "traveller-fr-no-javascript-3g-phone");
+    }
+
+    [Fact]
     public async Task a_wrong_code_is_explained_in_the_travellers_language_on_a_desktop()
     {
         var browser = await App.BrowserAsync();

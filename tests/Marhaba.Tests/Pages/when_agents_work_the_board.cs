@@ -30,7 +30,7 @@ public class when_agents_work_the_board(AppFixture app) : Scenario(app)
         var waiting = await OpenAsync(browser, "MAPTM", AssistanceCategory.Information, "Horaires du bus");
 
         var page = await BoardAsync(browser, tanger);
-        (await Row(page, opened.Reference).InnerTextAsync()).ShouldContain("LostDocuments");
+        (await Row(page, opened.Reference).InnerTextAsync()).ShouldContain("Lost documents");
         await Browser.ScreenshotAsync(page, "board-desktop");
         (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
 
@@ -77,7 +77,7 @@ public class when_agents_work_the_board(AppFixture app) : Scenario(app)
 
         await page.SelectOptionAsync("#transfer-to", "MANDR");
         await page.ClickAsync("button:has-text('Transfer')");
-        await page.GetByTestId("done").Filter(new() { HasText = "handed over to MANDR" }).WaitForAsync();
+        await page.GetByTestId("done").Filter(new() { HasText = "handed over to Nador" }).WaitForAsync();
         (await Row(page, opened.Reference).CountAsync()).ShouldBe(0, "the request is now Nador's");
         (await browser.GetAsync<AssistanceRequestDetails>($"/api/assistance/{opened.RequestId}", Roles.Agent, "MANDR")).Request.Place.ShouldBe("MANDR");
     }
