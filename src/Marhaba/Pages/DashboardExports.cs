@@ -12,12 +12,13 @@ namespace Marhaba.Pages;
 /// What planners take away from the dashboard: the coming days as a spreadsheet (CSV, machine-readable: ISO dates,
 /// invariant numbers, stable column names) and a printable report of one port's day, in the reader's language.
 /// </summary>
-public static class DashboardExports
+public static partial class DashboardExports
 {
     public const string CsvRoute = "/dashboard/days.csv", ReportRoute = "/dashboard/report";
 
-    /// <summary>One day of the outlook, as a spreadsheet row.</summary>
-    public sealed record DayRow(
+    /// <summary>One day of the outlook, as a spreadsheet row (its writer generated at build time).</summary>
+    [CsvRecord]
+    public sealed partial record DayRow(
         string Port, string Day, int Sailings, int Seats, int ReservedPassengers, int ReservedVehicles, int ForecastPassengers,
         int ForecastVehicles, int CanClearPassengers, int CanClearVehicles, int ArrivedPassengers, int ArrivedVehicles,
         double UtilisationPassengers, double UtilisationVehicles, double PeakHourUtilisation, bool Saturated, int SaturatedHours, int LongestWaitMinutes);

@@ -118,8 +118,9 @@ public sealed class StaffSignIn(IDocumentStore store)
                 if (context.Principal is null) return;
                 var access = context.HttpContext.RequestServices.GetRequiredService<StaffAccess>();
                 if (await access.WhyRefusedAsync(context.Principal, context.HttpContext.RequestAborted) is null) return;
+                // Refused, not deleted: the browser keeps presenting it, so that every page it asks for says the
+                // session ended (with the way back) until a new sign-in replaces it.
                 context.RejectPrincipal();
-                await context.HttpContext.SignOutAsync(Scheme);
             };
             // A browser that still sends a sign-in cookie the server no longer takes (signed out elsewhere, account
             // changed, expired) is told its session ended, with the way back to the page it asked for.
