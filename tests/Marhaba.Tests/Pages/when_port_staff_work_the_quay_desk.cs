@@ -18,8 +18,9 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
     private static Task<CrossingStatus> StatusAsync(Browser browser, CrossingBookedResponse crossing) =>
         browser.GetAsync<CrossingView>($"/api/crossings/{crossing.CrossingId}", Roles.PortStaff, "MAPTM").ContinueWith(v => v.Result.Status);
 
-    /// <summary>The day of the month at Tanger Med, which the desk writes when it is not today (the ship from Genova arrives two days later).</summary>
-    private static int ArrivalDay(SailingSummary s) => TimeZoneInfo.ConvertTime(s.ArrivalAt, ReferenceData.Port("MAPTM").Zone).Day;
+    /// <summary>The day at Tanger Med as the desk writes it in English (en-GB) when it is not today (the ship from Genova arrives two days later).</summary>
+    private static string ArrivalDay(SailingSummary s) =>
+        TimeZoneInfo.ConvertTime(s.ArrivalAt, ReferenceData.Port("MAPTM").Zone).ToString("ddd d MMM", System.Globalization.CultureInfo.GetCultureInfo("en-GB"));
 
     [Fact]
     public async Task an_officer_records_an_arrival_by_plate_then_the_rest_of_the_ship_at_once()
@@ -35,7 +36,7 @@ public class when_port_staff_work_the_quay_desk(AppFixture app) : Scenario(app)
         await page.Locator("button.sailing").Filter(new() { HasText = ship.Vessel }).WaitForAsync();
         var shown = await page.Locator("button.sailing").Filter(new() { HasText = ship.Vessel }).InnerTextAsync();
         shown.ShouldStartWith("Arrives ");
-        shown.ShouldContain($" {ArrivalDay(sailing)} {arrives} ·", Case.Sensitive); // with its day: not today
+        shown.ShouldContain($"Arrives {ArrivalDay(sailing)} {arrives} ·", Case.Sensitive); // with its day: not today
         await page.FillAsync("#lane", "Lane 7");
         await page.FillAsync("#q", plate.ToLowerInvariant()[..2] + "-" + plate[2..]);
         await page.ClickAsync($"button.big:has-text('Record arrival: {parties[0].BookingReference}')");
