@@ -14,7 +14,7 @@ namespace Marhaba.Pages;
 /// </summary>
 public static partial class DashboardExports
 {
-    public const string CsvRoute = "/dashboard/days.csv", ReportRoute = "/dashboard/report";
+    public const string CsvRoute = "/dashboard/csv", ReportRoute = "/dashboard/report";
 
     /// <summary>One day of the outlook, as a spreadsheet row (its writer generated at build time).</summary>
     [CsvRecord]

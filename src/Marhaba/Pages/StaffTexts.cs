@@ -19,7 +19,7 @@ public static class LanguageChoice
                 HttpContext context, IDocumentStore store, StaffAccess access) =>
             {
                 var back = returnUrl is { } url && url.StartsWith('/') && !url.StartsWith("//") && !url.StartsWith("/\\") ? url : "/staff";
-                if (PageLanguage.Parse(lang) is not { } language) return Results.Problem(Hosting.Problems.BadRequest("lang", "lang must be one of ar, fr, it, en."));
+                if (PageLanguage.Parse(lang) is not { } language) return Results.Problem(Problems.BadRequest("lang", "lang must be one of ar, fr, it, en."));
                 var login = context.User.StaffId();
                 await using (var session = store.LightweightSession())
                 {
@@ -29,11 +29,13 @@ public static class LanguageChoice
                     await session.SaveChangesAsync(context.RequestAborted);
                 }
                 access.Forget(login);
-                // The same session, now carrying the language: the cookie is written again, nothing else changes.
+                // The same session, now carrying the language: the cookie is written again with the same issue and
+                // expiry times (choosing a language never lengthens a sign-in), nothing else changes.
                 var identity = (ClaimsIdentity)context.User.Identity!;
                 if (identity.FindFirst(PageLanguage.Claim) is { } old) identity.RemoveClaim(old);
                 identity.AddClaim(new Claim(PageLanguage.Claim, language.ToString()));
-                await context.SignInAsync(StaffSignIn.Scheme, context.User);
+                var signedIn = await context.AuthenticateAsync(StaffSignIn.Scheme);
+                await context.SignInAsync(StaffSignIn.Scheme, context.User, signedIn.Properties);
                 return Results.LocalRedirect(back);
             })
             .RequireAuthorization(new Microsoft.AspNetCore.Authorization.AuthorizeAttribute { AuthenticationSchemes = StaffSignIn.Scheme })

@@ -12,10 +12,11 @@ namespace Marhaba.Tests.Pages;
 /// </summary>
 public partial class every_text_is_in_four_languages
 {
-    private static readonly string[] Families = ["Marhaba.Pages.StaffTexts", "Marhaba.Assistance.TravellerTexts"];
+    internal static readonly string[] Families = ["Marhaba.Pages.StaffTexts", "Marhaba.Assistance.TravellerTexts"];
     private static readonly string[] Translations = ["ar", "fr", "it"];
 
-    private static Dictionary<string, string> Texts(string family, CultureInfo culture)
+    /// <summary>The texts of one resource family in one language, as the server ships them (no fallback to English).</summary>
+    internal static Dictionary<string, string> Texts(string family, CultureInfo culture)
     {
         var set = new ResourceManager(family, typeof(Marhaba.Pages.StaffTexts).Assembly).GetResourceSet(culture, createIfNotExists: true, tryParents: false);
         set.ShouldNotBeNull($"{family} has no {culture.Name} resources");

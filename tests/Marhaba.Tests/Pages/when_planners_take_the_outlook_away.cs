@@ -50,10 +50,10 @@ public class when_planners_take_the_outlook_away(AppFixture app) : Scenario(app)
         lines.Single(l => l.Contains($",{shipDay},")).Split(',')[4].ShouldBe(outlook.Days.Single(d => d.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) == shipDay).ReservedPassengers.ToString(CultureInfo.InvariantCulture));
 
         // Asked for a port that is not a Moroccan arrival port, or too many days: refused in words.
-        var wrongPort = await page.APIRequest.GetAsync("/dashboard/days.csv?port=ITGOA");
+        var wrongPort = await page.APIRequest.GetAsync("/dashboard/csv?port=ITGOA");
         wrongPort.Status.ShouldBe(400);
         (await wrongPort.TextAsync()).ShouldContain("port must be a Moroccan arrival port");
-        (await page.APIRequest.GetAsync("/dashboard/days.csv?port=MAPTM&days=400")).Status.ShouldBe(400);
+        (await page.APIRequest.GetAsync("/dashboard/csv?port=MAPTM&days=400")).Status.ShouldBe(400);
     }
 
     [Fact]
@@ -62,14 +62,14 @@ public class when_planners_take_the_outlook_away(AppFixture app) : Scenario(app)
         var browser = await App.BrowserAsync();
         var officer = await browser.AccountAsync(Roles.PortStaff, "MAPTM");
         var page = await browser.SignedInAsync("/desk", officer);
-        foreach (var path in new[] { "/dashboard/days.csv?port=MAPTM", "/dashboard/report?port=MAPTM" })
+        foreach (var path in new[] { "/dashboard/csv?port=MAPTM", "/dashboard/report?port=MAPTM" })
         {
             var answer = await page.APIRequest.GetAsync(path, new() { MaxRedirects = 0 });
             answer.Status.ShouldBe(302, path);
             answer.Headers["location"].ShouldContain("/signin");
         }
         using var stranger = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = browser.Address };
-        using var anonymous = await stranger.GetAsync("/dashboard/days.csv?port=MAPTM");
+        using var anonymous = await stranger.GetAsync("/dashboard/csv?port=MAPTM");
         ((int)anonymous.StatusCode).ShouldBe(302);
         anonymous.Headers.Location!.ToString().ShouldContain("/signin");
     }

@@ -1,6 +1,4 @@
-using System.Collections;
 using System.Globalization;
-using System.Resources;
 using System.Text.RegularExpressions;
 using Marhaba.Hosting;
 using Microsoft.Playwright;
@@ -18,10 +16,8 @@ public partial class when_staff_read_the_pages_in_their_language(AppFixture app)
     private static readonly string[] Pages =
         ["/", "/traveller", "/staff", "/desk", "/board", "/dashboard", "/dashboard/report?port=MAPTM", "/admin/accounts"];
 
-    private static Dictionary<string, string> Texts(string family, string culture) =>
-        new ResourceManager(family, typeof(Marhaba.Pages.StaffTexts).Assembly)
-            .GetResourceSet(culture.Length == 0 ? CultureInfo.InvariantCulture : CultureInfo.GetCultureInfo(culture), true, false)!
-            .Cast<DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+    private static Dictionary<string, string> Texts(string family, string language) =>
+        every_text_is_in_four_languages.Texts(family, language == "en" ? CultureInfo.InvariantCulture : CultureInfo.GetCultureInfo(language));
 
     /// <summary>
     /// Pieces of English that must not show on a page read in <paramref name="language"/>: the literal parts (between
@@ -31,9 +27,9 @@ public partial class when_staff_read_the_pages_in_their_language(AppFixture app)
     private static List<string> EnglishLeftovers(string language)
     {
         var pieces = new List<string>();
-        foreach (var family in new[] { "Marhaba.Pages.StaffTexts", "Marhaba.Assistance.TravellerTexts" })
+        foreach (var family in every_text_is_in_four_languages.Families)
         {
-            var (english, translated) = (Texts(family, ""), Texts(family, language));
+            var (english, translated) = (Texts(family, "en"), Texts(family, language));
             var all = string.Join("\n", translated.Values);
             pieces.AddRange(english.Where(e => translated.GetValueOrDefault(e.Key) != e.Value)
                 .SelectMany(e => Placeholder().Split(e.Value)).Select(p => p.Trim(' ', ',', '.', ':', ';', '(', ')', '·'))
@@ -79,7 +75,7 @@ public partial class when_staff_read_the_pages_in_their_language(AppFixture app)
         {
             await page.Locator("main[data-interactive=true]").WaitForAsync();
             // The live text, written through the connection: it is in the reader's language too.
-            var live = Texts("Marhaba.Pages.StaffTexts", language == "en" ? "" : language)[path == "/board" ? "Board_UpdatedLive" : "Dash_UpdatedLive"];
+            var live = Texts("Marhaba.Pages.StaffTexts", language)[path == "/board" ? "Board_UpdatedLive" : "Dash_UpdatedLive"];
             var tail = live[(live.LastIndexOf('}') + 1)..].Trim();
             await page.GetByTestId("updated").Filter(new() { HasText = tail }).WaitForAsync();
         }

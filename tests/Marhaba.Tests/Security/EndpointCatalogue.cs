@@ -49,6 +49,7 @@ public static class EndpointCatalogue
         // Staff pages take the sign-in cookie, never a bearer token: every caller here is sent to sign in.
         ["GET /staff"] = [], ["POST /staff"] = [], ["GET /admin/accounts"] = [], ["POST /admin/accounts"] = [], ["GET /board"] = [], ["POST /board"] = [],
         ["GET /desk"] = [], ["POST /desk"] = [], ["GET /dashboard"] = [], ["POST /dashboard"] = [],
+        ["GET /dashboard/report"] = [], ["POST /dashboard/report"] = [], ["GET /dashboard/csv"] = [], ["POST /staff/language"] = [],
         // Blazor's connection for the live pages: open to all, the pages it serves check the signed-in user.
         ["GET /_blazor"] = Everyone, ["GET /_blazor/disconnect/"] = Everyone, ["GET /_blazor/initializers/"] = Everyone, ["GET /_blazor/negotiate"] = Everyone,
         ["GET /api/staff/accounts"] = Admins, ["POST /api/staff/accounts"] = Admins, ["PUT /api/staff/accounts/{login}"] = Admins,
@@ -98,7 +99,10 @@ public static class EndpointCatalogue
     public static HttpRequestMessage Request(AppFixture app, Caller caller, string method, string path, string body)
     {
         var request = new HttpRequestMessage(new HttpMethod(method), path);
-        if (method != "GET") request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        // The pages' own forms take form bodies only (anything else is refused before any check, 415): sent as a form.
+        if (method != "GET") request.Content = path == Marhaba.Pages.LanguageChoice.Route
+            ? new FormUrlEncodedContent([new("lang", "ar")])
+            : new StringContent(body, Encoding.UTF8, "application/json");
         string Mint(string role, params string[] ports) => app.Tokens.Mint($"test-{role}-{string.Join("-", ports)}", [role], ports);
         var token = caller switch
         {
