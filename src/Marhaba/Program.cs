@@ -207,6 +207,7 @@ app.MapRazorComponents<Marhaba.Pages.App>().AddInteractiveServerRenderMode();
 app.MapSimulatedClock();
 Marhaba.Staff.PageTokens.MapTo(app);
 Marhaba.Pages.LanguageChoice.MapTo(app);
+Marhaba.Pages.DeskManifest.MapTo(app);
 Marhaba.Pages.DashboardExports.MapTo(app);
 app.MapDeadLettersEndpoints().RequireAuthorization(Policies.Admin);
 app.MapWolverineEndpoints(opts =>

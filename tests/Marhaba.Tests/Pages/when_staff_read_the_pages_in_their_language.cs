@@ -63,6 +63,13 @@ public partial class when_staff_read_the_pages_in_their_language(AppFixture app)
             """);
         found.AddRange(leftovers.Where(l => text.Contains(l, StringComparison.OrdinalIgnoreCase)).Select(l => $"English: “{l}”"));
         found.AddRange(await Browser.SeriousViolationsAsync(page));
+        if (path == "/desk")
+        {
+            // The installable desk's name on the tablet's home screen, in the same language.
+            var manifest = await page.EvaluateAsync<string[]>("async () => { const m = await (await fetch(document.querySelector('link[rel=manifest]').href)).json(); return [m.lang, m.name, m.dir]; }");
+            var expected = new[] { language, Texts("Marhaba.Pages.StaffTexts", language)["Desk_AppName"], language == "ar" ? "rtl" : "ltr" };
+            if (!manifest.SequenceEqual(expected)) found.Add($"manifest {string.Join(" / ", manifest)}");
+        }
         Console.WriteLine($"{path} in {language}: {(found.Count == 0 ? "own language, axe 0 serious or critical" : string.Join("; ", found))}");
         return found.Count == 0 ? null : $"{path} in {language}: {string.Join("; ", found)}";
     }
