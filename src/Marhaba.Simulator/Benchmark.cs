@@ -422,7 +422,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
                     }
                 }
                 using var request = Post("/api/ports/MAPTM/arrivals", token, new CrossingAtPort(reference, null, "Lane 4", null));
-                request.Headers.Add(IdempotencyMiddleware.Header, "bench-" + reference);
+                request.Headers.Add(Idempotency.Header, "bench-" + reference);
                 var status = 0;
                 try
                 {
@@ -455,7 +455,7 @@ public sealed class Benchmark(BenchmarkSettings settings)
                     list = Enumerable.Range(0, settings.BatchSize).Select(_ => (CrossingAtPort?)new CrossingAtPort(references.Dequeue(), null, "Lane 1", null)).ToList();
                 }
                 using var request = Post("/api/ports/MAPTM/arrivals/batch", token, new RecordArrivals(list));
-                request.Headers.Add(IdempotencyMiddleware.Header, "bench-list-" + list[0]!.BookingReference);
+                request.Headers.Add(Idempotency.Header, "bench-list-" + list[0]!.BookingReference);
                 var status = 0;
                 try
                 {

@@ -193,7 +193,6 @@ app.UseAuthorization();
 app.UseRateLimiter();
 app.UseAntiforgery();
 app.UseMiddleware<EmptyIdGuard>();
-app.UseMiddleware<IdempotencyMiddleware>();
 
 app.MapOpenApi().AllowAnonymous();
 // No fonts from the vendor's servers (the browser's own): a port's network may reach nothing but the platform.
@@ -215,7 +214,7 @@ app.MapWolverineEndpoints(opts =>
     opts.RequireAuthorizeOnAll();
     opts.RejectUnparseableQueryValues = true;
     // A keyed command's answer commits with its events (Idempotency-Key).
-    opts.AddPolicy<KeptAnswers.Policy>();
+    opts.AddPolicy<Idempotency.Policy>();
     // Generate every endpoint's code at start-up: a wiring mistake stops the start, not a first caller.
     opts.WarmUpRoutes = RouteWarmup.Eager;
 });

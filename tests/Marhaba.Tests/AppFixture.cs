@@ -262,7 +262,7 @@ public abstract class Scenario(AppFixture app) : IAsyncLifetime
         Host.Scenario(s =>
         {
             s.WithBearerToken(token);
-            if (key is not null) s.WithRequestHeader(IdempotencyMiddleware.Header, key);
+            if (key is not null) s.WithRequestHeader(Idempotency.Header, key);
             s.Post.Json(body).ToUrl($"/api/ports/{port}/{action}");
             s.StatusCodeShouldBe(status);
         });

@@ -23,7 +23,7 @@ public sealed class CrashDrill(string key) : DocumentSessionListenerBase
 
     public override Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
     {
-        if (Http.HttpContext?.Request.Headers[IdempotencyMiddleware.Header].ToString() == key) Process.GetCurrentProcess().Kill();
+        if (Http.HttpContext?.Request.Headers[Idempotency.Header].ToString() == key) Process.GetCurrentProcess().Kill();
         return Task.CompletedTask;
     }
 }

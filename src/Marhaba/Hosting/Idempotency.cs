@@ -6,6 +6,9 @@ using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.CodeGeneration.Frames;
 using Marten;
+using System.Runtime.ExceptionServices;
+using JasperFx.CodeGeneration.Model;
+using JasperFx.Core.Reflection;
 using Npgsql;
 using Wolverine.Http;
 
@@ -15,153 +18,151 @@ namespace Marhaba.Hosting;
 public sealed record KeptAnswer(string Fingerprint, int StatusCode, string? ContentType, string? Location, string Body);
 
 /// <summary>
-/// The key of the request being served, set by <see cref="IdempotencyMiddleware"/> and read by the command's
-/// own unit of work (<see cref="KeptAnswers"/>), which writes the answer beside the command's events.
+/// The Idempotency-Key header (IETF httpapi draft) on every command of the API (POST, PUT, PATCH, DELETE), as one
+/// Wolverine policy woven into each command's generated handler. The answer is written in the same PostgreSQL
+/// transaction as the command's events, inline projections and outgoing messages: the key's record exists exactly
+/// when the change does. A repeat runs into that record (a primary key) and gets the original answer (header
+/// Idempotent-Replayed: true), whenever it comes: after the original's commit, after a crash between commit and reply,
+/// or while the original still runs (PostgreSQL holds the duplicate's insert until the original commits or rolls back).
+/// A repeat with another request under the same key is refused with 422. Keys are per caller; the fingerprint is the
+/// request's meaning (the command as read, once, by the endpoint), not its bytes. Server errors keep nothing, so the
+/// client may retry them.
 /// </summary>
-public sealed class IdempotencyClaim(string id, string fingerprint, DateTimeOffset startedAt)
+public static class Idempotency
 {
-    public string Id { get; } = id;
-    public string Fingerprint { get; } = fingerprint;
-    public DateTimeOffset StartedAt { get; } = startedAt;
-    /// <summary>Keyed hashes of the crossings and requests the request names (route, body), for erasure to find its answer.</summary>
-    public HashSet<string> Subjects { get; } = [];
-    /// <summary>The command's unit of work holds the answer: it commits with the change, or neither does.</summary>
-    public bool KeptInTransaction { get; set; }
-}
-
-/// <summary>Marks an endpoint whose answers are kept in its command's own transaction.</summary>
-public sealed class AnswerKeptInTransaction;
-
-/// <summary>
-/// Implements the Idempotency-Key header (IETF httpapi draft) for POST, PUT, PATCH and DELETE. The answer
-/// is written in the same PostgreSQL transaction as the command's events, inline projections and outgoing
-/// messages (<see cref="KeptAnswers"/>): the key's record exists exactly when the change does. A repeat
-/// runs into that record (a primary key) and gets the original answer (header Idempotent-Replayed: true),
-/// whenever it comes: after the original's commit, after a crash between commit and reply, or while the
-/// original still runs (PostgreSQL holds the duplicate's insert until the original commits or rolls back).
-/// A repeat with another request under the same key is refused with 422. Keys are per caller; the
-/// fingerprint is the request's meaning (canonical JSON), not its bytes. Server errors keep nothing, so
-/// the client may retry them.
-/// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, IdempotencyLog log, Replication replication)
-{
-    /// <summary>How long a replay waits for the standby to hold the original before answering 503.</summary>
-    public static readonly TimeSpan ReplayPatience = TimeSpan.FromSeconds(5);
-
     public const string Header = "Idempotency-Key";
     public const int MaxKeyLength = 128;
 
-    public async Task InvokeAsync(HttpContext context, TimeProvider clock)
+    /// <summary>How long a replay waits for the standby to hold the original before answering 503.</summary>
+    public static readonly TimeSpan ReplayPatience = TimeSpan.FromSeconds(5);
+
+    public sealed class Policy : IHttpPolicy
     {
-        // Only a request that reached an endpoint (past authentication and authorisation) has its answer kept: a key
-        // sent to a route that does not exist, or refused at the door, leaves nothing behind.
-        if (!HttpMethods.IsPost(context.Request.Method) && !HttpMethods.IsPut(context.Request.Method) &&
-            !HttpMethods.IsPatch(context.Request.Method) && !HttpMethods.IsDelete(context.Request.Method) ||
-            context.GetEndpoint() is not RouteEndpoint ||
-            !context.Request.Headers.TryGetValue(Header, out var values))
+        public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
         {
-            await next(context);
-            return;
+            foreach (var chain in chains.Where(c => c.HttpMethods.Any(m => m is "POST" or "PUT" or "PATCH" or "DELETE")))
+            {
+                // A command with a Marten unit of work keeps its answer in it; any other keeps it once answered.
+                var inTransaction = chain.ServiceDependencies(container, Type.EmptyTypes).Contains(typeof(IDocumentSession)) &&
+                                    chain.ResourceType is not null && chain.ResourceType != typeof(void);
+                var frame = new KeyedRequestFrame(chain, inTransaction);
+                chain.Middleware.Insert(0, frame);
+                if (!inTransaction) continue;
+                var keep = new MethodCall(typeof(KeyedRequest), nameof(KeyedRequest.KeepAsync));
+                keep.Arguments[0] = frame.Keyed;
+                keep.Arguments[2] = chain.Method.Creates.First();
+                // Before the unit of work is saved, whatever else runs after the endpoint's method.
+                chain.Postprocessors.Insert(0, keep);
+            }
         }
-
-        var key = values.Count == 1 ? values[0] : null;
-        if (string.IsNullOrWhiteSpace(key) || key.Length > MaxKeyLength)
-        {
-            await Results.Problem(Problems.BadRequest(Header, $"{Header} must be one value of 1 to {MaxKeyLength} characters.")).ExecuteAsync(context);
-            return;
-        }
-
-        context.Request.EnableBuffering();
-        using var body = new MemoryStream();
-        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-        context.Request.Body.Position = 0;
-
-        var fingerprint = log.Fingerprint(body.ToArray());
-        // Staff keys are theirs; travellers have no account, so a key is theirs only with their address and their
-        // request: two travellers' keys never meet, nor one traveller's key and another's answer.
-        var caller = context.User.Identity?.IsAuthenticated == true ? context.User.StaffId()
-            : $"anonymous {Clients.Of(context)} {fingerprint}";
-        var claim = new IdempotencyClaim(log.Hash($"{caller}\n{context.Request.Method} {context.Request.Path}\n{key}"), fingerprint, clock.GetUtcNow());
-        claim.Subjects.UnionWith(log.SubjectsOf(context.Request.RouteValues.Values.OfType<string>(), body.ToArray()));
-        context.Features.Set(claim);
-        var inTransaction = context.GetEndpoint()?.Metadata.GetMetadata<AnswerKeptInTransaction>() is not null;
-
-        // The answer waits here until the request is done: a refusal or an error may yet give way to the original answer.
-        var originalBody = context.Response.Body;
-        using var captured = new MemoryStream();
-        context.Response.Body = captured;
-        try
-        {
-            await next(context);
-        }
-        catch (Exception)
-        {
-            context.Response.Body = originalBody;
-            // The duplicate's transaction met the original's kept answer and rolled back whole: answer as the original did.
-            if (await log.LoadAsync(claim.Id, CancellationToken.None) is not { } earlier) throw;
-            context.Response.Clear();
-            await AnswerRepeatAsync(context, earlier, claim.Fingerprint);
-            return;
-        }
-        context.Response.Body = originalBody;
-
-        var status = context.Response.StatusCode;
-        if (!claim.KeptInTransaction && status >= 400 && await log.LoadAsync(claim.Id, context.RequestAborted) is { } original)
-        {
-            // Refused before the command ran (its check now fails, say): the key's original answer stands.
-            context.Response.Clear();
-            await AnswerRepeatAsync(context, original, claim.Fingerprint);
-            return;
-        }
-        if (!inTransaction && status < 500 && status is not (StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden))
-        {
-            // An endpoint outside the command path (no unit of work of its own): its answer is kept on its own.
-            await log.TryKeepAsync(claim, new KeptAnswer(fingerprint, status, context.Response.ContentType, context.Response.Headers.Location,
-                Encoding.UTF8.GetString(captured.ToArray())), CancellationToken.None);
-        }
-        captured.Position = 0;
-        await captured.CopyToAsync(originalBody, context.RequestAborted);
     }
 
-    private async Task AnswerRepeatAsync(HttpContext context, KeptAnswer earlier, string fingerprint)
+    /// <summary>
+    /// Wraps the command: the key read with the command (and refused when malformed), the answer held back until the
+    /// command is done (a refusal or a duplicate's failed commit may yet give way to the original answer), then given.
+    /// </summary>
+    private sealed class KeyedRequestFrame : AsyncFrame
     {
-        if (earlier.Fingerprint != fingerprint)
+        private readonly HttpChain _chain;
+        private readonly bool _inTransaction;
+        private Variable? _http, _command, _log, _replication, _clock;
+
+        public KeyedRequestFrame(HttpChain chain, bool inTransaction)
         {
-            await Results.Problem(Problems.Make(422, "Idempotency-Key reused",
-                $"This {Header} was used for a different request; use a new key for a new request.", Header)).ExecuteAsync(context);
-            return;
+            (_chain, _inTransaction) = (chain, inTransaction);
+            Keyed = new Variable(typeof(KeyedRequest), "keyedRequest", this);
         }
-        // The original may be on the primary alone (its wait for the standby was cut short): it is not acknowledged
-        // before a standby holds it.
-        if (await replication.WaitUntilHeldAsync(ReplayPatience, CancellationToken.None) is { Writable: false } state)
+
+        public Variable Keyed { get; }
+
+        public override IEnumerable<Variable> FindVariables(IMethodVariables chain)
         {
-            context.Response.Headers.RetryAfter = "2";
-            await Results.Problem(Problems.Make(503, "Still being made safe",
-                $"This request was carried out but is not yet held by a second database server ({state.Reason}); retry with the same {Header}.")).ExecuteAsync(context);
-            return;
+            yield return _http = chain.FindVariable(typeof(HttpContext));
+            if (_chain.RequestType is { } command && command != typeof(void)) yield return _command = chain.FindVariable(command);
+            yield return _log = chain.FindVariable(typeof(IdempotencyLog));
+            yield return _replication = chain.FindVariable(typeof(Replication));
+            yield return _clock = chain.FindVariable(typeof(TimeProvider));
         }
-        context.Response.StatusCode = earlier.StatusCode;
-        context.Response.Headers["Idempotent-Replayed"] = "true";
-        if (earlier.ContentType is not null) context.Response.ContentType = earlier.ContentType;
-        if (earlier.Location is not null) context.Response.Headers.Location = earlier.Location;
-        await context.Response.WriteAsync(earlier.Body, context.RequestAborted);
+
+        public override void GenerateCode(GeneratedMethod method, ISourceWriter writer)
+        {
+            var keyed = Keyed.Usage;
+            writer.Write($"var {keyed} = await {typeof(KeyedRequest).FullNameInCode()}.{nameof(KeyedRequest.BeginAsync)}(" +
+                         $"{_http!.Usage}, {_command?.Usage ?? "null"}, {_log!.Usage}, {_replication!.Usage}, {_clock!.Usage}, {(_inTransaction ? "true" : "false")});");
+            writer.Write($"if ({keyed} is {{ {nameof(KeyedRequest.Refused)}: true }}) return;");
+            writer.Write("BLOCK:try");
+            Next?.GenerateCode(method, writer);
+            writer.FinishBlock();
+            writer.Write($"BLOCK:catch (System.Exception failure) when ({keyed} != null)");
+            writer.Write($"await {keyed}.{nameof(KeyedRequest.FailedAsync)}(failure);");
+            writer.FinishBlock();
+            writer.Write("BLOCK:finally");
+            writer.Write($"if ({keyed} != null) await {keyed}.{nameof(KeyedRequest.EndAsync)}();");
+            writer.FinishBlock();
+        }
     }
 }
 
-/// <summary>
-/// Keeps a command's answer in the command's own unit of work: after the endpoint's method returns and before
-/// Wolverine saves its changes, the answer it is about to give is rendered, sealed and queued into the same
-/// Marten session as the events, the inline projections and the outgoing messages.
-/// </summary>
-public static class KeptAnswers
+/// <summary>A command sent under an Idempotency-Key, from its first line to its answer.</summary>
+public sealed class KeyedRequest
 {
-    public static async Task KeepAsync(HttpContext http, IDocumentSession session, object? answer)
+    private readonly HttpContext _http;
+    private readonly IdempotencyLog _log;
+    private readonly Replication _replication;
+    private readonly bool _inTransaction;
+    private readonly Stream _response;
+    private readonly MemoryStream _held = new();
+    private bool _answered;
+
+    private KeyedRequest(HttpContext http, IdempotencyLog log, Replication replication, bool inTransaction, string id, string fingerprint, DateTimeOffset startedAt)
     {
-        if (http.Features.Get<IdempotencyClaim>() is not { } claim) return;
-        var rendered = await RenderAsync(http, answer);
+        (_http, _log, _replication, _inTransaction) = (http, log, replication, inTransaction);
+        (Id, Fingerprint, StartedAt) = (id, fingerprint, startedAt);
+        _response = http.Response.Body;
+    }
+
+    public string Id { get; }
+    public string Fingerprint { get; }
+    public DateTimeOffset StartedAt { get; }
+    /// <summary>Keyed hashes of the crossings and requests the request names (route, command), for erasure to find its answer.</summary>
+    public HashSet<string> Subjects { get; } = [];
+    /// <summary>The key itself was refused (400): nothing ran.</summary>
+    public bool Refused { get; private init; }
+    /// <summary>The command's unit of work holds the answer: it commits with the change, or neither does.</summary>
+    public bool KeptInTransaction { get; private set; }
+
+    /// <summary>The key of a command about to run, or none; a malformed key is answered 400 here.</summary>
+    public static async Task<KeyedRequest?> BeginAsync(HttpContext http, object? command, IdempotencyLog log, Replication replication, TimeProvider clock, bool inTransaction)
+    {
+        if (!http.Request.Headers.TryGetValue(Idempotency.Header, out var values)) return null;
+        var key = values.Count == 1 ? values[0] : null;
+        if (string.IsNullOrWhiteSpace(key) || key.Length > Idempotency.MaxKeyLength)
+        {
+            await Results.Problem(Problems.BadRequest(Idempotency.Header, $"{Idempotency.Header} must be one value of 1 to {Idempotency.MaxKeyLength} characters.")).ExecuteAsync(http);
+            return new KeyedRequest(http, log, replication, inTransaction, "", "", default) { Refused = true };
+        }
+
+        // The command as the endpoint read it: its meaning, whatever the order or spacing of the JSON that carried it.
+        var meaning = command is null ? null : JsonSerializer.SerializeToNode(command, command.GetType(), IdempotencyLog.Canonical);
+        var fingerprint = log.Fingerprint(meaning);
+        // Staff keys are theirs; travellers have no account, so a key is theirs only with their address and their
+        // request: two travellers' keys never meet, nor one traveller's key and another's answer.
+        var caller = http.User.Identity?.IsAuthenticated == true ? http.User.StaffId() : $"anonymous {Clients.Of(http)} {fingerprint}";
+        var keyed = new KeyedRequest(http, log, replication, inTransaction,
+            log.Hash($"{caller}\n{http.Request.Method} {http.Request.Path}\n{key}"), fingerprint, clock.GetUtcNow());
+        keyed.Subjects.UnionWith(log.SubjectsOf(http.Request.RouteValues.Values.OfType<string>(), meaning));
+        http.Response.Body = keyed._held;
+        return keyed;
+    }
+
+    /// <summary>Queues the answer into the command's unit of work, after the endpoint's method and before the save.</summary>
+    public static async Task KeepAsync(KeyedRequest? keyed, IDocumentSession session, object? answer)
+    {
+        if (keyed is null) return;
+        var rendered = await RenderAsync(keyed._http, answer);
         if (rendered.StatusCode >= 500) return;
-        http.RequestServices.GetRequiredService<IdempotencyLog>().Queue(session, claim, rendered with { Fingerprint = claim.Fingerprint });
-        claim.KeptInTransaction = true;
+        keyed._log.Queue(session, keyed, rendered with { Fingerprint = keyed.Fingerprint });
+        keyed.KeptInTransaction = true;
     }
 
     /// <summary>The answer as Wolverine will write it: an <see cref="IResult"/> executed, a resource as JSON (404 when null).</summary>
@@ -186,22 +187,66 @@ public static class KeptAnswers
         return new KeptAnswer("", copy.Response.StatusCode, copy.Response.ContentType, copy.Response.Headers.Location, Encoding.UTF8.GetString(body.ToArray()));
     }
 
-    /// <summary>Every command endpoint with a Marten unit of work keeps its keyed answers in it.</summary>
-    public sealed class Policy : IHttpPolicy
+    /// <summary>
+    /// The command failed. A duplicate's transaction that met the original's kept answer rolled back whole: it is
+    /// answered as the original was. Anything else goes on to the error handler.
+    /// </summary>
+    public async Task FailedAsync(Exception failure)
     {
-        public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
+        _http.Response.Body = _response;
+        _answered = true;
+        var earlier = await _log.LoadAsync(Id, CancellationToken.None);
+        if (earlier is null) ExceptionDispatchInfo.Throw(failure);
+        _http.Response.Clear();
+        await AnswerRepeatAsync(earlier);
+    }
+
+    /// <summary>The command is done: its answer is given, unless the key's original answer stands in its place.</summary>
+    public async Task EndAsync()
+    {
+        if (_answered) return;
+        _answered = true;
+        _http.Response.Body = _response;
+        var status = _http.Response.StatusCode;
+        if (!KeptInTransaction && status >= 400 && await _log.LoadAsync(Id, _http.RequestAborted) is { } original)
         {
-            foreach (var chain in chains.Where(c => c.HttpMethods.Any(m => m is "POST" or "PUT" or "PATCH" or "DELETE")))
-            {
-                if (!chain.ServiceDependencies(container, Type.EmptyTypes).Contains(typeof(IDocumentSession)) ||
-                    chain.ResourceType is null || chain.ResourceType == typeof(void)) continue;
-                var call = new MethodCall(typeof(KeptAnswers), nameof(KeepAsync));
-                call.Arguments[2] = chain.Method.Creates.First();
-                // Before the unit of work is saved, whatever else runs after the endpoint's method.
-                chain.Postprocessors.Insert(0, call);
-                chain.Metadata.WithMetadata(new AnswerKeptInTransaction());
-            }
+            // Refused before the command ran (its check now fails, say): the key's original answer stands.
+            _http.Response.Clear();
+            await AnswerRepeatAsync(original);
+            return;
         }
+        if (!_inTransaction && status < 500 && status is not (StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden))
+        {
+            // A command without a unit of work of its own: its answer is kept on its own.
+            await _log.TryKeepAsync(this, new KeptAnswer(Fingerprint, status, _http.Response.ContentType, _http.Response.Headers.Location,
+                Encoding.UTF8.GetString(_held.ToArray())), CancellationToken.None);
+        }
+        _held.Position = 0;
+        await _held.CopyToAsync(_response, _http.RequestAborted);
+    }
+
+    private async Task AnswerRepeatAsync(KeptAnswer earlier)
+    {
+        if (earlier.Fingerprint != Fingerprint)
+        {
+            await Results.Problem(Problems.Make(422, "Idempotency-Key reused",
+                $"This {Idempotency.Header} was used for a different request; use a new key for a new request.", Idempotency.Header)).ExecuteAsync(_http);
+            return;
+        }
+        // The original may be on the primary alone (its wait for the standby was cut short): it is not acknowledged
+        // before a standby holds it.
+        if (await _replication.WaitUntilHeldAsync(Idempotency.ReplayPatience, CancellationToken.None) is { Writable: false } state)
+        {
+            _http.Response.Headers.RetryAfter = "2";
+            await Results.Problem(Problems.Make(503, "Still being made safe",
+                $"This request was carried out but is not yet held by a second database server ({state.Reason}); retry with the same {Idempotency.Header}.")).ExecuteAsync(_http);
+            return;
+        }
+        _http.Response.StatusCode = earlier.StatusCode;
+        _http.Response.Headers["Idempotent-Replayed"] = "true";
+        if (earlier.ContentType is not null) _http.Response.ContentType = earlier.ContentType;
+        if (earlier.Location is not null) _http.Response.Headers.Location = earlier.Location;
+        await _http.Response.WriteAsync(earlier.Body, _http.RequestAborted);
     }
 }
 
@@ -234,34 +279,11 @@ public sealed class IdempotencyLog(NpgsqlDataSource database, byte[] secret)
         opts.Storage.ExtendedSchemaObjects.Add(table);
     }
 
-    /// <summary>
-    /// The request's meaning: a JSON body with its object members in one order and names as the endpoints read
-    /// them (case-insensitively), numbers by value; other bodies by their bytes.
-    /// </summary>
-    public string Fingerprint(byte[] body)
-    {
-        if (body.Length == 0) return Hash("");
-        try
-        {
-            var canonical = Canonical(JsonNode.Parse(body));
-            return Hash("json " + (canonical?.ToJsonString() ?? "null"));
-        }
-        catch (JsonException)
-        {
-            return Convert.ToHexString(HMACSHA256.HashData(_fingerprintKey, body));
-        }
-    }
+    /// <summary>How a command is written for its fingerprint: every field, in the command's own order, enums by name.</summary>
+    public static readonly JsonSerializerOptions Canonical = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
-    private static JsonNode? Canonical(JsonNode? node) => node switch
-    {
-        JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key.ToLowerInvariant(), Canonical(p.Value)))
-            .OrderBy(p => p.Key, StringComparer.Ordinal)
-            .DistinctBy(p => p.Key)),
-        JsonArray a => new JsonArray(a.Select(Canonical).ToArray()),
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<decimal>(out var number) => JsonValue.Create(number),
-        JsonValue v => v.DeepClone(),
-        _ => null
-    };
+    /// <summary>The fingerprint of a command's meaning (none for a command without a body).</summary>
+    public string Fingerprint(JsonNode? command) => Hash(command is null ? "" : "json " + command.ToJsonString());
 
     /// <summary>
     /// Keyed (HMAC-SHA-256 under a key kept outside the database): a request holds a traveller's reference and access
@@ -273,14 +295,14 @@ public sealed class IdempotencyLog(NpgsqlDataSource database, byte[] secret)
     /// Queues the answer into the command's unit of work. A plain insert: a duplicate meets the original's row
     /// (waiting for it while it is uncommitted) and its whole transaction rolls back.
     /// </summary>
-    public void Queue(IDocumentSession session, IdempotencyClaim claim, KeptAnswer answer) =>
+    public void Queue(IDocumentSession session, KeyedRequest claim, KeptAnswer answer) =>
         session.QueueSqlCommand(Insert + "(?, ?, ?, ?, ?, ?, ?, ?)",
             claim.Id, claim.Fingerprint, answer.StatusCode, (object?)answer.ContentType ?? DBNull.Value,
             (object?)answer.Location ?? DBNull.Value, Seal(claim.Id, answer.Body), claim.StartedAt, Subjects(claim, answer));
 
     /// <summary>What the request named and what its answer names.</summary>
-    private string[] Subjects(IdempotencyClaim claim, KeptAnswer answer) =>
-        [.. claim.Subjects.Union(SubjectsOf([], Encoding.UTF8.GetBytes(answer.Body)))];
+    private string[] Subjects(KeyedRequest claim, KeptAnswer answer) =>
+        [.. claim.Subjects.Union(SubjectsOf(answer.Body))];
 
     /// <summary>The fields that name a crossing or a request, at the top of a JSON body or in its list of items.</summary>
     private static readonly HashSet<string> SubjectFields = new(StringComparer.OrdinalIgnoreCase) { "bookingReference", "reference", "crossingId", "requestId" };
@@ -289,24 +311,30 @@ public sealed class IdempotencyLog(NpgsqlDataSource database, byte[] secret)
     /// Keyed hashes of the ids and references a request or answer names: erasure deletes the answers kept for a crossing
     /// or a request by them, without the table saying in clear which answer is whose.
     /// </summary>
-    public IEnumerable<string> SubjectsOf(IEnumerable<string> routeValues, byte[] json)
+    public IEnumerable<string> SubjectsOf(IEnumerable<string> routeValues, JsonNode? json)
     {
         var values = routeValues.Where(v => Guid.TryParse(v, out _)).ToList();
+        if (json is JsonObject body)
+        {
+            var objects = new List<JsonObject> { body };
+            objects.AddRange(body.Select(p => p.Value).OfType<JsonArray>().SelectMany(a => a.OfType<JsonObject>()));
+            values.AddRange(objects.SelectMany(o => o).Where(p => SubjectFields.Contains(p.Key) && p.Value is JsonValue)
+                .Select(p => p.Value!.GetValueKind() == JsonValueKind.String ? p.Value.GetValue<string>() : null).OfType<string>());
+        }
+        return values.Where(v => v.Length is > 0 and <= 64).Select(Subject).Distinct();
+    }
+
+    /// <summary>What an answer names (its body, JSON or not).</summary>
+    private IEnumerable<string> SubjectsOf(string answer)
+    {
         try
         {
-            if (json.Length > 0 && JsonNode.Parse(json) is JsonObject body)
-            {
-                var objects = new List<JsonObject> { body };
-                objects.AddRange(body.Select(p => p.Value).OfType<JsonArray>().SelectMany(a => a.OfType<JsonObject>()));
-                values.AddRange(objects.SelectMany(o => o).Where(p => SubjectFields.Contains(p.Key) && p.Value is JsonValue)
-                    .Select(p => p.Value!.GetValueKind() == JsonValueKind.String ? p.Value.GetValue<string>() : null).OfType<string>());
-            }
+            return SubjectsOf([], answer.Length > 0 ? JsonNode.Parse(answer) : null);
         }
         catch (JsonException)
         {
-            // Not JSON: it names nothing this way.
+            return []; // Not JSON: it names nothing this way.
         }
-        return values.Where(v => v.Length is > 0 and <= 64).Select(Subject).Distinct();
     }
 
     private string Subject(string value) => Hash("subject " + value.Trim().ToUpperInvariant().Replace("-", ""));
@@ -316,10 +344,10 @@ public sealed class IdempotencyLog(NpgsqlDataSource database, byte[] secret)
         session.QueueSqlCommand($"delete from {Table} where subjects && ?", (object)ids.Select(Subject).Distinct().ToArray());
 
     /// <summary>Keeps the answer of an endpoint without a unit of work of its own; a repeat keeps the first.</summary>
-    public Task TryKeepAsync(IdempotencyClaim claim, KeptAnswer answer, CancellationToken ct) =>
+    public Task TryKeepAsync(KeyedRequest claim, KeptAnswer answer, CancellationToken ct) =>
         Database.OnceMoreIfClosedAsync(database, () => InsertAsync(claim, answer, ct));
 
-    private async Task InsertAsync(IdempotencyClaim claim, KeptAnswer answer, CancellationToken ct)
+    private async Task InsertAsync(KeyedRequest claim, KeptAnswer answer, CancellationToken ct)
     {
         await using var cmd = database.CreateCommand(Insert + "($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing");
         foreach (var value in new object?[] { claim.Id, claim.Fingerprint, answer.StatusCode, answer.ContentType, answer.Location, Seal(claim.Id, answer.Body), claim.StartedAt, Subjects(claim, answer) })

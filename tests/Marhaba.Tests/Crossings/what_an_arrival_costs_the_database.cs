@@ -75,7 +75,7 @@ public class what_an_arrival_costs_the_database(AppFixture app, ITestOutputHelpe
         await Host.Scenario(s =>
         {
             s.WithBearerToken(PortStaff("MAPTM"));
-            s.WithRequestHeader(Marhaba.Hosting.IdempotencyMiddleware.Header, "list-cost-1");
+            s.WithRequestHeader(Marhaba.Hosting.Idempotency.Header, "list-cost-1");
             s.Post.Json(new RecordArrivals(bookings.Select(b => (CrossingAtPort?)new CrossingAtPort(b.BookingReference, null, "Lane 1", null)).ToList()))
                 .ToUrl("/api/ports/MAPTM/arrivals/batch");
             s.StatusCodeShouldBe(200);

@@ -99,6 +99,31 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task a_retry_written_another_way_is_the_same_request_and_gets_the_first_answer()
+    {
+        var (booking, _) = await BookedAndSailed();
+        async Task<HttpResponseMessage> Send(string json)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/ports/MAPTM/arrivals")
+            {
+                Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json")
+            };
+            request.Headers.Add(Idempotency.Header, "written-twice");
+            return await Client(PortStaff("MAPTM")).SendAsync(request);
+        }
+
+        // The tablet's second library writes the same request with its members in another order, case and spacing.
+        var first = await Send($$"""{"bookingReference":"{{booking.BookingReference}}","lane":"3"}""");
+        var second = await Send($$"""{ "Lane" : "3",  "BOOKINGREFERENCE" : "{{booking.BookingReference}}" }""");
+
+        first.StatusCode.ShouldBe(HttpStatusCode.OK);
+        second.StatusCode.ShouldBe(HttpStatusCode.OK);
+        second.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
+        (await second.Content.ReadAsStringAsync()).ShouldBe(await first.Content.ReadAsStringAsync());
+        (await ArrivalEvents(booking.CrossingId)).ShouldBe(1);
+    }
+
+    [Fact]
     public async Task the_same_key_for_a_different_request_is_refused()
     {
         var (booking, _) = await BookedAndSailed();

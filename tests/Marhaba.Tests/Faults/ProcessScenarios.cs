@@ -40,7 +40,7 @@ public static class ProcessScenarios
         {
             Content = JsonContent.Create(new CrossingAtPort(reference, null, lane, null), options: Json.Options)
         };
-        request.Headers.Add(IdempotencyMiddleware.Header, "arrival-" + reference);
+        request.Headers.Add(Idempotency.Header, "arrival-" + reference);
         return request;
     }
 

@@ -27,7 +27,7 @@ public class when_a_keyed_request_meets_a_crash_or_its_duplicate(AppFixture app,
         Task<HttpResponseMessage> Book()
         {
             var request = new HttpRequestMessage(HttpMethod.Post, "/api/crossings") { Content = JsonContent.Create(new BookCrossing(sailing.Id, 2, 1, null)) };
-            request.Headers.Add(IdempotencyMiddleware.Header, key);
+            request.Headers.Add(Idempotency.Header, key);
             return Client(Operator).SendAsync(request);
         }
 
@@ -98,7 +98,7 @@ public class when_a_keyed_request_meets_a_crash_or_its_duplicate(AppFixture app,
         HttpRequestMessage Arrival()
         {
             var request = new HttpRequestMessage(HttpMethod.Post, "/api/ports/MAPTM/arrivals") { Content = JsonContent.Create(new CrossingAtPort(booking.BookingReference, null, "Lane 3", null)) };
-            request.Headers.Add(IdempotencyMiddleware.Header, key);
+            request.Headers.Add(Idempotency.Header, key);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", staff);
             return request;
         }

@@ -85,7 +85,7 @@ public class when_the_database_restarts_under_load(ITestOutputHelper output)
                     for (var attempt = 0; ; attempt++)
                     {
                         var request = new HttpRequestMessage(HttpMethod.Post, "/api/ports/MAPTM/arrivals") { Content = JsonContent.Create(new CrossingAtPort(reference, null, "Lane 2", null)) };
-                        request.Headers.Add(IdempotencyMiddleware.Header, "arrival-" + reference);
+                        request.Headers.Add(Idempotency.Header, "arrival-" + reference);
                         using var response = await desk.SendAsync(request);
                         if (response.IsSuccessStatusCode)
                         {

@@ -174,7 +174,7 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
     {
         var opened = (await (await Host.Scenario(s =>
         {
-            s.WithRequestHeader(IdempotencyMiddleware.Header, Guid.NewGuid().ToString());
+            s.WithRequestHeader(Idempotency.Header, Guid.NewGuid().ToString());
             s.Post.Json(new OpenAssistanceRequest(null, null, AssistanceCategory.LostDocuments, null, "MAPTM",
                 "Yasmina Benjelloun lost passport ZX4471209", Language.it, ContactChannel.Phone,
                 new ContactDetails("Yasmina Benjelloun", "+39 347 555 0199", "yasmina.b@example.org"))).ToUrl("/api/traveller/assistance");
@@ -183,7 +183,7 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
         await Host.Scenario(s =>
         {
             s.WithBearerToken(Token(Roles.Agent, "MAPTM"));
-            s.WithRequestHeader(IdempotencyMiddleware.Header, Guid.NewGuid().ToString());
+            s.WithRequestHeader(Idempotency.Header, Guid.NewGuid().ToString());
             s.Post.Json(new AddNote("Called Yasmina back on +39 347 555 0199", true)).ToUrl($"/api/assistance/{opened.RequestId}/notes");
             s.StatusCodeShouldBe(200);
         });
@@ -243,7 +243,7 @@ public class when_a_traveller_asks_to_be_forgotten(AppFixture app) : Scenario(ap
         foreach (var (url, body) in lookups)
             await Host.Scenario(s =>
             {
-                s.WithRequestHeader(IdempotencyMiddleware.Header, Guid.NewGuid().ToString());
+                s.WithRequestHeader(Idempotency.Header, Guid.NewGuid().ToString());
                 s.Post.Json(body).ToUrl(url);
                 s.StatusCodeShouldBe(200);
             });

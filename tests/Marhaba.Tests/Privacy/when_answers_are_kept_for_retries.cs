@@ -29,7 +29,7 @@ public class when_answers_are_kept_for_retries(AppFixture app) : Scenario(app)
         async Task<IScenarioResult> BookOnce() => await Host.Scenario(s =>
         {
             s.WithBearerToken(Operator);
-            s.WithRequestHeader(IdempotencyMiddleware.Header, key);
+            s.WithRequestHeader(Idempotency.Header, key);
             s.Post.Json(new BookCrossing(sailing.Id, 2, 1, null)).ToUrl("/api/crossings");
             s.StatusCodeShouldBe(201);
         });
@@ -51,7 +51,7 @@ public class when_answers_are_kept_for_retries(AppFixture app) : Scenario(app)
             (await (await Host.Scenario(s =>
             {
                 s.ConfigureHttpContext(c => c.Connection.RemoteIpAddress = IPAddress.Parse(address));
-                s.WithRequestHeader(IdempotencyMiddleware.Header, "1");
+                s.WithRequestHeader(Idempotency.Header, "1");
                 s.Post.Json(new OpenAssistanceRequest(null, null, AssistanceCategory.Information, null, "MAPTM", text, Language.fr, null, null))
                     .ToUrl("/api/traveller/assistance");
                 s.StatusCodeShouldBe(201);
@@ -80,7 +80,7 @@ public class when_answers_are_kept_for_retries(AppFixture app) : Scenario(app)
         var key = Guid.NewGuid().ToString();
         await Host.Scenario(s =>
         {
-            s.WithRequestHeader(IdempotencyMiddleware.Header, key);
+            s.WithRequestHeader(Idempotency.Header, key);
             s.Post.Text(body).ToUrl("/api/traveller/assistance");
             s.ConfigureHttpContext(c => c.Request.ContentType = "application/json");
             s.StatusCodeShouldBe(201);

@@ -103,7 +103,7 @@ public class when_callers_send_garbage(AppFixture app, ITestOutputHelper output)
             await Host.Scenario(s =>
             {
                 s.Post.Json(new { bookingReference = "MRH-AAAAAAAAAA" }).ToUrl(path);
-                s.WithRequestHeader(IdempotencyMiddleware.Header, $"stranger-{Guid.NewGuid()}");
+                s.WithRequestHeader(Idempotency.Header, $"stranger-{Guid.NewGuid()}");
                 s.IgnoreStatusCode();
             });
         (await KeptAsync()).ShouldBe(before);
@@ -149,7 +149,9 @@ public class when_callers_send_garbage(AppFixture app, ITestOutputHelper output)
                 foreach (var (name, body) in Unparseable) await Send(method, path, body, name);
                 if (!AcceptEmptyObjects.Contains(key))
                     foreach (var (name, body) in BrokenBodies.Concat(WrongValues)) await Send(method, path, body, name);
-                await Send(method, path, Utf8("{}"), "doubled Idempotency-Key", r => r.Headers.TryAddWithoutValidation(IdempotencyMiddleware.Header, ["a", "b"]));
+                // Keys are read by the API's commands; Wolverine's own dead-letter routes (an administrator's, idempotent by nature) take none.
+                if (route.StartsWith("/api"))
+                    await Send(method, path, Utf8("{}"), "doubled Idempotency-Key", r => r.Headers.TryAddWithoutValidation(Idempotency.Header, ["a", "b"]));
                 await Send(method, path, Utf8("{}"), "text/plain", r => r.Content!.Headers.ContentType = new MediaTypeHeaderValue("text/plain"));
             }
 
