@@ -66,6 +66,7 @@ builder.Services.AddMarten(opts =>
     });
 // After the schema, before the daemon: see CrossingViewsStart.
 builder.Services.AddHostedService<CrossingViewsStart>();
+builder.Services.AddHostedService<PortDayIds>();
 CrashDrill.AddTo(builder.Services, builder.Configuration, builder.Environment);
 
 // Commands and HTTP endpoints; state changes commit with their outgoing messages (durable outbox).

@@ -31,14 +31,7 @@ public static class Codes
     /// A crossing's stream id, derived from its booking reference (a name-based UUID, RFC 9562 version 5): a desk
     /// that holds the reference opens the stream without a lookup. Crossings booked before carry random ids.
     /// </summary>
-    public static Guid CrossingIdOf(string reference)
-    {
-        var hash = SHA1.HashData([.. CrossingNamespace.ToByteArray(bigEndian: true), .. System.Text.Encoding.UTF8.GetBytes(Normalise(reference))]);
-        var id = hash[..16];
-        id[6] = (byte)((id[6] & 0x0F) | 0x50);
-        id[8] = (byte)((id[8] & 0x3F) | 0x80);
-        return new Guid(id, bigEndian: true);
-    }
+    public static Guid CrossingIdOf(string reference) => Hosting.NamedIds.Of(CrossingNamespace, Normalise(reference));
 
     private static readonly Guid CrossingNamespace = new("6d2c1f0e-8a4b-4e1d-9c3f-2b7a5e9d0c41");
 

@@ -60,7 +60,12 @@ public class PortDay
     }
 
     /// <summary>One stream per port and day, with an id anyone can compute from the two.</summary>
-    public static Guid StreamId(string port, DateOnly day) =>
+    public static Guid StreamId(string port, DateOnly day) => NamedIds.Of(Namespace, $"{port}:{day:yyyy-MM-dd}");
+
+    private static readonly Guid Namespace = new("3f9e2b71-5c0a-4d8e-b6a4-7e1c9d2f0a53");
+
+    /// <summary>The id a port day's stream had before ids were name-based UUIDs (an MD5 of its name), for <see cref="PortDayIds"/>.</summary>
+    public static Guid FormerStreamId(string port, DateOnly day) =>
         new(MD5.HashData(Encoding.UTF8.GetBytes($"port-day:{port}:{day:yyyy-MM-dd}")));
 }
 

@@ -139,6 +139,50 @@ public class when_planners_look_at_the_days_ahead(AppFixture app) : Scenario(app
     }
 
     [Fact]
+    public async Task a_day_planned_under_its_former_id_is_moved_to_its_named_id_and_keeps_its_history_and_its_changes()
+    {
+        var day = new DateOnly(2027, 8, 3);
+        var former = PortDay.FormerStreamId("MANDR", day);
+        var planned = new PortDayCapacitySet("MANDR", day, 0, 24, 250, 60, "the former plan", "planner-1", DateTimeOffset.UtcNow);
+        var peak = planned with { FromHour = 9, ToHour = 11, PassengersPerHour = 420, Reason = "a peak" };
+        await using (var session = App.Store.LightweightSession())
+        {
+            session.Events.StartStream<PortDay>(former, planned, peak);
+            await session.SaveChangesAsync();
+        }
+
+        // A start of the server (and a second node starting at the same moment) moves it once.
+        var moves = await Task.WhenAll(PortDayIds.MoveAsync(App.Store, CancellationToken.None), PortDayIds.MoveAsync(App.Store, CancellationToken.None));
+        moves.Sum().ShouldBe(1);
+
+        await using (var query = App.Store.QuerySession())
+        {
+            (await query.Events.FetchStreamStateAsync(former)).ShouldBeNull();
+            (await query.LoadAsync<PortDay>(former)).ShouldBeNull();
+            (await query.Events.FetchStreamAsync(PortDay.StreamId("MANDR", day))).Count.ShouldBe(2);
+        }
+        var capacity = await Host.Scenario(s =>
+        {
+            s.WithBearerToken(Planner);
+            s.Get.Url($"/api/ports/MANDR/days/{day:yyyy-MM-dd}/capacity");
+        });
+        var view = (await capacity.ReadAsJsonAsync<PortDayView>())!;
+        view.Planned.ShouldBeTrue();
+        view.History.Select(h => h.Reason).ShouldBe(["the former plan", "a peak"]);
+        view.PassengersPerHour[10].ShouldBe(420);
+        view.PassengersPerHour[12].ShouldBe(250);
+
+        // The moved day takes its next change like any other.
+        await Host.Scenario(s =>
+        {
+            s.WithBearerToken(Planner);
+            s.Post.Json(new SetPortDayCapacity(300, 70, null, null, "the new plan")).ToUrl($"/api/ports/MANDR/days/{day:yyyy-MM-dd}/capacity");
+        });
+        await using (var query = App.Store.QuerySession())
+            (await query.LoadAsync<PortDay>(PortDay.StreamId("MANDR", day)))!.Changes.ShouldBe(3);
+    }
+
+    [Fact]
     public async Task a_delay_moves_the_load_to_the_hours_of_the_new_arrival()
     {
         var (sailing, day, _) = await BigFerryToAlHoceima();

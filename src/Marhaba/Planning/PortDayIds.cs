@@ -1,0 +1,56 @@
+using Marhaba.Hosting;
+using Marten;
+
+namespace Marhaba.Planning;
+
+/// <summary>
+/// Port days planned while their ids were an MD5 of the port and the day move to their name-based ids at start-up,
+/// before the server takes requests: the stream, its events and its snapshot, each day in one transaction. A node that
+/// starts at the same moment and meets a day already moved leaves it.
+/// </summary>
+public sealed class PortDayIds(IDocumentStore store, ILogger<PortDayIds> logger) : IHostedService
+{
+    private const string Streams = $"{Database.Schema}.mt_streams";
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var moved = await MoveAsync(store, ct);
+        if (moved > 0) logger.LogInformation("{Count} port day(s) moved to their name-based stream ids", moved);
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public static async Task<int> MoveAsync(IDocumentStore store, CancellationToken ct)
+    {
+        List<PortDay> former;
+        await using (var query = store.QuerySession())
+            former = (await query.Query<PortDay>().ToListAsync(ct)).Where(d => d.Id == PortDay.FormerStreamId(d.Port, d.Day)).ToList();
+        var moved = 0;
+        foreach (var day in former)
+        {
+            var (from, to) = (day.Id, PortDay.StreamId(day.Port, day.Day));
+            await using var session = store.LightweightSession();
+            // The snapshot folded again from the day's own events by the store's aggregator, stored under the new id.
+            var snapshot = await session.Events.AggregateStreamAsync<PortDay>(from, token: ct);
+            if (snapshot is null) continue;
+            snapshot.Id = to;
+            // The stream row copied under the new id whatever its columns, its events moved, the old row and snapshot gone.
+            session.QueueSqlCommand($"insert into {Streams} select (jsonb_populate_record(null::{Streams}, to_jsonb(s) || jsonb_build_object('id', ?::uuid))).* from {Streams} s where s.id = ?", to, from);
+            session.QueueSqlCommand($"update {Database.Schema}.mt_events set stream_id = ? where stream_id = ?", to, from);
+            session.QueueSqlCommand($"delete from {Streams} where id = ?", from);
+            session.Delete<PortDay>(from);
+            session.Store(snapshot);
+            try
+            {
+                await session.SaveChangesAsync(ct);
+                moved++;
+            }
+            catch (Exception e) when (e is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation } ||
+                                      e.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+            {
+                // Another node moved it first.
+            }
+        }
+        return moved;
+    }
+}
