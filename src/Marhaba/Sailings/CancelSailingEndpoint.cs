@@ -24,5 +24,5 @@ public static class CancelSailingEndpoint
     [ProducesResponseType<SailingSummary>(200)]
     public static Task<(IResult, Events, OutgoingMessages)> Post(
         CancelSailing command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, s, SailingRules.Cancel(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
+        consequences.AnswerAsync(session, s, SailingRules.Cancel(s, command, clock.GetUtcNow(), user.StaffId()), ct);
 }

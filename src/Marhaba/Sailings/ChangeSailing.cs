@@ -69,24 +69,6 @@ public static class SailingRules
             : Refusal.Conflict($"Sailing {s.Vessel} is {s.Status.ToString().ToLowerInvariant()}; only a departed sailing arrives.");
 }
 
-/// <summary>Every change of a sailing goes through its row lock, like bookings, so capacity checks never race.</summary>
-public static class SailingDesk
-{
-    /// <summary>
-    /// The answer to a planner's change of a declared sailing stream (loaded under its row lock by Wolverine's aggregate
-    /// workflow): the event to append, the sailing as it now stands, and what must follow (rebooking after a
-    /// cancellation, reports to the port authority), all stored in the endpoint's one transaction.
-    /// </summary>
-    public static async Task<(IResult, Events, OutgoingMessages)> AnswerAsync(
-        IDocumentSession session, Sailing sailing, Decision decision, SailingConsequences consequences, CancellationToken ct)
-    {
-        var (answer, events) = await session.AnswerAsync(sailing, decision, ListSailingsEndpoint.Summary, ct);
-        var messages = new OutgoingMessages();
-        if (decision.Event is { } e) messages.AddRange(consequences.Of(sailing, e));
-        return (answer, events, messages);
-    }
-}
-
 /// <summary>A planner's change names its sailing in the route and waits for the sailing's row lock, as bookings do.</summary>
 public sealed class SailingInRouteAttribute : StreamInRouteAttribute
 {
@@ -111,7 +93,7 @@ public static class ChangeSailingEndpoints
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
     public static Task<(IResult, Events, OutgoingMessages)> Capacity(ChangeSailingCapacity command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, s, SailingRules.ChangeCapacity(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
+        consequences.AnswerAsync(session, s, SailingRules.ChangeCapacity(s, command, clock.GetUtcNow(), user.StaffId()), ct);
 }
 
 public static class SailingStatusEndpoints
@@ -120,19 +102,19 @@ public static class SailingStatusEndpoints
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
     public static Task<(IResult, Events, OutgoingMessages)> Boarding(StartBoarding command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, s, SailingRules.StartBoarding(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
+        consequences.AnswerAsync(session, s, SailingRules.StartBoarding(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), ct);
 
     [WolverinePost("/api/sailings/{sailingId}/departure", OperationId = "RecordDeparture")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
     public static Task<(IResult, Events, OutgoingMessages)> Departure(RecordDeparture command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, s, SailingRules.Depart(s, command, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
+        consequences.AnswerAsync(session, s, SailingRules.Depart(s, command, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), ct);
 
     [WolverinePost("/api/sailings/{sailingId}/arrival", OperationId = "RecordSailingArrival")]
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
     public static Task<(IResult, Events, OutgoingMessages)> Arrival(RecordSailingArrival command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, s, SailingRules.Arrive(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), consequences, ct);
+        consequences.AnswerAsync(session, s, SailingRules.Arrive(s, command.OccurredAt ?? clock.GetUtcNow(), user.StaffId()), ct);
 }
 
 public static class DelaySailingEndpoint
@@ -143,5 +125,5 @@ public static class DelaySailingEndpoint
     [Authorize(Policy = Policies.Planner)]
     [ProducesResponseType<SailingSummary>(200)]
     public static Task<(IResult, Events, OutgoingMessages)> Post(DelaySailing command, [SailingInRoute] Sailing s, IDocumentSession session, TimeProvider clock, ClaimsPrincipal user, SailingConsequences consequences, CancellationToken ct) =>
-        SailingDesk.AnswerAsync(session, s, SailingRules.Delay(s, command, clock.GetUtcNow(), user.StaffId()), consequences, ct);
+        consequences.AnswerAsync(session, s, SailingRules.Delay(s, command, clock.GetUtcNow(), user.StaffId()), ct);
 }

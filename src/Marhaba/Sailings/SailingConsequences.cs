@@ -1,6 +1,9 @@
-using Wolverine;
 using Marhaba.Crossings;
+using Marhaba.Hosting;
 using Marhaba.PortAuthorities;
+using Marten;
+using Wolverine;
+using Wolverine.Marten;
 
 namespace Marhaba.Sailings;
 
@@ -12,6 +15,18 @@ namespace Marhaba.Sailings;
 /// </summary>
 public sealed class SailingConsequences(PortAuthorityOptions authority, Notices.NoticeOptions notices)
 {
+    /// <summary>
+    /// The answer to a planner's change of a sailing (loaded under its row lock by Wolverine's aggregate workflow): the
+    /// rule's event to append, the sailing as it then stands, and what must follow, all stored in the endpoint's one transaction.
+    /// </summary>
+    public async Task<(IResult, Events, OutgoingMessages)> AnswerAsync(IDocumentSession session, Sailing sailing, Decision decision, CancellationToken ct)
+    {
+        var (answer, events) = await session.AnswerAsync(sailing, decision, ListSailingsEndpoint.Summary, ct);
+        var messages = new OutgoingMessages();
+        if (decision.Event is { } e) messages.AddRange(Of(sailing, e));
+        return (answer, events, messages);
+    }
+
     public IEnumerable<object> Of(Sailing before, object e)
     {
         var reported = authority.Linked && authority.Governs(before.Origin);
