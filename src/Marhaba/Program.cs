@@ -86,6 +86,12 @@ builder.Host.UseWolverine(opts =>
     opts.Durability.ScheduledJobPollingTime = 1.Seconds();
     opts.Durability.RecoveryBatchSize = 1000;
 
+    // Two writers met on one stream (two agents on one request, a ship's settlement and a desk's arrival): the message
+    // that lost runs again on the stream as the other left it, and its rule decides anew. Commands sent over HTTP answer
+    // 409 instead: their caller decides.
+    opts.OnException(KnownExceptionHandler.IsConcurrentChange)
+        .RetryOnce().Then.RetryWithCooldown(50.Milliseconds(), 250.Milliseconds())
+        .Then.MoveToErrorQueue();
     // A message the port authority refuses will not get better by retrying: straight to the dead letters.
     opts.OnException<AuthorityRejectedMessageException>().MoveToErrorQueue();
     // An authority that is down: retry later and later (the message waits in PostgreSQL), for about half an hour.

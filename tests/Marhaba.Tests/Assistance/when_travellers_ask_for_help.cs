@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Alba;
 using JasperFx.Events.Daemon;
 using Marhaba.Assistance;
@@ -47,6 +48,30 @@ public class when_travellers_ask_for_help(AppFixture app) : Scenario(app)
     {
         await using var session = App.Store.QuerySession();
         return (await session.Events.FetchStreamAsync(requestId)).Select(e => e.Data).ToList();
+    }
+
+    [Fact]
+    public async Task two_agents_writing_notes_on_one_request_at_the_same_moment_both_keep_their_note()
+    {
+        var (booking, _) = await BookedAndSailed();
+        await Record("MAPTM", PortStaff("MAPTM"), new CrossingAtPort(booking.BookingReference, null, null, null), 200);
+        var opened = await Open(new OpenAssistanceRequest(booking.BookingReference, booking.AccessCode, AssistanceCategory.Medical,
+            Urgency.Normal, null, "My father needs his medicine from the car", Language.fr, ContactChannel.Phone, new ContactDetails("Samir", "+33 6 98 76 54 32", null)));
+
+        // Each from their own board, through Wolverine as the page sends it: the second to commit meets the first's note
+        // on the stream, and runs again on the request as it now is.
+        static System.Security.Claims.ClaimsPrincipal AgentAt(string name, string place) => new(new System.Security.Claims.ClaimsIdentity(
+            [new(Claims.Subject, name), new(Claims.Role, Roles.Agent), new(Claims.Port, place)], "test", Claims.Subject, Claims.Role));
+        var outcomes = await Task.WhenAll(Enumerable.Range(1, 4).Select(async i =>
+        {
+            using var scope = Host.Services.CreateScope();
+            var bus = scope.ServiceProvider.GetRequiredService<Wolverine.IMessageBus>();
+            return await bus.InvokeAsync<AgentActionOutcome>(new ActOnAssistanceRequest(opened.RequestId,
+                new AddNote($"note {i}", false), AgentAt($"agent-{i}", "MAPTM")));
+        }));
+
+        outcomes.ShouldAllBe(o => o.Changed != null && o.Refused == null);
+        (await Events(opened.RequestId)).OfType<AssistanceNoteAdded>().Select(n => n.By).Order().ShouldBe(["agent-1", "agent-2", "agent-3", "agent-4"]);
     }
 
     [Fact]
