@@ -4,9 +4,10 @@ using Npgsql;
 namespace Marhaba.Simulator;
 
 /// <summary>
-/// How far the asynchronous dashboards trail the writes: every 100 ms, the newest event's sequence and
-/// the daily-arrivals projection's progress; the lag of a sample is how long ago the store first held
-/// the event the projection has just reached.
+/// How far the asynchronous dashboards trail the writes: every 100 ms, the newest event's sequence and the progress
+/// of the composite projection that writes the daily arrivals, the sailings' loads and the season's totals in one
+/// batch (its own row: the rows Marten keeps for its parts are bookkeeping that may trail it); the lag of a sample is
+/// how long ago the store first held the event the projection has just reached.
 /// </summary>
 public sealed class ProjectionLagProbe : IDisposable
 {
@@ -33,7 +34,7 @@ public sealed class ProjectionLagProbe : IDisposable
         while (!stop.IsCancellationRequested)
         {
             var head = await ScalarAsync(conn, "select coalesce(max(seq_id), 0) from marhaba.mt_events");
-            var progress = await ScalarAsync(conn, "select coalesce(max(last_seq_id), 0) from marhaba.mt_event_progression where name like 'PortArrivals%'");
+            var progress = await ScalarAsync(conn, $"select coalesce(max(last_seq_id), 0) from marhaba.mt_event_progression where name = '{Marhaba.Planning.PlanningSetup.CrossingViews}:All'");
             var now = clock.Elapsed.TotalSeconds;
             heads.Add((now, head));
             var reachedAt = heads.FirstOrDefault(h => h.Seq >= progress);
