@@ -20,11 +20,15 @@ public sealed class PortDayIds(IDocumentStore store, ILogger<PortDayIds> logger)
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
+    private sealed record NamedDay(Guid Id, string Port, DateOnly Day);
+
     public static async Task<int> MoveAsync(IDocumentStore store, CancellationToken ct)
     {
-        List<PortDay> former;
+        // Only what names each day is read (not its hours): this runs at every start.
+        List<NamedDay> former;
         await using (var query = store.QuerySession())
-            former = (await query.Query<PortDay>().ToListAsync(ct)).Where(d => d.Id == PortDay.FormerStreamId(d.Port, d.Day)).ToList();
+            former = (await query.Query<PortDay>().Select(d => new NamedDay(d.Id, d.Port, d.Day)).ToListAsync(ct))
+                .Where(d => d.Id == PortDay.FormerStreamId(d.Port, d.Day)).ToList();
         var moved = 0;
         foreach (var day in former)
         {
