@@ -143,8 +143,20 @@ public sealed class KeyedRequest
         }
 
         // The command as the endpoint read it: its meaning, whatever the order or spacing of the JSON that carried it.
-        var meaning = command is null ? null : JsonSerializer.SerializeToNode(command, command.GetType(), IdempotencyLog.Canonical);
-        var fingerprint = log.Fingerprint(meaning);
+        // An endpoint that reads its body itself (a picture, a signed message) is fingerprinted by the body's bytes.
+        JsonNode? meaning;
+        string fingerprint;
+        if (command is not null)
+        {
+            meaning = JsonSerializer.SerializeToNode(command, command.GetType(), IdempotencyLog.Canonical);
+            fingerprint = log.Fingerprint(meaning);
+        }
+        else
+        {
+            var body = await BufferedBodyAsync(http);
+            fingerprint = log.Fingerprint(body);
+            meaning = IdempotencyLog.JsonOrNone(body);
+        }
         // Staff keys are theirs; travellers have no account, so a key is theirs only with their address and their
         // request: two travellers' keys never meet, nor one traveller's key and another's answer.
         var caller = http.User.Identity?.IsAuthenticated == true ? http.User.StaffId() : $"anonymous {Clients.Of(http)} {fingerprint}";
@@ -153,6 +165,16 @@ public sealed class KeyedRequest
         keyed.Subjects.UnionWith(log.SubjectsOf(http.Request.RouteValues.Values.OfType<string>(), meaning));
         http.Response.Body = keyed._held;
         return keyed;
+    }
+
+    /// <summary>The body as sent, left for the endpoint to read again.</summary>
+    private static async Task<byte[]> BufferedBodyAsync(HttpContext http)
+    {
+        http.Request.EnableBuffering();
+        using var body = new MemoryStream();
+        await http.Request.Body.CopyToAsync(body, http.RequestAborted);
+        http.Request.Body.Position = 0;
+        return body.ToArray();
     }
 
     /// <summary>Queues the answer into the command's unit of work, after the endpoint's method and before the save.</summary>
@@ -285,6 +307,9 @@ public sealed class IdempotencyLog(NpgsqlDataSource database, byte[] secret)
     /// <summary>The fingerprint of a command's meaning (none for a command without a body).</summary>
     public string Fingerprint(JsonNode? command) => Hash(command is null ? "" : "json " + command.ToJsonString());
 
+    /// <summary>The fingerprint of a body an endpoint reads itself: its bytes.</summary>
+    public string Fingerprint(byte[] body) => body.Length == 0 ? Hash("") : Convert.ToHexString(HMACSHA256.HashData(_fingerprintKey, body));
+
     /// <summary>
     /// Keyed (HMAC-SHA-256 under a key kept outside the database): a request holds a traveller's reference and access
     /// code, so a plain hash kept in a copy of the database would let anyone test codes against it offline.
@@ -325,15 +350,18 @@ public sealed class IdempotencyLog(NpgsqlDataSource database, byte[] secret)
     }
 
     /// <summary>What an answer names (its body, JSON or not).</summary>
-    private IEnumerable<string> SubjectsOf(string answer)
+    private IEnumerable<string> SubjectsOf(string answer) => SubjectsOf([], JsonOrNone(Encoding.UTF8.GetBytes(answer)));
+
+    /// <summary>A body or answer as JSON, or none when it is not JSON (it then names no crossing or request).</summary>
+    public static JsonNode? JsonOrNone(byte[] body)
     {
         try
         {
-            return SubjectsOf([], answer.Length > 0 ? JsonNode.Parse(answer) : null);
+            return body.Length > 0 ? JsonNode.Parse(body) : null;
         }
         catch (JsonException)
         {
-            return []; // Not JSON: it names nothing this way.
+            return null;
         }
     }
 

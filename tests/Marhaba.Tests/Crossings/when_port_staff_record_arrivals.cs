@@ -124,6 +124,35 @@ public class when_port_staff_record_arrivals(AppFixture app) : Scenario(app)
     }
 
     [Fact]
+    public async Task a_key_reused_for_another_picture_at_the_desks_scanner_is_refused_and_the_same_picture_gets_its_answer_again()
+    {
+        // The scanner reads its body itself (a picture's bytes): the key's fingerprint is those bytes.
+        async Task<HttpResponseMessage> Scan(byte shade)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/ports/MAPTM/desk/scan?width=21&height=21")
+            {
+                Content = new ByteArrayContent(Enumerable.Repeat(shade, 21 * 21).ToArray())
+            };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+            request.Headers.Add(Idempotency.Header, "scan-twice");
+            return await Client(PortStaff("MAPTM")).SendAsync(request);
+        }
+
+        var first = await Scan(200);
+        first.StatusCode.ShouldBe(HttpStatusCode.UnprocessableEntity);
+        (await first.Content.ReadAsStringAsync()).ShouldContain("No booking");
+
+        var again = await Scan(200);
+        again.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
+        (await again.Content.ReadAsStringAsync()).ShouldBe(await first.Content.ReadAsStringAsync());
+
+        var other = await Scan(30);
+        other.StatusCode.ShouldBe(HttpStatusCode.UnprocessableEntity);
+        other.Headers.Contains("Idempotent-Replayed").ShouldBeFalse();
+        (await other.Content.ReadAsStringAsync()).ShouldContain("used for a different request");
+    }
+
+    [Fact]
     public async Task the_same_key_for_a_different_request_is_refused()
     {
         var (booking, _) = await BookedAndSailed();
