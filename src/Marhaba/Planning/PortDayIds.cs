@@ -5,8 +5,8 @@ namespace Marhaba.Planning;
 
 /// <summary>
 /// Port days planned while their ids were an MD5 of the port and the day move to their name-based ids at start-up,
-/// before the server takes requests: the stream, its events and its snapshot, each day in one transaction. A node that
-/// starts at the same moment and meets a day already moved leaves it.
+/// before the server takes requests: the stream, its events and its snapshot, each day in one transaction under the old
+/// stream's row lock. A node that starts at the same moment waits for that lock, finds the day moved, and leaves it.
 /// </summary>
 public sealed class PortDayIds(IDocumentStore store, ILogger<PortDayIds> logger) : IHostedService
 {
@@ -34,9 +34,9 @@ public sealed class PortDayIds(IDocumentStore store, ILogger<PortDayIds> logger)
         {
             var (from, to) = (day.Id, PortDay.StreamId(day.Port, day.Day));
             await using var session = store.LightweightSession();
-            // The snapshot folded again from the day's own events by the store's aggregator, stored under the new id.
-            var snapshot = await session.Events.AggregateStreamAsync<PortDay>(from, token: ct);
-            if (snapshot is null) continue;
+            // The old stream's row locked for the move: a node that waited here finds it gone, and leaves it.
+            var locked = await session.Events.FetchForExclusiveWriting<PortDay>(from, ct);
+            if (locked.Aggregate is not { } snapshot) continue;
             snapshot.Id = to;
             // The stream row copied under the new id whatever its columns, its events moved, the old row and snapshot gone.
             session.QueueSqlCommand($"insert into {Streams} select (jsonb_populate_record(null::{Streams}, to_jsonb(s) || jsonb_build_object('id', ?::uuid))).* from {Streams} s where s.id = ?", to, from);
